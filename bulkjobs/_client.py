@@ -1,0 +1,167 @@
+"""The thin I/O layer: one aiobotocore IoT client per region, and one call.
+
+botocore's own retries are switched off (``total_max_attempts=1``) so the engine owns
+the retry policy: with both layers retrying, a throttled call would be repeated
+``botocore attempts × engine attempts`` times, and botocore's per-client retry quota
+would turn later throttles into immediate failures (``RetryQuotaReached``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import anyio
+import botocore.exceptions as bexc
+from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession
+
+from bulkjobs._classify import ErrorClass, classify_code
+from bulkjobs._config import DEFAULT_REGION, RunConfig
+
+__all__ = ["CallError", "CallFailure", "Clients", "Transport"]
+
+_METHOD = {
+    "CancelJobExecution": "cancel_job_execution",
+    "DeleteJobExecution": "delete_job_execution",
+    "CancelJob": "cancel_job",
+    "DescribeJobExecution": "describe_job_execution",
+    "DescribeJob": "describe_job",
+    "ListJobExecutionsForJob": "list_job_executions_for_job",
+    "ListJobExecutionsForThing": "list_job_executions_for_thing",
+    "ListThingsInThingGroup": "list_things_in_thing_group",
+}
+
+_TRANSPORT = (bexc.ConnectionError, bexc.HTTPClientError, TimeoutError, OSError)
+_CREDENTIALS = (
+    bexc.NoCredentialsError,
+    bexc.PartialCredentialsError,
+    bexc.CredentialRetrievalError,
+    bexc.TokenRetrievalError,
+    bexc.UnauthorizedSSOTokenError,
+    bexc.SSOTokenLoadError,
+    bexc.ProfileNotFound,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallFailure:
+    """A failed call, translated once from botocore's exceptions."""
+
+    cls: ErrorClass
+    code: str
+    message: str
+    http_status: int | None = None
+
+
+class CallError(Exception):
+    def __init__(self, failure: CallFailure) -> None:
+        self.failure = failure
+        super().__init__(f"{failure.code}: {failure.message}")
+
+
+def translate(exc: BaseException) -> CallFailure:
+    """The one boundary where botocore's exceptions become ours."""
+    if isinstance(exc, bexc.ClientError):
+        error = exc.response.get("Error", {})
+        meta = exc.response.get("ResponseMetadata", {})
+        code = str(error.get("Code") or "Unknown")
+        message = str(error.get("Message") or "")
+        status = meta.get("HTTPStatusCode")
+        status = int(status) if status is not None else None
+        return CallFailure(
+            cls=classify_code(code, message, status), code=code, message=message, http_status=status
+        )
+    if isinstance(exc, _CREDENTIALS):
+        return CallFailure(cls=ErrorClass.AUTH, code=type(exc).__name__, message=str(exc))
+    if isinstance(exc, bexc.ParamValidationError):
+        return CallFailure(
+            cls=ErrorClass.INVALID_REQUEST, code="ParamValidationError", message=str(exc)
+        )
+    if isinstance(exc, _TRANSPORT):
+        return CallFailure(cls=ErrorClass.TRANSPORT, code=type(exc).__name__, message=str(exc))
+    return CallFailure(cls=ErrorClass.OTHER, code=type(exc).__name__, message=str(exc))
+
+
+class Transport(Protocol):
+    """What the engine needs from the I/O layer: scripted in unit tests."""
+
+    @property
+    def default_region(self) -> str: ...
+
+    async def call(
+        self, api: str, params: Mapping[str, Any], *, region: str | None = None
+    ) -> dict[str, Any]:
+        """Send one call; raise :class:`CallError` on any failure."""
+        ...
+
+
+class Clients:
+    """Opens one client per region on first use; closes them all on exit."""
+
+    def __init__(self, config: RunConfig, *, session: AioSession | None = None) -> None:
+        self._config = config
+        self._session = session
+        self._stack = contextlib.AsyncExitStack()
+        self._clients: dict[str, Any] = {}
+        self._lock = anyio.Lock()
+
+    @property
+    def default_region(self) -> str:
+        if self._config.region:
+            return self._config.region
+        session = self._get_session()
+        return str(session.get_config_variable("region") or DEFAULT_REGION)
+
+    def _get_session(self) -> AioSession:
+        if self._session is None:
+            self._session = AioSession(profile=self._config.profile)
+        return self._session
+
+    async def __aenter__(self) -> Clients:
+        await self._stack.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._clients.clear()
+        await self._stack.aclose()
+
+    async def client(self, region: str | None) -> Any:
+        name = region or self.default_region
+        if (found := self._clients.get(name)) is not None:
+            return found
+        async with self._lock:
+            if (found := self._clients.get(name)) is None:
+                cfg = self._config
+                aio_config = AioConfig(
+                    max_pool_connections=max(cfg.concurrency, 10),
+                    connect_timeout=cfg.connect_timeout,
+                    read_timeout=cfg.read_timeout,
+                    retries={"total_max_attempts": 1, "mode": "standard"},
+                    user_agent_extra="bulkjobs",
+                )
+                try:
+                    found = await self._stack.enter_async_context(
+                        self._get_session().create_client(
+                            "iot",
+                            region_name=name,
+                            endpoint_url=cfg.endpoint_url,
+                            config=aio_config,
+                        )
+                    )
+                except Exception as exc:
+                    raise CallError(translate(exc)) from exc
+                self._clients[name] = found
+        return found
+
+    async def call(
+        self, api: str, params: Mapping[str, Any], *, region: str | None = None
+    ) -> dict[str, Any]:
+        client = await self.client(region)
+        try:
+            response: dict[str, Any] = await getattr(client, _METHOD[api])(**params)
+        except Exception as exc:
+            raise CallError(translate(exc)) from exc
+        return response

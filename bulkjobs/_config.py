@@ -1,0 +1,64 @@
+"""Run-wide settings, validated on construction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bulkjobs._exceptions import ConfigurationError
+
+__all__ = ["DEFAULT_REGION", "RunConfig"]
+
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunConfig:
+    """How a run talks to AWS and how hard it pushes.
+
+    Credentials are never part of the config: they come from aiobotocore's own chain
+    (environment, profile, SSO, instance role) so refreshable providers keep working
+    through runs longer than a session token lives.
+    """
+
+    #: Default region for targets without one (None: the profile's or us-east-1).
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    #: Requests per second per (region, API); None = discover the quota (auto).
+    rate: float | None = None
+    #: Upper bound on concurrent calls; the rate controller may use fewer.
+    concurrency: int = 64
+    max_attempts: int = 10
+    max_conflict_retries: int = 5
+    base_delay: float = 0.05
+    max_delay: float = 10.0
+    #: Run-wide retry budget: retries ≤ floor + ratio × first attempts.
+    retry_budget_ratio: float = 1.0
+    retry_budget_floor: int = 200
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    dry_run: bool = False
+    #: Stop (remaining targets → interrupted) once failures pass this percentage…
+    abort_failed_percent: float | None = None
+    #: …after at least this many targets finished.
+    abort_min_executed: int = 100
+    #: Seconds after start at which the run stops cleanly.
+    deadline: float | None = None
+    #: Seconds in-flight calls may take to finish after a stop request.
+    grace_period: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ConfigurationError("concurrency must be at least 1")
+        if self.rate is not None and not self.rate > 0:
+            raise ConfigurationError("rate must be positive (or None for auto)")
+        if self.max_attempts < 1:
+            raise ConfigurationError("max_attempts must be at least 1")
+        if self.abort_failed_percent is not None and not 0 <= self.abort_failed_percent <= 100:
+            raise ConfigurationError("abort_failed_percent must be within 0..100")
+        if self.deadline is not None and self.deadline <= 0:
+            raise ConfigurationError("deadline must be positive")
+        if self.endpoint_url is not None and not self.endpoint_url.startswith(
+            ("http://", "https://")
+        ):
+            raise ConfigurationError("endpoint_url must start with http:// or https://")

@@ -1,0 +1,375 @@
+"""The pipeline: source → bounded queue → workers → results stream → aggregator.
+
+Structured concurrency throughout: one task group owns the producer, the workers and
+the stop timer, so nothing outlives a run. Memory is O(concurrency): the work queue
+and the results stream are bounded, and the source is pulled only as workers free up.
+
+Every target that enters ends in exactly one :class:`Result`: a worker either finishes
+it, or — when the run is stopped — records it as ``interrupted``; the producer records
+targets it could not hand out the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import time
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+)
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+import anyio
+import structlog
+from aiobotocore.session import AioSession
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from bulkjobs._client import Clients, Transport
+from bulkjobs._config import RunConfig
+from bulkjobs._models import InvalidTarget, Operation, Outcome, OutcomeKind, Result, Target
+from bulkjobs._rate import RateRegistry
+from bulkjobs._report import Aggregator, Report
+from bulkjobs._retry import RetryBudget, RetryPolicy
+from bulkjobs._steps import Steps
+
+__all__ = ["Engine", "EngineStatistics", "SourceItem", "Targets"]
+
+SourceItem = Target | InvalidTarget
+Targets = Iterable[SourceItem] | AsyncIterable[SourceItem]
+
+log = structlog.get_logger("bulkjobs")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineStatistics:
+    """A snapshot for progress displays."""
+
+    total: int | None
+    finished: int
+    in_flight: int
+    attempts: int
+    throttles: int
+    retries: int
+    failed: int
+    elapsed: float
+    rate: float
+    stopping: str | None
+
+
+class Engine:
+    """Runs one operation over many targets. Use :meth:`results` or :meth:`run`.
+
+    An engine runs once; make a new one for the next run.
+    """
+
+    def __init__(
+        self,
+        operation: Operation,
+        config: RunConfig | None = None,
+        *,
+        session: AioSession | None = None,
+        rates: RateRegistry | None = None,
+        transport: Transport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.operation = operation
+        self.config = config or RunConfig()
+        self._session = session
+        self._transport = transport
+        self._rates = rates or RateRegistry(rate=self.config.rate)
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._clock = clock
+        self._wall = wall_clock
+        self._policy = RetryPolicy(
+            max_attempts=self.config.max_attempts,
+            max_conflict_retries=self.config.max_conflict_retries,
+            base_delay=self.config.base_delay,
+            max_delay=self.config.max_delay,
+        )
+        self._budget = RetryBudget(
+            ratio=self.config.retry_budget_ratio, floor=self.config.retry_budget_floor
+        )
+        self._started = clock()
+        self._aggregator = Aggregator(
+            operation=operation.name, started=self._started, dry_run=self.config.dry_run
+        )
+        self._total: int | None = None
+        self._in_flight = 0
+        self._used = False
+        self._stop_reason: str | None = None
+        self._signalled = False
+        self._hard = anyio.Event()
+        self._stop_requested = anyio.Event()
+        self._scopes: set[anyio.CancelScope] = set()
+        self._steps: Steps | None = None
+
+    # -- control -----------------------------------------------------------------------
+
+    def stop(self, reason: str, *, hard: bool = False, signalled: bool = False) -> None:
+        """Stop taking targets; in-flight calls get ``grace_period`` (none if ``hard``).
+
+        Safe to call from a signal-handling task; calling twice escalates to hard.
+        """
+        if self._stop_reason is None:
+            self._stop_reason = reason
+            self._signalled = signalled
+            self._stop_requested.set()
+        elif signalled:
+            hard = True
+        if hard:
+            self._hard.set()
+            for scope in list(self._scopes):
+                scope.cancel()
+
+    @property
+    def stop_reason(self) -> str | None:
+        return self._stop_reason
+
+    def statistics(self) -> EngineStatistics:
+        agg = self._aggregator
+        elapsed = self._clock() - self._started
+        executed = agg.total - agg.carried
+        return EngineStatistics(
+            total=self._total,
+            finished=agg.total,
+            in_flight=self._in_flight,
+            attempts=agg.attempts,
+            throttles=agg.throttles,
+            retries=self._budget.retries,
+            failed=agg.kinds.get(OutcomeKind.FAILED.value, 0),
+            elapsed=elapsed,
+            rate=executed / elapsed if elapsed > 0 else 0.0,
+            stopping=self._stop_reason,
+        )
+
+    def rate_statistics(self) -> dict[tuple[str, str], Any]:
+        return self._rates.statistics()
+
+    def report(self) -> Report:
+        return self._aggregator.report(
+            self._clock(), stop_reason=self._stop_reason, stopped_by_signal=self._signalled
+        )
+
+    @property
+    def signalled(self) -> bool:
+        return self._signalled
+
+    def carry(self, result: Result) -> None:
+        """Count a result finished by an earlier run (resume) in this run's report."""
+        self._aggregator.add(result, self._clock(), carried=True)
+
+    async def call(
+        self, api: str, params: Mapping[str, Any], *, region: str | None = None
+    ) -> dict[str, Any]:
+        """An :class:`~bulkjobs._caller.ApiCaller` sharing this run's clients, rate
+        control and retries — for listing sources, which it iterates while running."""
+        if self._steps is None:
+            raise RuntimeError("Engine.call is available only while the run is going")
+        return await self._steps.api_call(api, params, region=region)
+
+    # -- running -------------------------------------------------------------------------
+
+    async def run(
+        self,
+        targets: Targets,
+        *,
+        total: int | None = None,
+        on_result: Callable[[Result], object] | None = None,
+    ) -> Report:
+        """Run to the end and return the report; ``on_result`` sees every result."""
+        async with self.results(targets, total=total) as results:
+            async for result in results:
+                if on_result is not None:
+                    on_result(result)
+        return self.report()
+
+    @asynccontextmanager
+    async def results(
+        self, targets: Targets, *, total: int | None = None
+    ) -> AsyncIterator[MemoryObjectReceiveStream[Result]]:
+        """Start the run; yield a stream of results as targets finish.
+
+        Leaving the block early stops the run (remaining targets are not reported).
+        """
+        if self._used:
+            raise RuntimeError("an Engine runs once; create a new one")
+        self._used = True
+        self._total = total
+        concurrency = self.config.concurrency
+        work_send, work_recv = anyio.create_memory_object_stream[Target](concurrency)
+        out_send, out_recv = anyio.create_memory_object_stream[Result](concurrency * 2)
+        async with contextlib.AsyncExitStack() as stack:
+            clients = self._transport or await stack.enter_async_context(
+                Clients(self.config, session=self._session)
+            )
+            steps = Steps(
+                operation=self.operation,
+                clients=clients,
+                rates=self._rates,
+                policy=self._policy,
+                budget=self._budget,
+                sleep=self._sleep,
+                rng=self._rng,
+                clock=self._clock,
+                wall_clock=self._wall,
+                concurrency=concurrency,
+                on_fatal=lambda reason: self.stop(reason),
+            )
+            self._steps = steps
+            async with anyio.create_task_group() as tg, out_recv:
+                tg.start_soon(self._watch_deadline)
+                tg.start_soon(self._grace_timer)
+                tg.start_soon(self._produce, targets, work_send, out_send.clone())
+                async with anyio.create_task_group() as workers:
+                    for _ in range(concurrency):
+                        workers.start_soon(self._work, steps, work_recv.clone(), out_send.clone())
+                    work_recv.close()
+                    out_send.close()
+                    try:
+                        yield out_recv
+                    finally:
+                        tg.cancel_scope.cancel()
+                        workers.cancel_scope.cancel()
+
+    async def _watch_deadline(self) -> None:
+        if self.config.deadline is None:
+            return
+        await self._sleep(self.config.deadline)
+        self.stop(f"deadline of {self.config.deadline:g}s reached")
+
+    async def _grace_timer(self) -> None:
+        await self._stop_requested.wait()
+        with anyio.move_on_after(self.config.grace_period):
+            await self._hard.wait()
+        self.stop(self._stop_reason or "stopped", hard=True)
+
+    async def _produce(
+        self,
+        targets: Targets,
+        work: MemoryObjectSendStream[Target],
+        out: MemoryObjectSendStream[Result],
+    ) -> None:
+        async with work, out:
+            async for item in _aiter(targets):
+                if isinstance(item, InvalidTarget):
+                    await self._emit(out, self._invalid(item))
+                elif self._stop_reason is not None:
+                    if self._hard.is_set() and self._signalled:
+                        # A second Ctrl-C: stop at once; the journal holds what finished.
+                        break
+                    await self._emit(out, self._interrupted(item, "not started: run stopped"))
+                elif self.config.dry_run:
+                    await self._emit(out, self._dry_run(item))
+                else:
+                    await work.send(item)
+
+    async def _work(
+        self,
+        steps: Steps,
+        work: MemoryObjectReceiveStream[Target],
+        out: MemoryObjectSendStream[Result],
+    ) -> None:
+        async with work, out:
+            async for target in work:
+                if self._stop_reason is not None:
+                    await self._emit(out, self._interrupted(target, "not started: run stopped"))
+                    continue
+                result: Result | None = None
+                with anyio.CancelScope() as scope:
+                    self._scopes.add(scope)
+                    self._in_flight += 1
+                    try:
+                        result = await steps.process(target)
+                    finally:
+                        self._in_flight -= 1
+                        self._scopes.discard(scope)
+                if result is None:
+                    result = self._interrupted(
+                        target, "stopped while a call was in flight; state unknown"
+                    )
+                await self._emit(out, result)
+
+    async def _emit(self, out: MemoryObjectSendStream[Result], result: Result) -> None:
+        self._aggregator.add(result, self._clock())
+        _log_result(result)
+        self._check_abort()
+        # Shielded: a result that was counted must reach the consumer even while the run
+        # is being cancelled, or the report and the stream would disagree.
+        with anyio.CancelScope(shield=True):
+            try:
+                await out.send(result)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                pass  # the consumer left the results block early: it asked for no more
+
+    def _check_abort(self) -> None:
+        limit = self.config.abort_failed_percent
+        if limit is None or self._stop_reason is not None:
+            return
+        agg = self._aggregator
+        executed = agg.total - agg.carried
+        failed = agg.kinds.get(OutcomeKind.FAILED.value, 0)
+        if executed >= self.config.abort_min_executed and failed * 100 > limit * executed:
+            self.stop(
+                f"aborted: {failed} of {executed} targets failed "
+                f"({failed * 100 / executed:.1f}% > {limit:g}%)"
+            )
+
+    # -- results that need no call -------------------------------------------------------
+
+    def _plain(self, target: Target, outcome: Outcome, message: str | None = None) -> Result:
+        now = self._wall()
+        return Result(
+            target=target,
+            operation=self.operation.name,
+            outcome=outcome,
+            message=message,
+            started_at=now,
+            finished_at=now,
+        )
+
+    def _interrupted(self, target: Target, message: str) -> Result:
+        return self._plain(target, Outcome.INTERRUPTED, message)
+
+    def _dry_run(self, target: Target) -> Result:
+        return self._plain(target, Outcome.DRY_RUN, f"would call {self.operation.api}")
+
+    def _invalid(self, item: InvalidTarget) -> Result:
+        result = self._plain(item.target, Outcome.INVALID_REQUEST, item.reason)
+        return replace(result, error_code="InvalidInput")
+
+
+async def _aiter(targets: Targets) -> AsyncIterator[SourceItem]:
+    if isinstance(targets, AsyncIterable):
+        async for item in targets:
+            yield item
+    else:
+        for n, item in enumerate(targets):
+            yield item
+            # Let workers run between items of a fast synchronous source.
+            if n % 64 == 63:
+                await anyio.lowlevel.checkpoint()
+
+
+def _log_result(result: Result) -> None:
+    kind = result.outcome.kind
+    method = log.warning if kind in (OutcomeKind.FAILED, OutcomeKind.SKIPPED) else log.debug
+    method(
+        "target.finished",
+        job_id=result.target.job_id,
+        thing_name=result.target.thing_name,
+        outcome=result.outcome.value,
+        attempts=result.attempts,
+        error_code=result.error_code,
+        message=result.message if kind is OutcomeKind.FAILED else None,
+    )

@@ -1,0 +1,259 @@
+"""Records that cross the public surface: operations, targets, outcomes, results.
+
+All are frozen, keyword-only dataclasses so they can be shared between tasks, hashed,
+and logged without a copy.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final, Literal, TypeAlias
+
+__all__ = [
+    "FRESH",
+    "TERMINAL_STATUSES",
+    "CancelExecution",
+    "CancelJob",
+    "DeleteExecution",
+    "InvalidTarget",
+    "Operation",
+    "Outcome",
+    "OutcomeKind",
+    "Result",
+    "Target",
+]
+
+#: ``expected_version=FRESH`` asks DescribeJobExecution for the current version first.
+FRESH: Final = "fresh"
+
+EXECUTION_STATUSES: Final = (
+    "QUEUED",
+    "IN_PROGRESS",
+    "SUCCEEDED",
+    "FAILED",
+    "TIMED_OUT",
+    "REJECTED",
+    "REMOVED",
+    "CANCELED",
+)
+TERMINAL_STATUSES: Final = frozenset(EXECUTION_STATUSES[2:])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelExecution:
+    """CancelJobExecution on every target (``aws iot cancel-job-execution``)."""
+
+    force: bool = False
+    #: A version sent with every target, ``FRESH`` to describe first, or None to send
+    #: none (a per-target ``Target.expected_version`` always wins).
+    expected_version: int | Literal["fresh"] | None = None
+    status_details: Mapping[str, str] | None = None
+
+    name: Literal["cancel-job-execution"] = field(default="cancel-job-execution", init=False)
+    api: Literal["CancelJobExecution"] = field(default="CancelJobExecution", init=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeleteExecution:
+    """DeleteJobExecution on every target (``aws iot delete-job-execution``).
+
+    A target without ``execution_number`` has it resolved with DescribeJobExecution.
+    """
+
+    force: bool = False
+    namespace_id: str | None = None
+
+    name: Literal["delete-job-execution"] = field(default="delete-job-execution", init=False)
+    api: Literal["DeleteJobExecution"] = field(default="DeleteJobExecution", init=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CancelJob:
+    """CancelJob on every target's job (``aws iot cancel-job``); things are ignored."""
+
+    force: bool = False
+    reason_code: str | None = None
+    comment: str | None = None
+
+    name: Literal["cancel-job"] = field(default="cancel-job", init=False)
+    api: Literal["CancelJob"] = field(default="CancelJob", init=False)
+
+
+Operation: TypeAlias = CancelExecution | DeleteExecution | CancelJob
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """One thing to act on. ``thing_name`` is None only for CancelJob targets."""
+
+    job_id: str
+    thing_name: str | None = None
+    execution_number: int | None = None
+    expected_version: int | None = None
+    #: None means the run's default region.
+    region: str | None = None
+
+    @property
+    def key(self) -> tuple[str | None, str, str | None, int | None]:
+        """Identity used for de-duplication, the journal and resume."""
+        return (self.region, self.job_id, self.thing_name, self.execution_number)
+
+    def describe(self) -> str:
+        """Human label, e.g. ``job-1/thing-7#3``."""
+        text = self.job_id if self.thing_name is None else f"{self.job_id}/{self.thing_name}"
+        if self.execution_number is not None:
+            text += f"#{self.execution_number}"
+        if self.region:
+            text = f"{self.region}:{text}"
+        return text
+
+
+class OutcomeKind(enum.StrEnum):
+    """The family an outcome belongs to; decides the exit code."""
+
+    DONE = "done"
+    NOOP = "noop"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    DRY_RUN = "dry_run"
+
+
+class Outcome(enum.StrEnum):
+    """How one target ended. Every target ends in exactly one."""
+
+    CANCELED = "canceled"
+    DELETED = "deleted"
+    ALREADY_TERMINAL = "already_terminal"
+    NOT_FOUND = "not_found"
+    IN_PROGRESS_NEEDS_FORCE = "in_progress_needs_force"
+    NOT_TERMINAL_NEEDS_FORCE = "not_terminal_needs_force"
+    INVALID_REQUEST = "invalid_request"
+    RETRIES_EXHAUSTED = "retries_exhausted"
+    CONFLICT_EXHAUSTED = "conflict_exhausted"
+    ERROR = "error"
+    INTERRUPTED = "interrupted"
+    DRY_RUN = "dry_run"
+
+    @property
+    def kind(self) -> OutcomeKind:
+        return _KINDS[self]
+
+
+_KINDS: Final = {
+    Outcome.CANCELED: OutcomeKind.DONE,
+    Outcome.DELETED: OutcomeKind.DONE,
+    Outcome.ALREADY_TERMINAL: OutcomeKind.NOOP,
+    Outcome.NOT_FOUND: OutcomeKind.NOOP,
+    Outcome.IN_PROGRESS_NEEDS_FORCE: OutcomeKind.SKIPPED,
+    Outcome.NOT_TERMINAL_NEEDS_FORCE: OutcomeKind.SKIPPED,
+    Outcome.INVALID_REQUEST: OutcomeKind.FAILED,
+    Outcome.RETRIES_EXHAUSTED: OutcomeKind.FAILED,
+    Outcome.CONFLICT_EXHAUSTED: OutcomeKind.FAILED,
+    Outcome.ERROR: OutcomeKind.FAILED,
+    Outcome.INTERRUPTED: OutcomeKind.INTERRUPTED,
+    Outcome.DRY_RUN: OutcomeKind.DRY_RUN,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Result:
+    """The recorded end of one target."""
+
+    target: Target
+    operation: str
+    outcome: Outcome
+    attempts: int = 0
+    throttles: int = 0
+    error_code: str | None = None
+    http_status: int | None = None
+    message: str | None = None
+    #: Execution status seen before acting (from DescribeJobExecution), when known.
+    status_before: str | None = None
+    version_before: int | None = None
+    #: executionNumber acted on (resolved when the target did not carry it).
+    execution_number: int | None = None
+    #: Wall-clock times (epoch seconds) of the first attempt and the end.
+    started_at: float | None = None
+    finished_at: float | None = None
+    #: Seconds spent in the successful or final call, None when no call was made.
+    latency: float | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """One line of results.jsonl."""
+        t = self.target
+        return {
+            "jobId": t.job_id,
+            "thingName": t.thing_name,
+            "executionNumber": self.execution_number
+            if self.execution_number is not None
+            else t.execution_number,
+            "targetExecutionNumber": t.execution_number,
+            "region": t.region,
+            "operation": self.operation,
+            "outcome": self.outcome.value,
+            "kind": self.outcome.kind.value,
+            "attempts": self.attempts,
+            "throttles": self.throttles,
+            "errorCode": self.error_code,
+            "httpStatus": self.http_status,
+            "message": self.message,
+            "statusBefore": self.status_before,
+            "expectedVersion": t.expected_version,
+            "versionBefore": self.version_before,
+            "startedAt": self.started_at,
+            "finishedAt": self.finished_at,
+            "latencyMs": None if self.latency is None else round(self.latency * 1000, 3),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> Result:
+        """Inverse of :meth:`to_json` (used by the journal on resume)."""
+
+        def opt_int(name: str) -> int | None:
+            value = data.get(name)
+            return None if value is None else int(str(value))
+
+        def opt_float(name: str) -> float | None:
+            value = data.get(name)
+            return None if value is None else float(str(value))
+
+        def opt_str(name: str) -> str | None:
+            value = data.get(name)
+            return None if value is None else str(value)
+
+        latency_ms = opt_float("latencyMs")
+        target = Target(
+            job_id=str(data["jobId"]),
+            thing_name=opt_str("thingName"),
+            execution_number=opt_int("targetExecutionNumber"),
+            expected_version=opt_int("expectedVersion"),
+            region=opt_str("region"),
+        )
+        return cls(
+            target=target,
+            operation=str(data["operation"]),
+            outcome=Outcome(str(data["outcome"])),
+            attempts=int(str(data.get("attempts", 0))),
+            throttles=int(str(data.get("throttles", 0))),
+            error_code=opt_str("errorCode"),
+            http_status=opt_int("httpStatus"),
+            message=opt_str("message"),
+            status_before=opt_str("statusBefore"),
+            version_before=opt_int("versionBefore"),
+            execution_number=opt_int("executionNumber"),
+            started_at=opt_float("startedAt"),
+            finished_at=opt_float("finishedAt"),
+            latency=None if latency_ms is None else latency_ms / 1000,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvalidTarget:
+    """An input line that broke a rule, kept (with ``--skip-invalid``) so the report
+    still accounts for it as ``invalid_request`` without any call being made."""
+
+    target: Target
+    reason: str

@@ -1,0 +1,214 @@
+"""Aggregating results into the report, and writing it (atomically) to disk.
+
+:class:`Aggregator` is pure: it takes results and the time they finished and keeps
+counts, latency samples and a per-second timeline. :func:`write_report` renders
+``summary.json``; results.jsonl is streamed by :class:`ResultsWriter` as results come.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from array import array
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from bulkjobs._models import Outcome, OutcomeKind, Result
+
+__all__ = ["Aggregator", "Report", "ResultsWriter", "atomic_write_text", "write_summary"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    """What a run did, target by target counted once."""
+
+    operation: str
+    total: int
+    outcomes: dict[str, int]
+    kinds: dict[str, int]
+    error_codes: dict[str, int]
+    attempts: int
+    throttles: int
+    carried: int
+    latency_ms: dict[str, float | None]
+    wall_time: float
+    achieved_rate: float
+    timeline: list[dict[str, float | int]]
+    #: Why the run stopped early (signal, deadline, abort threshold, fatal error).
+    stop_reason: str | None = None
+    stopped_by_signal: bool = False
+    dry_run: bool = False
+
+    def count(self, outcome: Outcome) -> int:
+        return self.outcomes.get(outcome.value, 0)
+
+    def count_kind(self, kind: OutcomeKind) -> int:
+        return self.kinds.get(kind.value, 0)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all done or no-op; 1 some failed, skipped or left unfinished by a deadline,
+        abort threshold or fatal error; 130 stopped by a signal."""
+        if self.stopped_by_signal:
+            return 130
+        bad = (OutcomeKind.FAILED, OutcomeKind.SKIPPED, OutcomeKind.INTERRUPTED)
+        if any(self.count_kind(kind) for kind in bad) or self.stop_reason is not None:
+            return 1
+        return 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "total": self.total,
+            "dryRun": self.dry_run,
+            "outcomes": self.outcomes,
+            "kinds": self.kinds,
+            "errorCodes": self.error_codes,
+            "attempts": self.attempts,
+            "throttles": self.throttles,
+            "carriedFromJournal": self.carried,
+            "latencyMs": self.latency_ms,
+            "wallTimeSeconds": round(self.wall_time, 3),
+            "achievedRatePerSecond": round(self.achieved_rate, 3),
+            "stopReason": self.stop_reason,
+            "stoppedBySignal": self.stopped_by_signal,
+            "exitCode": self.exit_code,
+            "timeline": self.timeline,
+        }
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list (non-empty)."""
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+@dataclass(slots=True, kw_only=True)
+class Aggregator:
+    """Counts results as they arrive; :meth:`report` snapshots them."""
+
+    operation: str
+    started: float
+    dry_run: bool = False
+    total: int = 0
+    carried: int = 0
+    attempts: int = 0
+    throttles: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)
+    error_codes: Counter[str] = field(default_factory=Counter)
+    # 8 bytes a sample: a million calls cost 8 MB, so percentiles can be exact.
+    _latencies: array[float] = field(default_factory=lambda: array("d"))
+    _timeline: dict[int, list[int]] = field(default_factory=dict)
+    _last: float | None = None
+
+    def add(self, result: Result, now: float, *, carried: bool = False) -> None:
+        self.total += 1
+        self.outcomes[result.outcome.value] += 1
+        self.kinds[result.outcome.kind.value] += 1
+        if result.error_code:
+            self.error_codes[result.error_code] += 1
+        if carried:
+            self.carried += 1
+            return
+        self.attempts += result.attempts
+        self.throttles += result.throttles
+        if result.latency is not None:
+            self._latencies.append(result.latency)
+        second = max(0, int(now - self.started))
+        bucket = self._timeline.setdefault(second, [0, 0, 0])
+        bucket[0] += 1
+        bucket[1] += result.throttles
+        bucket[2] += 1 if result.outcome.kind is OutcomeKind.FAILED else 0
+        self._last = now
+
+    def report(
+        self, now: float, *, stop_reason: str | None = None, stopped_by_signal: bool = False
+    ) -> Report:
+        wall = max(now - self.started, 1e-9)
+        samples = sorted(self._latencies)
+        latency: dict[str, float | None] = {}
+        for name, q in (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("max", 100.0)):
+            latency[name] = round(_percentile(samples, q) * 1000, 3) if samples else None
+        latency["mean"] = round(sum(samples) / len(samples) * 1000, 3) if samples else None
+        executed = self.total - self.carried
+        timeline = [
+            {"second": s, "finished": b[0], "throttles": b[1], "failed": b[2]}
+            for s, b in sorted(self._timeline.items())
+        ]
+        return Report(
+            operation=self.operation,
+            total=self.total,
+            outcomes=dict(self.outcomes),
+            kinds=dict(self.kinds),
+            error_codes=dict(self.error_codes),
+            attempts=self.attempts,
+            throttles=self.throttles,
+            carried=self.carried,
+            latency_ms=latency,
+            wall_time=wall,
+            achieved_rate=executed / wall,
+            timeline=timeline,
+            stop_reason=stop_reason,
+            stopped_by_signal=stopped_by_signal,
+            dry_run=self.dry_run,
+        )
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_summary(report: Report, directory: Path, extra: dict[str, Any] | None = None) -> Path:
+    data = report.to_json()
+    if extra:
+        data.update(extra)
+    path = directory / "summary.json"
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+    return path
+
+
+class ResultsWriter:
+    """Streams ``results.jsonl`` into a temporary file, renamed into place on close.
+
+    Written as results arrive so memory stays flat; only a completed report appears
+    under the final name (the journal is what survives a crash).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self._final = directory / "results.jsonl"
+        fd, tmp = tempfile.mkstemp(prefix=".results.jsonl.", dir=directory)
+        self._tmp = Path(tmp)
+        self._fh: IO[str] = os.fdopen(fd, "w", encoding="utf-8")
+        self.written = 0
+
+    def write(self, result: Result) -> None:
+        self._fh.write(json.dumps(result.to_json(), separators=(",", ":")) + "\n")
+        self.written += 1
+
+    def close(self) -> Path:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        os.replace(self._tmp, self._final)
+        return self._final
+
+    def abort(self) -> None:
+        self._fh.close()
+        self._tmp.unlink(missing_ok=True)

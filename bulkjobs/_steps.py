@@ -1,0 +1,339 @@
+"""What happens to one target: the calls, their retries, and the outcome they add up to.
+
+The decisions follow DESIGN.md. Describe (DescribeJobExecution) is the tie-breaker:
+after VersionConflict or InvalidStateTransition it tells whether the execution became
+terminal (``already_terminal``), started (``in_progress_needs_force``) or is still
+cancellable (retry with its fresh version).
+
+A call whose connection broke may have been applied before the answer was lost. Such
+a target is *ambiguous*: if a later describe finds the execution CANCELED (or gone,
+for delete), the earlier attempt did the work and the outcome says so.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from bulkjobs._classify import ErrorClass
+from bulkjobs._client import CallError, CallFailure, Transport
+from bulkjobs._exceptions import ApiError
+from bulkjobs._models import (
+    FRESH,
+    TERMINAL_STATUSES,
+    CancelExecution,
+    CancelJob,
+    DeleteExecution,
+    Operation,
+    Outcome,
+    Result,
+    Target,
+)
+from bulkjobs._rate import RateRegistry
+from bulkjobs._retry import RetryBudget, RetryPolicy
+
+__all__ = ["Steps"]
+
+# Throttles are the rate controller's signal, not a fault of the target: they get a
+# larger allowance than other retryable errors before the target gives up.
+_THROTTLE_ALLOWANCE = 5
+
+
+class _Final(Exception):
+    """A call that will not be retried (not retryable, or out of attempts)."""
+
+    def __init__(self, failure: CallFailure, *, exhausted: bool = False) -> None:
+        self.failure = failure
+        self.exhausted = exhausted
+        super().__init__(failure.code)
+
+
+@dataclass(slots=True)
+class _Track:
+    """Per-target bookkeeping while it is being worked on."""
+
+    target: Target
+    started_at: float
+    attempts: int = 0
+    throttles: int = 0
+    failures: int = 0
+    ambiguous: bool = False
+    latency: float | None = None
+    status_before: str | None = None
+    version_before: int | None = None
+    execution_number: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Execution:
+    status: str
+    version: int | None
+    execution_number: int | None
+
+
+@dataclass(slots=True, kw_only=True)
+class Steps:
+    operation: Operation
+    clients: Transport
+    rates: RateRegistry
+    policy: RetryPolicy
+    budget: RetryBudget
+    sleep: Callable[[float], Awaitable[None]]
+    rng: random.Random
+    clock: Callable[[], float]
+    wall_clock: Callable[[], float]
+    concurrency: int
+    on_fatal: Callable[[str], None]
+    _capacity: dict[tuple[str, str], anyio.CapacityLimiter] = field(default_factory=dict)
+
+    async def process(self, target: Target) -> Result:
+        track = _Track(target=target, started_at=self.wall_clock())
+        try:
+            match self.operation:
+                case CancelExecution():
+                    outcome, failure = await self._cancel_execution(track, self.operation)
+                case DeleteExecution():
+                    outcome, failure = await self._delete_execution(track, self.operation)
+                case CancelJob():
+                    outcome, failure = await self._cancel_job(track, self.operation)
+        except _Final as final:
+            outcome, failure = self._final_outcome(final), final.failure
+        return Result(
+            target=target,
+            operation=self.operation.name,
+            outcome=outcome,
+            attempts=track.attempts,
+            throttles=track.throttles,
+            error_code=None if failure is None else failure.code,
+            http_status=None if failure is None else failure.http_status,
+            message=None if failure is None else failure.message,
+            status_before=track.status_before,
+            version_before=track.version_before,
+            execution_number=track.execution_number,
+            started_at=track.started_at,
+            finished_at=self.wall_clock(),
+            latency=track.latency,
+        )
+
+    def _final_outcome(self, final: _Final) -> Outcome:
+        cls = final.failure.cls
+        if final.exhausted:
+            return Outcome.RETRIES_EXHAUSTED
+        if cls is ErrorClass.NOT_FOUND:
+            return Outcome.NOT_FOUND
+        if cls is ErrorClass.INVALID_REQUEST:
+            return Outcome.INVALID_REQUEST
+        if cls.fatal:
+            self.on_fatal(f"stopped: {final.failure.code}: {final.failure.message}")
+        return Outcome.ERROR
+
+    # -- operations ------------------------------------------------------------------
+
+    async def _cancel_execution(
+        self, track: _Track, op: CancelExecution
+    ) -> tuple[Outcome, CallFailure | None]:
+        target = track.target
+        expected = target.expected_version
+        if expected is None and isinstance(op.expected_version, int):
+            expected = op.expected_version
+        if expected is None and op.expected_version == FRESH:
+            execution = await self._describe(track)
+            if (early := _cancel_rule(execution.status, op.force)) is not None:
+                return early, None
+            expected = execution.version
+        conflicts = 0
+        while True:
+            params: dict[str, Any] = {
+                "jobId": target.job_id,
+                "thingName": target.thing_name,
+                "force": op.force,
+            }
+            if expected is not None:
+                params["expectedVersion"] = expected
+            if op.status_details:
+                params["statusDetails"] = dict(op.status_details)
+            try:
+                await self._call(track, "CancelJobExecution", params, mutating=True)
+                return Outcome.CANCELED, None
+            except _Final as final:
+                failure = final.failure
+                if failure.cls not in (ErrorClass.VERSION_CONFLICT, ErrorClass.INVALID_STATE):
+                    raise
+            execution = await self._describe(track)
+            if execution.status == "CANCELED" and track.ambiguous:
+                return Outcome.CANCELED, None
+            if (rule := _cancel_rule(execution.status, op.force)) is not None:
+                return rule, failure
+            conflicts += 1
+            if conflicts > self.policy.max_conflict_retries:
+                return Outcome.CONFLICT_EXHAUSTED, failure
+            if expected is not None or failure.cls is ErrorClass.VERSION_CONFLICT:
+                expected = execution.version
+
+    async def _delete_execution(
+        self, track: _Track, op: DeleteExecution
+    ) -> tuple[Outcome, CallFailure | None]:
+        target = track.target
+        number = target.execution_number
+        if number is None:
+            execution = await self._describe(track)
+            if not op.force and execution.status not in TERMINAL_STATUSES:
+                return Outcome.NOT_TERMINAL_NEEDS_FORCE, None
+            number = execution.execution_number
+        track.execution_number = number
+        races = 0
+        while True:
+            params: dict[str, Any] = {
+                "jobId": target.job_id,
+                "thingName": target.thing_name,
+                "executionNumber": number,
+                "force": op.force,
+            }
+            if op.namespace_id is not None:
+                params["namespaceId"] = op.namespace_id
+            try:
+                await self._call(track, "DeleteJobExecution", params, mutating=True)
+                return Outcome.DELETED, None
+            except _Final as final:
+                failure = final.failure
+                if failure.cls is ErrorClass.NOT_FOUND and track.ambiguous:
+                    return Outcome.DELETED, None
+                if failure.cls is not ErrorClass.INVALID_STATE:
+                    raise
+            try:
+                execution = await self._describe(track, execution_number=number)
+            except _Final as final:
+                if final.failure.cls is ErrorClass.NOT_FOUND and track.ambiguous:
+                    return Outcome.DELETED, None
+                raise
+            if not op.force and execution.status not in TERMINAL_STATUSES:
+                return Outcome.NOT_TERMINAL_NEEDS_FORCE, failure
+            races += 1
+            if races > self.policy.max_conflict_retries:
+                return Outcome.CONFLICT_EXHAUSTED, failure
+
+    async def _cancel_job(self, track: _Track, op: CancelJob) -> tuple[Outcome, CallFailure | None]:
+        params: dict[str, Any] = {"jobId": track.target.job_id, "force": op.force}
+        if op.reason_code is not None:
+            params["reasonCode"] = op.reason_code
+        if op.comment is not None:
+            params["comment"] = op.comment
+        try:
+            await self._call(track, "CancelJob", params, mutating=True)
+            return Outcome.CANCELED, None
+        except _Final as final:
+            if final.failure.cls is not ErrorClass.INVALID_REQUEST:
+                raise
+            failure = final.failure
+        # CancelJob refuses a job that is no longer running; tell that from a bad request.
+        job = await self._call(track, "DescribeJob", {"jobId": track.target.job_id})
+        status = str(job.get("job", {}).get("status", ""))
+        track.status_before = status or None
+        if status in ("CANCELED", "COMPLETED", "DELETION_IN_PROGRESS"):
+            return Outcome.ALREADY_TERMINAL, failure
+        return Outcome.INVALID_REQUEST, failure
+
+    # -- calls -------------------------------------------------------------------------
+
+    async def api_call(
+        self, api: str, params: Mapping[str, Any], *, region: str | None = None
+    ) -> dict[str, Any]:
+        """An :class:`~bulkjobs._caller.ApiCaller` for read calls (listings), with the
+        same rate control and retries as the targets' own calls."""
+        track = _Track(target=Target(job_id="-", region=region), started_at=self.wall_clock())
+        try:
+            return await self._call(track, api, params)
+        except _Final as final:
+            failure = final.failure
+            raise ApiError(
+                api=api, code=failure.code, message=failure.message, http_status=failure.http_status
+            ) from final
+
+    async def _describe(self, track: _Track, *, execution_number: int | None = None) -> _Execution:
+        params: dict[str, Any] = {
+            "jobId": track.target.job_id,
+            "thingName": track.target.thing_name,
+        }
+        if execution_number is not None:
+            params["executionNumber"] = execution_number
+        response = await self._call(track, "DescribeJobExecution", params)
+        data = response.get("execution", {})
+        execution = _Execution(
+            status=str(data.get("status", "")),
+            version=data.get("versionNumber"),
+            execution_number=data.get("executionNumber"),
+        )
+        if track.status_before is None:
+            track.status_before = execution.status
+            track.version_before = execution.version
+        if track.execution_number is None:
+            track.execution_number = execution.execution_number
+        return execution
+
+    def _limiter(self, region: str, api: str) -> anyio.CapacityLimiter:
+        key = (region, api)
+        limiter = self._capacity.get(key)
+        if limiter is None:
+            limiter = self._capacity[key] = anyio.CapacityLimiter(self.concurrency)
+        return limiter
+
+    async def _call(
+        self, track: _Track, api: str, params: Mapping[str, Any], *, mutating: bool = False
+    ) -> dict[str, Any]:
+        region = track.target.region or self.clients.default_region
+        rate = self.rates.get(region, api)
+        limiter = self._limiter(region, api)
+        while True:
+            if track.attempts == 0:
+                self.budget.record_first_attempt()
+            track.attempts += 1
+            async with limiter:
+                await rate.acquire()
+                began = self.clock()
+                try:
+                    response = await self.clients.call(api, params, region=region)
+                except CallError as error:
+                    failure = error.failure
+                else:
+                    failure = None
+                finally:
+                    latency = self.clock() - began
+                    rate.release()
+                rate.record(
+                    throttled=failure is not None and failure.cls is ErrorClass.THROTTLED,
+                    latency=latency,
+                )
+                limiter.total_tokens = max(1, min(self.concurrency, rate.suggested_concurrency()))
+            if failure is None:
+                track.latency = latency
+                return response
+            track.latency = latency
+            if mutating and failure.cls is ErrorClass.TRANSPORT:
+                track.ambiguous = True
+            if not failure.cls.retryable:
+                raise _Final(failure)
+            if failure.cls is ErrorClass.THROTTLED:
+                track.throttles += 1
+                spent = track.throttles >= self.policy.max_attempts * _THROTTLE_ALLOWANCE
+                failures = track.throttles
+            else:
+                track.failures += 1
+                spent = not self.policy.may_retry(track.failures)
+                failures = track.failures
+            if spent or not self.budget.try_spend():
+                raise _Final(failure, exhausted=True)
+            await self.sleep(self.policy.backoff(failures, self.rng))
+
+
+def _cancel_rule(status: str, force: bool) -> Outcome | None:
+    """Outcome decided by the execution's status alone, or None if it may be cancelled."""
+    if status in TERMINAL_STATUSES:
+        return Outcome.ALREADY_TERMINAL
+    if status == "IN_PROGRESS" and not force:
+        return Outcome.IN_PROGRESS_NEEDS_FORCE
+    return None

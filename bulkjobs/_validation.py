@@ -1,0 +1,233 @@
+"""The API's own input rules, checked before anything is sent.
+
+botocore checks only minimum lengths client-side; the patterns and maxima below come from
+the IoT service model (``JobId``, ``ThingName``, ``DetailsKey``, ``DetailsValue``,
+``ReasonCode``, ``Comment``, ``NamespaceId``). Each check returns issues instead of raising
+so one pass can report every broken rule with its line.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from bulkjobs._exceptions import ValidationIssue
+from bulkjobs._models import (
+    EXECUTION_STATUSES,
+    CancelExecution,
+    CancelJob,
+    DeleteExecution,
+    Operation,
+    Target,
+)
+
+__all__ = [
+    "check_operation",
+    "check_status",
+    "check_target",
+]
+
+# Java's 64-bit long, the model's type for executionNumber and expectedVersion.
+_LONG_MAX: Final = 2**63 - 1
+MAX_STATUS_DETAILS: Final = 10
+
+
+@dataclass(frozen=True, slots=True)
+class _StringRule:
+    min_len: int
+    max_len: int | None
+    pattern: re.Pattern[str] | None
+    pattern_text: str
+
+    def check(self, value: str) -> str | None:
+        """The broken rule in words, or None when ``value`` passes."""
+        if len(value) < self.min_len:
+            return f"must be at least {self.min_len} character(s) long"
+        if self.max_len is not None and len(value) > self.max_len:
+            return f"must be at most {self.max_len} characters long (got {len(value)})"
+        if self.pattern is not None and not self.pattern.fullmatch(value):
+            return f"must match {self.pattern_text}"
+        return None
+
+
+def _rule(min_len: int, max_len: int | None, pattern: str | None) -> _StringRule:
+    compiled = None if pattern is None else re.compile(pattern)
+    return _StringRule(min_len, max_len, compiled, pattern or "")
+
+
+JOB_ID: Final = _rule(1, 64, r"[a-zA-Z0-9_-]+")
+THING_NAME: Final = _rule(1, 128, r"[a-zA-Z0-9:_-]+")
+THING_GROUP_NAME: Final = _rule(1, 128, r"[a-zA-Z0-9:_-]+")
+DETAILS_KEY: Final = _rule(1, 128, r"[a-zA-Z0-9:_-]+")
+NAMESPACE_ID: Final = _rule(1, None, r"[a-zA-Z0-9_-]+")
+
+
+def _no_control(value: str) -> bool:
+    r"""``[^\p{C}]+``: no character of Unicode category C (Cc, Cf, Cs, Co, Cn)."""
+    return all(not unicodedata.category(ch).startswith("C") for ch in value)
+
+
+def _upper_digit_underscore(value: str) -> bool:
+    r"""``[\p{Upper}\p{Digit}_]+``: uppercase letters, decimal digits, underscore."""
+    return all(ch == "_" or ch.isupper() or unicodedata.category(ch) == "Nd" for ch in value)
+
+
+def _check_text(
+    value: str, *, min_len: int, max_len: int | None, predicate_rule: str, ok: bool
+) -> str | None:
+    if len(value) < min_len:
+        return f"must be at least {min_len} character(s) long"
+    if max_len is not None and len(value) > max_len:
+        return f"must be at most {max_len} characters long (got {len(value)})"
+    if not ok:
+        return predicate_rule
+    return None
+
+
+def check_details_value(value: str) -> str | None:
+    return _check_text(
+        value,
+        min_len=1,
+        max_len=None,
+        predicate_rule=r"must match [^\p{C}]+ (no control or unassigned characters)",
+        ok=_no_control(value),
+    )
+
+
+def check_reason_code(value: str) -> str | None:
+    return _check_text(
+        value,
+        min_len=1,
+        max_len=128,
+        predicate_rule=r"must match [\p{Upper}\p{Digit}_]+ (uppercase letters, digits, _)",
+        ok=_upper_digit_underscore(value),
+    )
+
+
+def check_comment(value: str) -> str | None:
+    return _check_text(
+        value,
+        min_len=1,
+        max_len=2028,
+        predicate_rule=r"must match [^\p{C}]+ (no control or unassigned characters)",
+        ok=_no_control(value),
+    )
+
+
+def check_long(value: int, *, minimum: int = 0) -> str | None:
+    if value < minimum:
+        return f"must be an integer ≥ {minimum}"
+    if value > _LONG_MAX:
+        return f"must be at most {_LONG_MAX} (a 64-bit long)"
+    return None
+
+
+def check_status(value: str) -> str | None:
+    if value not in EXECUTION_STATUSES:
+        return "must be one of " + ", ".join(EXECUTION_STATUSES)
+    return None
+
+
+def check_status_details(
+    details: Mapping[str, str], *, source: str, line: int | None, field: str = "statusDetails"
+) -> list[ValidationIssue]:
+    issues: list[ValidationIssue] = []
+    if len(details) > MAX_STATUS_DETAILS:
+        issues.append(
+            ValidationIssue(
+                source=source,
+                line=line,
+                field=field,
+                rule=f"at most {MAX_STATUS_DETAILS} key/value pairs (got {len(details)})",
+            )
+        )
+    for key, value in details.items():
+        if (broken := DETAILS_KEY.check(key)) is not None:
+            issues.append(
+                ValidationIssue(
+                    source=source, line=line, field=f"{field} key", rule=broken, value=key
+                )
+            )
+        if not isinstance(value, str):
+            issues.append(
+                ValidationIssue(
+                    source=source,
+                    line=line,
+                    field=f"{field}[{key}]",
+                    rule="must be a string",
+                    value=repr(value),
+                )
+            )
+        elif (broken := check_details_value(value)) is not None:
+            issues.append(
+                ValidationIssue(
+                    source=source, line=line, field=f"{field}[{key}]", rule=broken, value=value
+                )
+            )
+    return issues
+
+
+def check_operation(operation: Operation, *, source: str = "options") -> list[ValidationIssue]:
+    """Rules on the run-wide options of ``operation``."""
+    issues: list[ValidationIssue] = []
+
+    def add(field: str, rule: str | None, value: str | None) -> None:
+        if rule is not None:
+            issues.append(
+                ValidationIssue(source=source, line=None, field=field, rule=rule, value=value)
+            )
+
+    match operation:
+        case CancelExecution(expected_version=expected, status_details=details):
+            if isinstance(expected, int) and not isinstance(expected, bool):
+                add("expectedVersion", check_long(expected), str(expected))
+            elif expected not in (None, "fresh"):
+                add("expectedVersion", "must be an integer or 'fresh'", str(expected))
+            if details is not None:
+                issues.extend(check_status_details(details, source=source, line=None))
+        case DeleteExecution(namespace_id=namespace):
+            if namespace is not None:
+                add("namespaceId", NAMESPACE_ID.check(namespace), namespace)
+        case CancelJob(reason_code=reason, comment=comment):
+            if reason is not None:
+                add("reasonCode", check_reason_code(reason), reason)
+            if comment is not None:
+                add("comment", check_comment(comment), comment)
+    return issues
+
+
+def check_target(
+    target: Target, operation: Operation, *, source: str, line: int | None
+) -> list[ValidationIssue]:
+    """Rules on one target for ``operation``; an empty list means it may be sent."""
+    issues: list[ValidationIssue] = []
+
+    def add(field: str, rule: str | None, value: str | None) -> None:
+        if rule is not None:
+            issues.append(
+                ValidationIssue(source=source, line=line, field=field, rule=rule, value=value)
+            )
+
+    add("jobId", JOB_ID.check(target.job_id), target.job_id)
+    if isinstance(operation, CancelJob):
+        return issues
+    if target.thing_name is None:
+        add("thingName", "is required for " + operation.name, None)
+    else:
+        add("thingName", THING_NAME.check(target.thing_name), target.thing_name)
+    if target.execution_number is not None:
+        add(
+            "executionNumber",
+            check_long(target.execution_number),
+            str(target.execution_number),
+        )
+    if target.expected_version is not None:
+        add(
+            "expectedVersion",
+            check_long(target.expected_version),
+            str(target.expected_version),
+        )
+    return issues

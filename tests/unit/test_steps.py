@@ -1,0 +1,411 @@
+"""What the engine does with each answer the service can give (scripted, no network)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from bulkjobs import (
+    CancelExecution,
+    CancelJob,
+    DeleteExecution,
+    Engine,
+    InvalidTarget,
+    Operation,
+    Outcome,
+    Result,
+    RunConfig,
+    Target,
+)
+from bulkjobs._client import CallFailure
+from tests.unit.scripted import (
+    Answer,
+    FakeSleep,
+    Handler,
+    ScriptedTransport,
+    execution,
+    failure,
+    sequence,
+)
+
+OK: dict[str, Any] = {}
+T1 = Target(job_id="job-1", thing_name="thing-1")
+
+
+async def run_one(
+    operation: Operation, handler: Handler, target: Target = T1, **config: Any
+) -> tuple[Result, ScriptedTransport, FakeSleep]:
+    results, transport, sleep = await run_many(operation, handler, [target], **config)
+    assert len(results) == 1
+    return results[0], transport, sleep
+
+
+async def run_many(
+    operation: Operation, handler: Handler, targets: list[Any], **config: Any
+) -> tuple[list[Result], ScriptedTransport, FakeSleep]:
+    transport = ScriptedTransport(handler)
+    sleep = FakeSleep()
+    settings = {"rate": 1e6, "concurrency": 4, **config}
+    engine = Engine(
+        operation,
+        RunConfig(**settings),
+        transport=transport,
+        sleep=sleep,
+        rng=random.Random(7),
+    )
+    results: list[Result] = []
+    await engine.run(targets, on_result=results.append)
+    return results, transport, sleep
+
+
+def by_api(**answers: Answer | list[Answer]) -> Handler:
+    """Answer each API from its own queue (the last answer repeats)."""
+    queues = {api: list(a) if isinstance(a, list) else [a] for api, a in answers.items()}
+
+    def handler(api: str, params: dict[str, Any]) -> Answer:
+        queue = queues[api]
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return handler
+
+
+class TestCancelExecution:
+    async def test_success_is_canceled_in_one_attempt(self) -> None:
+        """A plain success ends the target as canceled after one call."""
+        result, transport, _ = await run_one(CancelExecution(), sequence(OK))
+        assert result.outcome is Outcome.CANCELED
+        assert result.attempts == 1
+        assert transport.calls == [
+            ("CancelJobExecution", {"jobId": "job-1", "thingName": "thing-1", "force": False})
+        ]
+
+    async def test_options_are_sent(self) -> None:
+        """force, a fixed expectedVersion and statusDetails reach the request."""
+        op = CancelExecution(force=True, expected_version=4, status_details={"why": "bad fw"})
+        _, transport, _ = await run_one(op, sequence(OK))
+        assert transport.calls[0][1] == {
+            "jobId": "job-1",
+            "thingName": "thing-1",
+            "force": True,
+            "expectedVersion": 4,
+            "statusDetails": {"why": "bad fw"},
+        }
+
+    async def test_per_target_version_wins(self) -> None:
+        """A target's own expectedVersion overrides the run-wide one."""
+        target = Target(job_id="job-1", thing_name="thing-1", expected_version=9)
+        _, transport, _ = await run_one(CancelExecution(expected_version=4), sequence(OK), target)
+        assert transport.calls[0][1]["expectedVersion"] == 9
+
+    async def test_fresh_version_describes_first(self) -> None:
+        """expected_version=FRESH sends the version DescribeJobExecution reported."""
+        handler = by_api(DescribeJobExecution=execution("QUEUED", version=3), CancelJobExecution=OK)
+        result, transport, _ = await run_one(CancelExecution(expected_version="fresh"), handler)
+        assert transport.apis() == ["DescribeJobExecution", "CancelJobExecution"]
+        assert transport.calls[1][1]["expectedVersion"] == 3
+        assert (result.outcome, result.version_before, result.status_before) == (
+            Outcome.CANCELED,
+            3,
+            "QUEUED",
+        )
+
+    @pytest.mark.parametrize(
+        ("status", "force", "outcome"),
+        [
+            ("SUCCEEDED", False, Outcome.ALREADY_TERMINAL),
+            ("CANCELED", True, Outcome.ALREADY_TERMINAL),
+            ("IN_PROGRESS", False, Outcome.IN_PROGRESS_NEEDS_FORCE),
+        ],
+    )
+    async def test_fresh_describe_decides_without_cancelling(
+        self, status: str, force: bool, outcome: Outcome
+    ) -> None:
+        """When the described status already decides the outcome, no cancel is sent."""
+        handler = by_api(DescribeJobExecution=execution(status))
+        op = CancelExecution(expected_version="fresh", force=force)
+        result, transport, _ = await run_one(op, handler)
+        assert result.outcome is outcome
+        assert transport.apis() == ["DescribeJobExecution"]
+
+
+class TestRetries:
+    @pytest.mark.parametrize(
+        "answer",
+        [
+            failure("ThrottlingException", 400),
+            failure("ThrottlingException", 429),
+            failure("ServiceUnavailableException", 503),
+            failure("ConnectionClosedError", 0),
+            failure("ExpiredTokenException", 403),
+        ],
+        ids=["throttle-400", "throttle-429", "503", "reset", "expired-token"],
+    )
+    async def test_transient_errors_are_retried(self, answer: CallFailure) -> None:
+        """Throttling, 503s, dropped connections and expired tokens are retried."""
+        result, transport, sleep = await run_one(CancelExecution(), sequence(answer, answer, OK))
+        assert result.outcome is Outcome.CANCELED
+        assert result.attempts == 3
+        assert len(sleep.delays) == 2
+
+    async def test_throttles_are_counted(self) -> None:
+        """Each throttled attempt is counted on the result."""
+        throttle = failure("ThrottlingException")
+        result, _, _ = await run_one(CancelExecution(), sequence(throttle, throttle, OK))
+        assert result.throttles == 2
+
+    async def test_backoff_is_jittered_under_an_exponential_ceiling(self) -> None:
+        """Delay n is drawn from [0, min(cap, base·2^(n-1))]."""
+        busy = failure("ServiceUnavailableException", 503)
+        _, _, sleep = await run_one(
+            CancelExecution(), sequence(busy), max_attempts=6, base_delay=0.1, max_delay=0.5
+        )
+        ceilings = [0.1, 0.2, 0.4, 0.5, 0.5]
+        assert len(sleep.delays) == 5
+        assert all(0 <= d <= c for d, c in zip(sleep.delays, ceilings, strict=True))
+
+    async def test_attempts_are_bounded(self) -> None:
+        """Past max_attempts the target ends as retries_exhausted, with the last error."""
+        busy = failure("ServiceUnavailableException", 503)
+        result, transport, _ = await run_one(CancelExecution(), sequence(busy), max_attempts=4)
+        assert result.outcome is Outcome.RETRIES_EXHAUSTED
+        assert len(transport.calls) == 4
+        assert (result.error_code, result.http_status) == ("ServiceUnavailableException", 503)
+
+    async def test_run_wide_budget_stops_retry_storms(self) -> None:
+        """With the retry budget spent, a transient failure is final."""
+        busy = failure("ServiceUnavailableException", 503)
+        result, transport, _ = await run_one(
+            CancelExecution(), sequence(busy), retry_budget_floor=0, retry_budget_ratio=0.0
+        )
+        assert result.outcome is Outcome.RETRIES_EXHAUSTED
+        assert len(transport.calls) == 1
+
+    @pytest.mark.parametrize(
+        ("answer", "outcome"),
+        [
+            (failure("ResourceNotFoundException", 404), Outcome.NOT_FOUND),
+            (failure("InvalidRequestException", 400), Outcome.INVALID_REQUEST),
+            (failure("AccessDeniedException", 403), Outcome.ERROR),
+        ],
+    )
+    async def test_final_errors_are_not_retried(self, answer: CallFailure, outcome: Outcome) -> None:
+        """Not-found, invalid requests and unknown errors end the target at once."""
+        result, transport, _ = await run_one(CancelExecution(), sequence(answer))
+        assert result.outcome is outcome
+        assert len(transport.calls) == 1
+
+
+class TestConflicts:
+    async def test_version_conflict_retries_with_fresh_version(self) -> None:
+        """VersionConflict → describe → retry with the version it reported."""
+        handler = by_api(
+            CancelJobExecution=[failure("VersionConflictException", 409), OK],
+            DescribeJobExecution=execution("QUEUED", version=8),
+        )
+        target = Target(job_id="job-1", thing_name="thing-1", expected_version=7)
+        result, transport, _ = await run_one(CancelExecution(), handler, target)
+        assert result.outcome is Outcome.CANCELED
+        assert transport.apis() == [
+            "CancelJobExecution",
+            "DescribeJobExecution",
+            "CancelJobExecution",
+        ]
+        assert [c[1].get("expectedVersion") for c in transport.calls[::2]] == [7, 8]
+
+    @pytest.mark.parametrize(
+        ("error", "status", "force", "outcome"),
+        [
+            ("VersionConflictException", "SUCCEEDED", False, Outcome.ALREADY_TERMINAL),
+            ("VersionConflictException", "IN_PROGRESS", False, Outcome.IN_PROGRESS_NEEDS_FORCE),
+            ("InvalidStateTransitionException", "CANCELED", False, Outcome.ALREADY_TERMINAL),
+            ("InvalidStateTransitionException", "FAILED", True, Outcome.ALREADY_TERMINAL),
+            (
+                "InvalidStateTransitionException",
+                "IN_PROGRESS",
+                False,
+                Outcome.IN_PROGRESS_NEEDS_FORCE,
+            ),
+        ],
+    )
+    async def test_describe_tells_why(
+        self, error: str, status: str, force: bool, outcome: Outcome
+    ) -> None:
+        """After a conflict or refused transition, the fresh status decides."""
+        handler = by_api(
+            CancelJobExecution=failure(error, 409), DescribeJobExecution=execution(status)
+        )
+        result, _, _ = await run_one(CancelExecution(force=force), handler)
+        assert result.outcome is outcome
+        assert result.error_code == error
+
+    async def test_conflicts_are_bounded(self) -> None:
+        """Endless version churn ends as conflict_exhausted after N fresh retries."""
+        handler = by_api(
+            CancelJobExecution=failure("VersionConflictException", 409),
+            DescribeJobExecution=execution("QUEUED"),
+        )
+        result, transport, _ = await run_one(
+            CancelExecution(expected_version=1), handler, max_conflict_retries=3
+        )
+        assert result.outcome is Outcome.CONFLICT_EXHAUSTED
+        assert transport.apis().count("CancelJobExecution") == 4
+
+    async def test_lost_answer_that_applied_counts_as_canceled(self) -> None:
+        """A reset after the server applied the cancel is recognised, not reported as a no-op."""
+        handler = by_api(
+            CancelJobExecution=[
+                failure("ConnectionClosedError", 0),
+                failure("InvalidStateTransitionException", 409),
+            ],
+            DescribeJobExecution=execution("CANCELED"),
+        )
+        result, _, _ = await run_one(CancelExecution(), handler)
+        assert result.outcome is Outcome.CANCELED
+
+
+class TestDeleteExecution:
+    async def test_execution_number_is_resolved(self) -> None:
+        """Without an executionNumber, DescribeJobExecution supplies it."""
+        handler = by_api(
+            DescribeJobExecution=execution("SUCCEEDED", number=5), DeleteJobExecution=OK
+        )
+        result, transport, _ = await run_one(DeleteExecution(namespace_id="ns"), handler)
+        assert result.outcome is Outcome.DELETED
+        assert result.execution_number == 5
+        assert transport.calls[1] == (
+            "DeleteJobExecution",
+            {
+                "jobId": "job-1",
+                "thingName": "thing-1",
+                "executionNumber": 5,
+                "force": False,
+                "namespaceId": "ns",
+            },
+        )
+
+    async def test_non_terminal_without_force_is_skipped_without_deleting(self) -> None:
+        """A QUEUED execution is not deleted without force."""
+        handler = by_api(DescribeJobExecution=execution("QUEUED"))
+        result, transport, _ = await run_one(DeleteExecution(), handler)
+        assert result.outcome is Outcome.NOT_TERMINAL_NEEDS_FORCE
+        assert transport.apis() == ["DescribeJobExecution"]
+
+    async def test_refused_delete_is_explained(self) -> None:
+        """InvalidStateTransition on delete → describe → not_terminal_needs_force."""
+        target = Target(job_id="job-1", thing_name="thing-1", execution_number=2)
+        handler = by_api(
+            DeleteJobExecution=failure("InvalidStateTransitionException", 409),
+            DescribeJobExecution=execution("IN_PROGRESS", number=2),
+        )
+        result, _, _ = await run_one(DeleteExecution(), handler, target)
+        assert result.outcome is Outcome.NOT_TERMINAL_NEEDS_FORCE
+
+    async def test_lost_answer_then_not_found_counts_as_deleted(self) -> None:
+        """A reset whose delete applied shows up as ResourceNotFound on the retry."""
+        target = Target(job_id="job-1", thing_name="thing-1", execution_number=2)
+        handler = by_api(
+            DeleteJobExecution=[
+                failure("ReadTimeoutError", 0),
+                failure("ResourceNotFoundException", 404),
+            ]
+        )
+        result, _, _ = await run_one(DeleteExecution(), handler, target)
+        assert result.outcome is Outcome.DELETED
+
+    async def test_missing_execution_is_not_found(self) -> None:
+        """A target with no execution is a no-op: not_found."""
+        handler = by_api(DescribeJobExecution=failure("ResourceNotFoundException", 404))
+        result, _, _ = await run_one(DeleteExecution(), handler)
+        assert result.outcome is Outcome.NOT_FOUND
+
+
+class TestCancelJob:
+    async def test_cancel_job_sends_its_options(self) -> None:
+        """reasonCode, comment and force reach CancelJob."""
+        op = CancelJob(force=True, reason_code="BAD_FW", comment="stop it")
+        result, transport, _ = await run_one(op, sequence(OK), Target(job_id="job-1"))
+        assert result.outcome is Outcome.CANCELED
+        assert transport.calls == [
+            (
+                "CancelJob",
+                {"jobId": "job-1", "force": True, "reasonCode": "BAD_FW", "comment": "stop it"},
+            )
+        ]
+
+    async def test_job_already_finished_is_a_no_op(self) -> None:
+        """CancelJob refused on a CANCELED job → already_terminal."""
+        handler = by_api(
+            CancelJob=failure("InvalidRequestException", 400),
+            DescribeJob={"job": {"status": "CANCELED"}},
+        )
+        result, _, _ = await run_one(CancelJob(), handler, Target(job_id="job-1"))
+        assert result.outcome is Outcome.ALREADY_TERMINAL
+
+
+class TestRunControl:
+    async def test_dry_run_sends_nothing(self) -> None:
+        """--dry-run records dry_run for every target and makes no call."""
+        targets = [Target(job_id="j", thing_name=f"t{i}") for i in range(10)]
+        results, transport, _ = await run_many(
+            CancelExecution(), sequence(OK), targets, dry_run=True
+        )
+        assert [r.outcome for r in results] == [Outcome.DRY_RUN] * 10
+        assert transport.calls == []
+
+    async def test_invalid_lines_are_reported_without_a_call(self) -> None:
+        """An InvalidTarget becomes invalid_request; valid neighbours still run."""
+        bad = InvalidTarget(target=Target(job_id="j", thing_name="bad name"), reason="pattern")
+        results, transport, _ = await run_many(CancelExecution(), sequence(OK), [bad, T1])
+        assert sorted(r.outcome for r in results) == [Outcome.CANCELED, Outcome.INVALID_REQUEST]
+        assert len(transport.calls) == 1
+
+    async def test_clock_skew_stops_the_run(self) -> None:
+        """A skewed clock fails every call alike: the run stops, the rest is interrupted."""
+        skew = failure("InvalidSignatureException", 403, "Signature expired: request time")
+        targets = [Target(job_id="j", thing_name=f"t{i}") for i in range(50)]
+        results, transport, _ = await run_many(
+            CancelExecution(), sequence(skew), targets, concurrency=1
+        )
+        outcomes = [r.outcome for r in results]
+        assert len(results) == 50
+        assert outcomes[0] is Outcome.ERROR
+        assert outcomes.count(Outcome.INTERRUPTED) >= 45
+        assert len(transport.calls) < 5
+
+    async def test_abort_threshold(self) -> None:
+        """Failures past P % after N executed stop the run."""
+        targets = [Target(job_id="j", thing_name=f"t{i}") for i in range(100)]
+        transport = ScriptedTransport(sequence(failure("AccessDeniedException", 403)))
+        engine = Engine(
+            CancelExecution(),
+            RunConfig(rate=1e6, concurrency=1, abort_failed_percent=50, abort_min_executed=10),
+            transport=transport,
+            sleep=FakeSleep(),
+        )
+        report = await engine.run(targets)
+        assert report.total == 100
+        assert report.stop_reason is not None and "aborted" in report.stop_reason
+        assert report.count(Outcome.ERROR) == 10
+        assert report.count(Outcome.INTERRUPTED) == 90
+        assert report.exit_code == 1
+
+    async def test_stop_records_the_rest_as_interrupted(self) -> None:
+        """After stop(), no new target starts and each remaining one is reported once."""
+        targets = [Target(job_id="j", thing_name=f"t{i}") for i in range(40)]
+        transport = ScriptedTransport(sequence(OK))
+        engine = Engine(CancelExecution(), RunConfig(rate=1e6, concurrency=2), transport=transport)
+        seen: list[Result] = []
+
+        def on_result(result: Result) -> None:
+            seen.append(result)
+            if len(seen) == 5:
+                engine.stop("operator pressed Ctrl-C", signalled=True)
+
+        report = await engine.run(targets, on_result=on_result)
+        names = [r.target.thing_name for r in seen]
+        assert sorted(names) == sorted(t.thing_name for t in targets)
+        assert report.count(Outcome.CANCELED) == len(transport.calls)
+        assert report.count(Outcome.INTERRUPTED) == 40 - len(transport.calls)
+        assert report.exit_code == 130
