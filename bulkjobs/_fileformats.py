@@ -1,0 +1,347 @@
+"""The three target-file formats, parsed one line at a time.
+
+All are UTF-8 (a BOM is allowed), one target per line; blank lines and lines starting
+with ``#`` are skipped in every format (no jobId or thingName can start with ``#``, so
+nothing is lost):
+
+- **lines** — one thingName per line; the jobId is the default ``job_id``;
+- **csv** — a header naming the columns ``jobId``, ``thingName``, ``executionNumber``,
+  ``expectedVersion``, ``region`` (or ``job_id``, ``thing_name``, …); an empty cell takes
+  the default;
+- **jsonl** — one JSON object per line with the same keys (null takes the default).
+
+The format comes from ``input_format`` or the extension (``.csv``; ``.jsonl``/``.ndjson``).
+Without a known extension (stdin, ``.txt``) the first line settles it: ``{`` starts JSON
+Lines, a ``,`` or a lone column name (``thingName``) a CSV header, anything else is
+lines. Neither ``{`` nor ``,`` can occur in a valid thing name, so sniffing only rescues
+files that would otherwise fail.
+
+A line is read at most ``MAX_LINE_BYTES`` at a time, so binary garbage without newlines
+costs one issue and bounded memory. Every broken rule becomes a :class:`ValidationIssue`
+naming source, line, field and rule; the API's own rules come from ``check_target``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Final, Literal, Protocol, TypeAlias
+
+from bulkjobs._exceptions import ValidationIssue
+from bulkjobs._models import CancelJob, InvalidTarget, Operation, Target
+from bulkjobs._validation import JOB_ID, check_target
+
+__all__ = [
+    "MAX_LINE_BYTES",
+    "Format",
+    "InputFormat",
+    "InvalidLine",
+    "LineParser",
+    "LineStream",
+    "WholeFileError",
+    "detect_format",
+]
+
+InputFormat: TypeAlias = Literal["auto", "lines", "csv", "jsonl"]
+Format: TypeAlias = Literal["lines", "csv", "jsonl"]
+
+MAX_LINE_BYTES: Final = 64 * 1024
+_EXTENSIONS: Final[dict[str, Format]] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+_KEYS: Final = {
+    **{name: name for name in ("jobId", "thingName", "executionNumber", "expectedVersion")},
+    "job_id": "jobId",
+    "thing_name": "thingName",
+    "execution_number": "executionNumber",
+    "expected_version": "expectedVersion",
+    "region": "region",
+}
+_NUMBERS: Final = ("executionNumber", "expectedVersion")
+_KNOWN: Final = "jobId, thingName, executionNumber, expectedVersion, region (or snake_case)"
+_INTEGER: Final = re.compile(r"-?[0-9]+")
+# Every AWS region name: us-east-1, us-gov-west-1, cn-northwest-1, ap-southeast-5, …
+_REGION: Final = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+-[0-9]+")
+
+
+class LineStream(Protocol):
+    """What the parser reads from: a binary file, stdin, or a tee that spools it."""
+
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InvalidLine(InvalidTarget):
+    """An :class:`InvalidTarget` that keeps the structured issues behind ``reason``."""
+
+    issues: tuple[ValidationIssue, ...]
+
+
+class WholeFileError(Exception):
+    """A problem with the whole file (options, header, emptiness): no line is usable."""
+
+    def __init__(self, issues: list[ValidationIssue]) -> None:
+        self.issues = issues
+
+
+class LineParser:
+    """Turns lines into targets for one format; the first data line may settle it."""
+
+    def __init__(
+        self,
+        source: str,
+        job_id: str | None,
+        operation: Operation,
+        region: str | None,
+        fmt: Format | None,
+    ) -> None:
+        self.source = source
+        self.job_id = job_id
+        self.operation = operation
+        self.region = region
+        self.format = fmt
+        self.lines = 0
+        self._columns: list[str] | None = None
+
+    def fresh(self, fmt: Format) -> LineParser:
+        return LineParser(self.source, self.job_id, self.operation, self.region, fmt)
+
+    def parse(self, stream: LineStream) -> Iterator[Target | InvalidLine]:
+        """Targets and invalid lines in file order; raises :class:`WholeFileError`."""
+        self._check_options()
+        items = 0
+        for lineno, raw in _lines(stream):
+            self.lines = lineno
+            text, rule = _decode(raw, first=lineno == 1)
+            if rule is not None:
+                items += 1
+                yield self._target(lineno, {}, {}, [self._issue(lineno, "line", rule)])
+                continue
+            if not text or text.startswith("#"):
+                continue
+            if self.format is None:
+                self.format = _sniff(text)
+            if self.format == "lines" and self.job_id is None:
+                rule = "a file of thing names needs a default job id"
+                raise WholeFileError([self._issue(None, "jobId", rule)])
+            if self.format == "csv" and self._columns is None:
+                self._columns = self._header(lineno, text)
+                continue
+            items += 1
+            yield self._row(lineno, text)
+        if items == 0:
+            empty = "has a header but no rows" if self._columns else "contains no targets"
+            raise WholeFileError([self._issue(None, "file", empty)])
+
+    def _issue(
+        self, line: int | None, field: str, rule: str, value: str | None = None
+    ) -> ValidationIssue:
+        return ValidationIssue(source=self.source, line=line, field=field, rule=rule, value=value)
+
+    def _check_options(self) -> None:
+        issues = []
+        if self.job_id is not None and (rule := JOB_ID.check(self.job_id)) is not None:
+            issues.append(_option("jobId", rule, self.job_id))
+        if self.region is not None and not _REGION.fullmatch(self.region):
+            issues.append(_option("region", f"must match {_REGION.pattern}", self.region))
+        if issues:
+            raise WholeFileError(issues)
+
+    def _header(self, lineno: int, text: str) -> list[str]:
+        columns: list[str] = []
+        issues = []
+        try:
+            names = [cell.strip() for cell in _cells(text)]
+        except csv.Error as exc:
+            raise WholeFileError(
+                [self._issue(lineno, "header", f"is not valid CSV: {exc}")]
+            ) from None
+        for name in names:
+            column = _KEYS.get(name)
+            if column is None:
+                rule = f"unknown column {name!r}: expected {_KNOWN}"
+                issues.append(self._issue(lineno, "header", rule, name))
+            elif column in columns:
+                issues.append(self._issue(lineno, "header", f"column {column} given twice", name))
+            columns.append(column or name)
+        if "thingName" not in columns and not isinstance(self.operation, CancelJob):
+            issues.append(self._issue(lineno, "header", "missing column thingName"))
+        if "jobId" not in columns and self.job_id is None:
+            rule = "missing column jobId, and no default job id given"
+            issues.append(self._issue(lineno, "header", rule))
+        if issues:
+            raise WholeFileError(issues)
+        return columns
+
+    def _row(self, lineno: int, text: str) -> Target | InvalidLine:
+        if self.format == "lines":
+            return self._target(lineno, {"thingName": text}, {}, [])
+        if self.format == "jsonl":
+            return self._json_row(lineno, text)
+        assert self._columns is not None
+        try:
+            cells = [cell.strip() for cell in _cells(text)]
+        except csv.Error as exc:
+            return self._target(
+                lineno, {}, {}, [self._issue(lineno, "line", f"is not valid CSV: {exc}")]
+            )
+        issues = []
+        if len(cells) != len(self._columns):
+            rule = f"has {len(cells)} field(s) where the header has {len(self._columns)}"
+            issues.append(self._issue(lineno, "line", rule))
+        texts: dict[str, str] = {}
+        numbers: dict[str, int] = {}
+        for column, cell in zip(self._columns, cells, strict=False):
+            if not cell:
+                continue
+            if column not in _NUMBERS:
+                texts[column] = cell
+            elif _INTEGER.fullmatch(cell):
+                # int() refuses thousands of digits; any 21 digits already break the
+                # 64-bit rule, which check_target then reports.
+                numbers[column] = int(cell) if len(cell) <= 21 else 2**63
+            else:
+                issues.append(self._issue(lineno, column, "must be an integer", cell))
+        return self._target(lineno, texts, numbers, issues)
+
+    def _json_row(self, lineno: int, text: str) -> Target | InvalidLine:
+        try:
+            data = json.loads(text, object_pairs_hook=_Pairs)
+        except json.JSONDecodeError as exc:
+            rule = f"is not valid JSON: {exc.msg} at column {exc.colno}"
+            return self._target(lineno, {}, {}, [self._issue(lineno, "line", rule)])
+        except (ValueError, RecursionError):
+            rule = "is not valid JSON: nested too deeply or a number too long"
+            return self._target(lineno, {}, {}, [self._issue(lineno, "line", rule)])
+        if not isinstance(data, _Pairs):
+            rule = f"must be a JSON object, not {_json_type(data)}"
+            return self._target(lineno, {}, {}, [self._issue(lineno, "line", rule)])
+        issues = []
+        seen: set[str] = set()
+        texts: dict[str, str] = {}
+        numbers: dict[str, int] = {}
+        for key, value in data:
+            column = _KEYS.get(key)
+            if column is None:
+                issues.append(self._issue(lineno, key, f"unknown key: expected {_KNOWN}"))
+                continue
+            if column in seen:
+                issues.append(self._issue(lineno, column, "given twice"))
+            seen.add(column)
+            if value is None:
+                continue
+            if column in _NUMBERS:
+                if isinstance(value, int) and not isinstance(value, bool):
+                    numbers[column] = value
+                    continue
+                rule = f"must be an integer, not {_json_type(value)}"
+            elif isinstance(value, str):
+                texts[column] = value
+                continue
+            else:
+                rule = f"must be a string, not {_json_type(value)}"
+            issues.append(self._issue(lineno, column, rule, json.dumps(value)))
+        return self._target(lineno, texts, numbers, issues)
+
+    def _target(
+        self,
+        lineno: int,
+        texts: dict[str, str],
+        numbers: dict[str, int],
+        issues: list[ValidationIssue],
+    ) -> Target | InvalidLine:
+        """The target of one line, or an :class:`InvalidLine` with everything wrong."""
+        job_id = texts.get("jobId", self.job_id)
+        region = texts.get("region", self.region)
+        target = Target(
+            job_id=job_id or "",
+            thing_name=texts.get("thingName"),
+            execution_number=numbers.get("executionNumber"),
+            expected_version=numbers.get("expectedVersion"),
+            region=region,
+        )
+        if any(issue.field == "line" for issue in issues):
+            # The line could not be read as a whole: the rules below would only add noise.
+            return InvalidLine(
+                target=target, reason="; ".join(map(str, issues)), issues=tuple(issues)
+            )
+        if job_id is None:
+            rule = "is required: give it on the line or as the default job id"
+            issues.append(self._issue(lineno, "jobId", rule))
+        if "region" in texts and not _REGION.fullmatch(texts["region"]):
+            issues.append(self._issue(lineno, "region", f"must match {_REGION.pattern}", region))
+        for issue in check_target(target, self.operation, source=self.source, line=lineno):
+            if job_id is not None or issue.field != "jobId":
+                issues.append(issue)
+        if not issues:
+            return target
+        return InvalidLine(target=target, reason="; ".join(map(str, issues)), issues=tuple(issues))
+
+
+class _Pairs(list[tuple[str, object]]):
+    """A JSON object as its key/value pairs, so a repeated key can be reported."""
+
+
+def _json_type(value: object) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    if value is None:
+        return "null"
+    if isinstance(value, _Pairs):
+        return "an object"
+    return names.get(type(value), "an array")
+
+
+def _lines(stream: LineStream) -> Iterator[tuple[int, bytes | None]]:
+    """Numbered raw lines; None stands for a line longer than ``MAX_LINE_BYTES``."""
+    lineno = 0
+    while raw := stream.readline(MAX_LINE_BYTES):
+        lineno += 1
+        if len(raw) < MAX_LINE_BYTES or raw.endswith(b"\n"):
+            yield lineno, raw
+            continue
+        # Skip the rest of the line in bounded pieces.
+        while rest := stream.readline(MAX_LINE_BYTES):
+            if rest.endswith(b"\n"):
+                break
+        yield lineno, None
+
+
+def _decode(raw: bytes | None, *, first: bool) -> tuple[str, str | None]:
+    """The stripped text of a line, or the rule it breaks."""
+    if raw is None:
+        return "", f"is longer than {MAX_LINE_BYTES} bytes"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return "", f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+    if "\x00" in text:
+        return "", "contains a NUL byte: binary data, not text"
+    return (text.removeprefix("\ufeff") if first else text).strip(), None
+
+
+def _cells(text: str) -> list[str]:
+    # csv costs a reader per line; only quoted lines need it.
+    if '"' not in text:
+        return text.split(",")
+    return next(csv.reader([text], strict=True))
+
+
+def _sniff(text: str) -> Format:
+    if text.startswith("{"):
+        return "jsonl"
+    if "," in text or text in _KEYS:
+        return "csv"
+    return "lines"
+
+
+def detect_format(path: str, input_format: InputFormat) -> Format | None:
+    """The forced or extension's format; None leaves it to the first line."""
+    if input_format != "auto":
+        return input_format
+    return _EXTENSIONS.get(os.path.splitext(path)[1].lower())
+
+
+def _option(field: str, rule: str, value: str) -> ValidationIssue:
+    return ValidationIssue(source="options", line=None, field=field, rule=rule, value=value)

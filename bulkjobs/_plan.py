@@ -1,0 +1,177 @@
+"""What a run would do, counted without calling anything: the ``--dry-run`` plan.
+
+:class:`Plan` is a pure aggregator: targets go in one at a time as the source streams
+them, counts come out. It holds one counter per distinct job, status and region — never
+the targets — so a million targets cost what a thousand do.
+
+The duration estimate is the quota arithmetic the engine lives by: limiters are keyed
+by (region, API) and regions run concurrently, so
+
+    duration ≈ max over regions (targets in the region) ÷ rate
+
+A run also pays for lookups where it needs them (DescribeJobExecution for a delete
+without an executionNumber, or ``expectedVersion=fresh``), but those have their own
+quota and overlap with the main calls, so they do not lengthen the estimate.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Final
+
+from bulkjobs._models import CancelExecution, InvalidTarget, Operation, Target
+
+__all__ = ["Estimate", "Plan", "covers_whole_job", "format_duration"]
+
+#: Shown per breakdown before "… and N more", so a plan stays readable for many jobs.
+_SHOWN: Final = 10
+_DEFAULT_REGION: Final = "default"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Estimate:
+    """How long the calls take at ``rate``, and the arithmetic behind it."""
+
+    rate: float
+    #: The region that sets the duration (the one with most targets), None if no targets.
+    region: str | None
+    calls: int
+    seconds: float
+
+    @property
+    def formula(self) -> str:
+        where = f" in {self.region}" if self.region is not None else ""
+        return (
+            f"{self.calls:,} calls{where} ÷ {self.rate:g}/s = "
+            f"{self.seconds:,.0f} s ≈ {format_duration(self.seconds)}"
+        )
+
+
+class Plan:
+    """Counts of the targets a run would act on, per job, status and region."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.invalid = 0
+        self._jobs: Counter[str] = Counter()
+        self._statuses: Counter[str] = Counter()
+        self._regions: Counter[str] = Counter()
+
+    def add(self, item: Target | InvalidTarget, *, status: str | None = None) -> None:
+        """Count one target; ``status`` when a listing reported it. Invalid targets are
+        counted apart: they end as ``invalid_request`` without a call."""
+        if isinstance(item, InvalidTarget):
+            self.invalid += 1
+            return
+        self.total += 1
+        self._jobs[item.job_id] += 1
+        self._regions[item.region or _DEFAULT_REGION] += 1
+        if status is not None:
+            self._statuses[status] += 1
+
+    @property
+    def by_job(self) -> dict[str, int]:
+        return dict(self._jobs.most_common())
+
+    @property
+    def by_region(self) -> dict[str, int]:
+        """Targets per region; ``"default"`` for those that go to the run's region."""
+        return dict(self._regions.most_common())
+
+    @property
+    def by_status(self) -> dict[str, int]:
+        """Targets per execution status, for those a listing reported a status for."""
+        return dict(self._statuses.most_common())
+
+    @property
+    def status_unknown(self) -> int:
+        return self.total - sum(self._statuses.values())
+
+    def estimate(self, *, rate: float) -> Estimate:
+        """Duration at ``rate`` calls per second per region (see the module docstring)."""
+        if not rate > 0:
+            raise ValueError("rate must be positive")
+        if not self._regions:
+            return Estimate(rate=rate, region=None, calls=0, seconds=0.0)
+        region, calls = self._regions.most_common(1)[0]
+        shown = region if len(self._regions) > 1 else None
+        return Estimate(rate=rate, region=shown, calls=calls, seconds=calls / rate)
+
+    def to_json(self, *, rate: float) -> dict[str, object]:
+        """The plan for ``summary.json``."""
+        estimate = self.estimate(rate=rate)
+        return {
+            "targets": self.total,
+            "invalid": self.invalid,
+            "byJob": self.by_job,
+            "byRegion": self.by_region,
+            "byStatus": self.by_status,
+            "statusUnknown": self.status_unknown,
+            "rate": rate,
+            "estimatedSeconds": round(estimate.seconds, 3),
+            "estimate": estimate.formula,
+        }
+
+    def render(self, *, rate: float, basis: str | None = None) -> str:
+        """The plan as the console shows it; ``basis`` says where ``rate`` comes from."""
+        lines = [f"Plan: {self.total:,} target(s)"]
+        if self.invalid:
+            lines[0] += f" and {self.invalid:,} invalid (reported, never sent)"
+        lines.append("  by job:    " + _breakdown(self._jobs))
+        lines.append("  by region: " + _breakdown(self._regions))
+        if self._statuses:
+            statuses = _breakdown(self._statuses)
+            if self.status_unknown:
+                statuses += f", status not listed: {self.status_unknown:,}"
+            lines.append("  by status: " + statuses)
+        estimate = self.estimate(rate=rate)
+        lines.append("  estimate:  " + estimate.formula + (f" at {basis}" if basis else ""))
+        if len(self._regions) > 1:
+            lines.append("             (regions run in parallel: the busiest one sets the time)")
+        return "\n".join(lines)
+
+
+def _breakdown(counts: Counter[str]) -> str:
+    if not counts:
+        return "none"
+    parts = [f"{key}: {count:,}" for key, count in counts.most_common(_SHOWN)]
+    if len(counts) > _SHOWN:
+        parts.append(f"… and {len(counts) - _SHOWN:,} more")
+    return ", ".join(parts)
+
+
+def covers_whole_job(
+    operation: Operation, statuses: Collection[str] | None, *, age_filtered: bool = False
+) -> bool:
+    """Whether cancelling a job's listed executions one by one amounts to CancelJob.
+
+    True for CancelJobExecution over a whole-job listing whose statuses include every
+    status the cancel can act on (QUEUED, and IN_PROGRESS with force) and that no age
+    filter narrows: then ``cancel-job`` does the same server-side in one call (AWS
+    documents about 1,000 devices a minute) — though it also stops the job for
+    devices added later, which is why this is advice and not a rewrite.
+    """
+    if not isinstance(operation, CancelExecution) or age_filtered:
+        return False
+    needed = {"QUEUED", "IN_PROGRESS"} if operation.force else {"QUEUED"}
+    return statuses is None or needed <= set(statuses)
+
+
+def format_duration(seconds: float) -> str:
+    """``4.2 s``, ``6 min 40 s``, ``1 h 6 min``, ``2 d 3 h``: two units at most."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    units = (("d", 86_400), ("h", 3_600), ("min", 60), ("s", 1))
+    parts: list[str] = []
+    for name, size in units:
+        amount, whole = divmod(whole, size)
+        if amount or parts:
+            parts.append(f"{amount} {name}")
+        if len(parts) == 2:
+            break
+    if parts[-1].startswith("0 "):
+        parts.pop()
+    return " ".join(parts)
