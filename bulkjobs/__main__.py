@@ -1,0 +1,5 @@
+import sys
+
+from bulkjobs.cli import main
+
+sys.exit(main())

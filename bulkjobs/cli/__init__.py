@@ -1,0 +1,105 @@
+"""The ``bulkjobs`` command: a thin layer over the library.
+
+``main(argv)`` parses, validates everything before the first call, runs the library,
+and maps the outcome to an exit code (see ``bulkjobs --help``).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from functools import partial
+
+from bulkjobs._exceptions import (
+    BulkJobsError,
+    ConfigurationError,
+    CredentialsError,
+    InvalidInputError,
+)
+from bulkjobs.cli._parser import build_parser
+
+__all__ = ["main"]
+
+_MAX_SHOWN = 20
+
+
+def _print_issues(exc: InvalidInputError) -> None:
+    issues = exc.issues or ()
+    for issue in issues[:_MAX_SHOWN]:
+        print(f"bulkjobs: error: {issue}", file=sys.stderr)
+    if len(issues) > _MAX_SHOWN:
+        print(f"bulkjobs: … and {len(issues) - _MAX_SHOWN} more", file=sys.stderr)
+    if not issues:
+        print(f"bulkjobs: error: {exc}", file=sys.stderr)
+    print("bulkjobs: nothing was sent.", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if args.version:
+        from bulkjobs import __version__
+
+        print(f"bulkjobs {__version__}")
+        return 0
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    if args.command == "simulate":
+        from bulkjobs.sim._cli import run_simulate
+
+        return run_simulate(args)
+    if args.command == "demo":
+        from bulkjobs.cli._demo import run_demo
+
+        return run_demo(args)
+    if args.generate_cli_skeleton:
+        from bulkjobs.cli._inputs import skeleton
+
+        print(skeleton(args.command, args.generate_cli_skeleton))
+        return 0
+    from bulkjobs.cli._inputs import apply_cli_input
+    from bulkjobs.cli._options import resolve
+
+    try:
+        apply_cli_input(args)
+        opts = resolve(args)
+    except InvalidInputError as exc:
+        _print_issues(exc)
+        return 2
+    return run_command(opts, args_list)
+
+
+def run_command(opts: object, argv: list[str]) -> int:
+    """Run validated options; shared by ``main`` and the demo."""
+    import anyio
+
+    from bulkjobs.cli._options import Options
+    from bulkjobs.cli._output import configure_logging
+    from bulkjobs.cli._run import execute
+
+    assert isinstance(opts, Options)
+    configure_logging(opts.log_format, verbose=opts.verbose, quiet=opts.quiet)
+    try:
+        return anyio.run(partial(execute, opts, argv, stdout=sys.stdout, stderr=sys.stderr))
+    except InvalidInputError as exc:
+        _print_issues(exc)
+        return 2
+    except ConfigurationError as exc:
+        print(f"bulkjobs: error: {exc}", file=sys.stderr)
+        print("bulkjobs: nothing was sent.", file=sys.stderr)
+        return 2
+    except CredentialsError as exc:
+        print(f"bulkjobs: error: {exc}", file=sys.stderr)
+        return 1
+    except BulkJobsError as exc:
+        print(f"bulkjobs: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bulkjobs: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,323 @@
+"""From parsed arguments to a validated run: every rule checked before anything is sent."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bulkjobs._config import RunConfig
+from bulkjobs._exceptions import InvalidInputError, ValidationIssue
+from bulkjobs._fileformats import InputFormat
+from bulkjobs._models import CancelExecution, CancelJob, DeleteExecution, Operation, Target
+from bulkjobs._validation import (
+    JOB_ID,
+    THING_GROUP_NAME,
+    THING_NAME,
+    check_operation,
+    check_status,
+    check_target,
+)
+from bulkjobs.cli._parser import DEFAULTS
+
+__all__ = ["Options", "parse_duration", "resolve"]
+
+_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)([smhd]))+?")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Options:
+    """Everything a run needs, validated."""
+
+    command: str
+    operation: Operation
+    config: RunConfig
+    job_id: str | None
+    job_ids: tuple[str, ...]
+    thing_names: tuple[str, ...]
+    things_file: str | None
+    input_format: InputFormat
+    from_job: bool
+    thing_group: str | None
+    recursive: bool
+    from_things: tuple[str, ...]
+    statuses: tuple[str, ...] | None
+    older_than: str | None
+    skip_invalid: bool
+    execution_number: int | None
+    yes: bool
+    report_dir: Path | None
+    journal: Path | None
+    resume: bool
+    log_format: str
+    quiet: bool
+    verbose: bool
+
+    @property
+    def has_listing(self) -> bool:
+        return self.from_job or self.thing_group is not None or bool(self.from_things)
+
+
+def parse_duration(text: str) -> float:
+    """``90s``, ``15m``, ``1h30m``, ``2d`` or plain seconds → seconds."""
+    text = text.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        pass
+    else:
+        if value > 0:
+            return value
+        raise ValueError("must be positive")
+    pos, total = 0, 0.0
+    for match in _DURATION.finditer(text):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if pos != len(text) or total <= 0:
+        raise ValueError("must be a duration like 90s, 15m, 1h30m or 2d")
+    return total
+
+
+def _status_details(text: str) -> dict[str, Any]:
+    text = text.strip()
+    if text.startswith("{"):
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("must be a JSON object")
+        return data
+    details: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise ValueError(f"'{part}' is not key=value")
+        details[key.strip()] = value
+    return details
+
+
+def resolve(args: argparse.Namespace) -> Options:
+    """Validate ``args`` (already merged with --cli-input-json) into :class:`Options`."""
+    for key, value in DEFAULTS.items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+    issues: list[ValidationIssue] = []
+
+    def bad(field: str, rule: str, value: object = None) -> None:
+        shown = None if value is None else str(value)
+        issues.append(
+            ValidationIssue(source="options", line=None, field=field, rule=rule, value=shown)
+        )
+
+    def checked(field: str, value: str, rule: Any) -> None:
+        if (broken := rule.check(value)) is not None:
+            bad(field, broken, value)
+
+    command = args.command
+    operation: Operation
+    execution_number: int | None = None
+    if command == "cancel-job-execution":
+        expected: int | str | None = None
+        if args.expected_version is not None:
+            if args.expected_version == "fresh":
+                expected = "fresh"
+            else:
+                try:
+                    expected = int(args.expected_version)
+                except ValueError:
+                    bad(
+                        "--expected-version", "must be an integer or 'fresh'", args.expected_version
+                    )
+        details = None
+        if args.status_details is not None:
+            try:
+                details = _status_details(args.status_details)
+            except ValueError as exc:
+                bad("--status-details", f"k=v,k2=v2 or a JSON object: {exc}", args.status_details)
+        operation = CancelExecution(
+            force=args.force,
+            expected_version=expected,  # type: ignore[arg-type]
+            status_details=details,
+        )
+    elif command == "delete-job-execution":
+        if args.execution_number is not None:
+            try:
+                execution_number = int(args.execution_number)
+            except ValueError:
+                bad("--execution-number", "must be an integer", args.execution_number)
+        operation = DeleteExecution(force=args.force, namespace_id=args.namespace_id)
+    else:
+        operation = CancelJob(force=args.force, reason_code=args.reason_code, comment=args.comment)
+    issues.extend(check_operation(operation, source="options"))
+
+    rate: float | None = None
+    if str(args.rate).lower() != "auto":
+        try:
+            rate = float(args.rate)
+            if not rate > 0:
+                raise ValueError
+        except ValueError:
+            bad("--rate", "must be 'auto' or a positive number of requests per second", args.rate)
+            rate = None
+    if args.concurrency < 1:
+        bad("--concurrency", "must be at least 1", args.concurrency)
+    if args.max_attempts < 1:
+        bad("--max-attempts", "must be at least 1", args.max_attempts)
+    deadline = None
+    if args.deadline is not None:
+        try:
+            deadline = parse_duration(str(args.deadline))
+        except ValueError as exc:
+            bad("--deadline", str(exc), args.deadline)
+    percent = args.abort_if_failed_percent
+    if percent is not None and not 0 <= percent <= 100:
+        bad("--abort-if-failed-percent", "must be within 0..100", percent)
+    if args.abort_min_executed < 0:
+        bad("--abort-min-executed", "must be ≥ 0", args.abort_min_executed)
+    if args.grace_period < 0:
+        bad("--grace-period", "must be ≥ 0", args.grace_period)
+    if args.endpoint_url is not None and not re.match(r"https?://", args.endpoint_url):
+        bad("--endpoint-url", "must start with http:// or https://", args.endpoint_url)
+
+    # Targets.
+    job_id = getattr(args, "job_id", None)
+    job_ids: tuple[str, ...] = tuple(getattr(args, "job_ids", None) or ())
+    thing_names = tuple(getattr(args, "thing_names", None) or ())
+    from_things = tuple(getattr(args, "from_things", None) or ())
+    things_file = getattr(args, "things_file", None)
+    from_job = bool(getattr(args, "from_job", False))
+    thing_group = getattr(args, "thing_group", None)
+    statuses: tuple[str, ...] | None = None
+    if command == "cancel-job":
+        if not job_ids:
+            bad("--job-id", "at least one is required")
+        for n, jid in enumerate(job_ids, start=1):
+            checked(f"--job-id #{n}", jid, JOB_ID)
+    else:
+        if job_id is not None:
+            checked("--job-id", job_id, JOB_ID)
+        if not (thing_names or things_file or from_job or thing_group or from_things):
+            bad(
+                "targets",
+                "give --thing-name, --things-file, --from-job, --thing-group or --from-thing",
+            )
+        if (thing_names or from_job or thing_group) and job_id is None:
+            bad("--job-id", "is required with --thing-name, --from-job and --thing-group")
+        for n, name in enumerate(thing_names, start=1):
+            for issue in check_target(
+                Target(job_id=job_id or "-", thing_name=name, execution_number=execution_number),
+                operation,
+                source="--thing-name",
+                line=n,
+            ):
+                if issue.field != "jobId":
+                    issues.append(issue)
+        if thing_group is not None:
+            checked("--thing-group", thing_group, THING_GROUP_NAME)
+        for n, name in enumerate(from_things, start=1):
+            checked(f"--from-thing #{n}", name, THING_NAME)
+        if args.recursive and thing_group is None:
+            bad("--recursive", "only applies to --thing-group")
+        if args.status is not None:
+            statuses = tuple(s.strip().upper() for s in str(args.status).split(",") if s.strip())
+            if not statuses:
+                bad("--status", "needs at least one status", args.status)
+            for status in statuses:
+                if (broken := check_status(status)) is not None:
+                    bad("--status", broken, status)
+            if not (from_job or from_things):
+                bad("--status", "applies to listing sources (--from-job, --from-thing)")
+        if args.older_than is not None:
+            from bulkjobs._filters import parse_age
+
+            try:
+                from datetime import UTC, datetime
+
+                parse_age(str(args.older_than), now=datetime.now(UTC))
+            except ValueError as exc:
+                bad("--older-than", str(exc), args.older_than)
+            if not (from_job or from_things):
+                bad("--older-than", "applies to listing sources (--from-job, --from-thing)")
+        if things_file is not None and things_file != "-" and not os.path.isfile(things_file):
+            reason = "no such file" if not os.path.exists(things_file) else "not a regular file"
+            bad("--things-file", reason, things_file)
+
+    report_dir = Path(args.report) if args.report else None
+    journal = Path(args.journal) if args.journal else None
+    if journal is None and report_dir is not None:
+        journal = report_dir / "journal.jsonl"
+    if report_dir is not None:
+        problem = _unwritable(report_dir)
+        if problem:
+            bad("--report", problem, report_dir)
+    if journal is not None and args.journal:
+        problem = _unwritable(journal.parent)
+        if problem:
+            bad("--journal", problem, journal)
+    if args.resume and journal is None:
+        bad("--resume", "needs --journal PATH or --report DIR (where the journal is)")
+    if args.dry_run and args.resume:
+        bad("--resume", "cannot be combined with --dry-run")
+    if args.quiet and args.verbose:
+        bad("--quiet", "cannot be combined with --verbose")
+
+    if issues:
+        raise InvalidInputError(issues)
+    config = RunConfig(
+        region=args.region,
+        profile=args.profile,
+        endpoint_url=args.endpoint_url,
+        rate=rate,
+        concurrency=args.concurrency,
+        max_attempts=args.max_attempts,
+        dry_run=args.dry_run,
+        abort_failed_percent=percent,
+        abort_min_executed=args.abort_min_executed,
+        deadline=deadline,
+        grace_period=args.grace_period,
+    )
+    return Options(
+        command=command,
+        operation=operation,
+        config=config,
+        job_id=job_id,
+        job_ids=job_ids,
+        thing_names=thing_names,
+        things_file=things_file,
+        input_format=getattr(args, "input_format", "auto") or "auto",
+        from_job=from_job,
+        thing_group=thing_group,
+        recursive=bool(args.recursive),
+        from_things=from_things,
+        statuses=statuses,
+        older_than=getattr(args, "older_than", None),
+        skip_invalid=bool(getattr(args, "skip_invalid", False)),
+        execution_number=execution_number,
+        yes=bool(args.yes),
+        report_dir=report_dir,
+        journal=journal,
+        resume=bool(args.resume),
+        log_format=args.log_format,
+        quiet=bool(args.quiet),
+        verbose=bool(args.verbose),
+    )
+
+
+def _unwritable(directory: Path) -> str | None:
+    """Why ``directory`` cannot take our files, or None — without creating anything
+    (bad input must leave no trace): the nearest existing ancestor decides."""
+    existing = directory
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a directory"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"{existing} is not writable"
+    return None

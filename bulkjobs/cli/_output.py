@@ -1,0 +1,189 @@
+"""What the CLI shows: logs (console or JSON on stderr), progress, the summary table.
+
+stdout carries the result (the summary); stderr carries everything about the run
+(progress, logs, prompts), so ``bulkjobs … > summary.txt`` stays clean.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import IO, Any
+
+import anyio
+import structlog
+
+from bulkjobs._engine import Engine
+from bulkjobs._models import Outcome
+from bulkjobs._report import Report
+
+__all__ = ["Progress", "configure_logging", "print_summary"]
+
+_SECRET_KEY = re.compile(r"secret|token|password|credential|signature|authorization", re.I)
+_ACCESS_KEY = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
+
+
+def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Last line of defence: nothing shaped like a credential reaches a log."""
+    for key, value in list(event.items()):
+        if _SECRET_KEY.search(key):
+            event[key] = "***"
+        elif isinstance(value, str) and _ACCESS_KEY.search(value):
+            event[key] = _ACCESS_KEY.sub("***", value)
+    return event
+
+
+def configure_logging(log_format: str, *, verbose: bool, quiet: bool) -> None:
+    if verbose:
+        level = logging.DEBUG
+    elif quiet:
+        level = logging.ERROR
+    else:
+        level = logging.INFO if log_format == "json" else logging.WARNING
+    renderer: Any
+    if log_format == "json":
+        renderer = structlog.processors.JSONRenderer()
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+class Progress:
+    """A live bar on a terminal; a JSON stats line every ``interval`` s otherwise."""
+
+    def __init__(
+        self, engine: Engine, *, stream: IO[str], quiet: bool, interval: float = 5.0
+    ) -> None:
+        self._engine = engine
+        self._stream = stream
+        self._quiet = quiet
+        self._interval = interval
+
+    async def run(self) -> None:
+        if self._quiet:
+            return
+        if self._stream.isatty():
+            await self._bar()
+        else:
+            while True:
+                await anyio.sleep(self._interval)
+                self._line()
+
+    def _line(self) -> None:
+        s = self._engine.statistics()
+        record = {
+            "event": "progress",
+            "finished": s.finished,
+            "total": s.total,
+            "inFlight": s.in_flight,
+            "ratePerSecond": round(s.rate, 2),
+            "throttles": s.throttles,
+            "failed": s.failed,
+            "elapsedSeconds": round(s.elapsed, 1),
+        }
+        print(json.dumps(record), file=self._stream, flush=True)
+
+    async def _bar(self) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as RichProgress
+
+        console = Console(file=self._stream)
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]:>7.1f}/s"),
+            TextColumn("throttled {task.fields[throttles]}"),
+            TextColumn("failed {task.fields[failed]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
+        with RichProgress(*columns, console=console, transient=False) as bar:
+            task = bar.add_task(
+                self._engine.operation.name, total=None, rate=0.0, throttles=0, failed=0
+            )
+            try:
+                while True:
+                    s = self._engine.statistics()
+                    bar.update(
+                        task,
+                        completed=s.finished,
+                        total=s.total,
+                        rate=s.rate,
+                        throttles=s.throttles,
+                        failed=s.failed,
+                        description="stopping" if s.stopping else self._engine.operation.name,
+                    )
+                    await anyio.sleep(0.2)
+            finally:
+                s = self._engine.statistics()
+                bar.update(task, completed=s.finished, total=s.total or s.finished)
+
+
+_ORDER = [o.value for o in Outcome]
+
+
+def print_summary(report: Report, *, stream: IO[str], as_json: bool) -> None:
+    if as_json:
+        data = report.to_json()
+        data.pop("timeline", None)
+        print(json.dumps({"event": "summary", **data}), file=stream, flush=True)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=stream, highlight=False)
+    title = f"bulkjobs {report.operation}" + (" (dry run)" if report.dry_run else "")
+    table = Table(title=title, title_justify="left")
+    table.add_column("outcome")
+    table.add_column("kind")
+    table.add_column("targets", justify="right")
+    table.add_column("share", justify="right")
+    total = max(report.total, 1)
+    for name in sorted(report.outcomes, key=_ORDER.index):
+        count = report.outcomes[name]
+        table.add_row(name, Outcome(name).kind.value, f"{count:,}", f"{count / total:.1%}")
+    table.add_section()
+    table.add_row("total", "", f"{report.total:,}", "100%" if report.total else "—")
+    console.print(table)
+    if report.error_codes:
+        codes = Table(title="service answers behind targets not done", title_justify="left")
+        codes.add_column("code")
+        codes.add_column("targets", justify="right")
+        for code, count in sorted(report.error_codes.items(), key=lambda kv: -kv[1]):
+            codes.add_row(code, f"{count:,}")
+        console.print(codes)
+    lat = report.latency_ms
+    latency = (
+        f"p50 {lat['p50']:.0f} ms, p99 {lat['p99']:.0f} ms"
+        if lat.get("p50") is not None and lat.get("p99") is not None
+        else "—"
+    )
+    console.print(
+        f"wall time {report.wall_time:.1f} s · rate {report.achieved_rate:.1f}/s · "
+        f"calls {report.attempts:,} · throttled {report.throttles:,} · latency {latency}"
+        + (f" · {report.carried:,} carried from the journal" if report.carried else "")
+    )
+    if report.stop_reason:
+        console.print(f"[bold red]stopped early:[/] {report.stop_reason}")

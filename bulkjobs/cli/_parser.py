@@ -1,0 +1,305 @@
+"""The command line's shape: the AWS CLI's commands and option names, made for bulk.
+
+Every option's default is None here so that ``--cli-input-json`` can fill what the
+command line left out (explicit flags win, as in the AWS CLI); the real defaults are
+applied afterwards from :data:`DEFAULTS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Final
+
+__all__ = ["DEFAULTS", "EXIT_CODES_HELP", "build_parser"]
+
+EXIT_CODES_HELP: Final = """\
+exit codes:
+  0    every target done or a no-op (already terminal, not found)
+  1    some targets failed, were skipped by a rule (needs --force), or were left
+       unfinished by --deadline, --abort-if-failed-percent or a fatal error
+  2    usage error or invalid input: nothing was sent
+  130  interrupted (Ctrl-C / SIGTERM): finished targets are journalled; resume
+       with the command printed on stderr
+"""
+
+DEFAULTS: Final[dict[str, Any]] = {
+    "force": False,
+    "rate": "auto",
+    "concurrency": 64,
+    "max_attempts": 10,
+    "dry_run": False,
+    "yes": False,
+    "log_format": "console",
+    "quiet": False,
+    "input_format": "auto",
+    "recursive": False,
+    "skip_invalid": False,
+    "resume": False,
+    "abort_min_executed": 100,
+    "grace_period": 10.0,
+    "verbose": False,
+}
+
+_DESCRIPTIONS: Final = {
+    "cancel-job-execution": "Cancel the executions of a job on many things "
+    "(CancelJobExecution for each target).",
+    "delete-job-execution": "Delete job executions on many things "
+    "(DeleteJobExecution for each target; execution numbers resolved when not given).",
+    "cancel-job": "Cancel whole jobs server-side (CancelJob: one call per job; AWS "
+    "cancels its executions at about 1,000 devices a minute).",
+}
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=34, width=100)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bulkjobs",
+        description="Cancel and delete AWS IoT job executions in bulk — fast, rate-aware, "
+        "and accounting for every target.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    for name in ("cancel-job-execution", "delete-job-execution", "cancel-job"):
+        sub = commands.add_parser(
+            name,
+            help=_DESCRIPTIONS[name],
+            description=_DESCRIPTIONS[name],
+            epilog=EXIT_CODES_HELP,
+            formatter_class=_Formatter,
+        )
+        _add_operation_options(sub, name)
+        if name != "cancel-job":
+            _add_target_options(sub)
+        _add_run_options(sub)
+        _add_aws_options(sub)
+        _add_output_options(sub)
+
+    demo = commands.add_parser(
+        "demo",
+        help="rehearse an emergency cancel against the built-in simulator",
+        description="Start the simulator in-process with a small fleet (some executions "
+        "IN_PROGRESS, devices churning, a quota the client does not know) and cancel "
+        "them all with force, showing the progress and the report.",
+        formatter_class=_Formatter,
+    )
+    demo.add_argument("--things", type=int, default=1500, help="fleet size (default 1500)")
+    demo.add_argument(
+        "--quota", type=float, default=150.0, help="simulated API quota, req/s (default 150)"
+    )
+    demo.add_argument("--report", metavar="DIR", help="also write the report files to DIR")
+    demo.add_argument("--seed", type=int, default=7, help="fleet seed (default 7)")
+
+    simulate = commands.add_parser(
+        "simulate",
+        help="serve the AWS IoT Jobs simulator on loopback until Ctrl-C",
+        description="Serve bulkjobs' AWS IoT Jobs control-plane simulator (quotas, faults, "
+        "device churn) for rehearsals and benchmarks. Point any AWS SDK or bulkjobs at the "
+        "URL it prints with --endpoint-url.",
+        formatter_class=_Formatter,
+    )
+    from bulkjobs.sim._cli import add_simulate_arguments
+
+    add_simulate_arguments(simulate)
+    return parser
+
+
+def _add_operation_options(sub: argparse.ArgumentParser, name: str) -> None:
+    group = sub.add_argument_group("operation (as in aws iot " + name + ")")
+    if name == "cancel-job":
+        group.add_argument(
+            "--job-id",
+            dest="job_ids",
+            action="append",
+            metavar="J",
+            help="job to cancel (repeatable)",
+        )
+        group.add_argument("--reason-code", metavar="R", help="reasonCode, e.g. BAD_FIRMWARE")
+        group.add_argument("--comment", metavar="C", help="comment (≤ 2028 characters)")
+        group.add_argument(
+            "--force",
+            action=argparse.BooleanOptionalAction,
+            help="also cancel IN_PROGRESS executions (default: --no-force)",
+        )
+        return
+    group.add_argument(
+        "--job-id", metavar="J", help="job of the targets (files may carry their own jobId)"
+    )
+    group.add_argument(
+        "--force",
+        action=argparse.BooleanOptionalAction,
+        help="cancel: also IN_PROGRESS executions; delete: also non-terminal ones "
+        "(asks for confirmation unless --yes)",
+    )
+    if name == "cancel-job-execution":
+        group.add_argument(
+            "--expected-version",
+            metavar="N|fresh",
+            help="expectedVersion for every target, or 'fresh' to describe each first",
+        )
+        group.add_argument(
+            "--status-details",
+            metavar="k=v,...|JSON",
+            help="statusDetails: k=v,k2=v2 or a JSON object (≤ 10 pairs)",
+        )
+    else:
+        group.add_argument(
+            "--execution-number",
+            type=str,
+            metavar="N",
+            help="executionNumber for every target (default: resolved per target)",
+        )
+        group.add_argument("--namespace-id", metavar="NS", help="namespaceId")
+
+
+def _add_target_options(sub: argparse.ArgumentParser) -> None:
+    group = sub.add_argument_group("targets (combine as needed)")
+    group.add_argument(
+        "--thing-name", dest="thing_names", action="append", metavar="T", help="repeatable"
+    )
+    group.add_argument(
+        "--things-file",
+        metavar="PATH|-",
+        help="thing names one per line, CSV with a header, or JSON Lines (- for stdin)",
+    )
+    group.add_argument(
+        "--input-format",
+        choices=["auto", "lines", "csv", "jsonl"],
+        help="format of --things-file (default: by extension)",
+    )
+    group.add_argument(
+        "--from-job",
+        action="store_true",
+        default=None,
+        help="every execution of --job-id (ListJobExecutionsForJob)",
+    )
+    group.add_argument(
+        "--thing-group", metavar="G", help="things of a thing group (ListThingsInThingGroup)"
+    )
+    group.add_argument(
+        "--recursive",
+        action="store_true",
+        default=None,
+        help="with --thing-group: include child groups",
+    )
+    group.add_argument(
+        "--from-thing",
+        dest="from_things",
+        action="append",
+        metavar="T",
+        help="executions of a thing across jobs (ListJobExecutionsForThing; repeatable)",
+    )
+    group.add_argument(
+        "--status",
+        metavar="S1,S2",
+        help="only executions in these statuses (listing sources)",
+    )
+    group.add_argument(
+        "--older-than",
+        metavar="AGE",
+        help="only executions last updated before AGE ago (30d, 12h, 90m) or an ISO date",
+    )
+    group.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        default=None,
+        help="record malformed input lines as invalid_request instead of refusing to run",
+    )
+
+
+def _add_run_options(sub: argparse.ArgumentParser) -> None:
+    group = sub.add_argument_group("run control")
+    group.add_argument(
+        "--rate",
+        metavar="auto|TPS",
+        help="requests/s per API and region; auto (default) discovers the quota",
+    )
+    group.add_argument(
+        "--concurrency", type=int, metavar="N", help="most calls in flight (default 64)"
+    )
+    group.add_argument(
+        "--max-attempts", type=int, metavar="N", help="attempts per call (default 10)"
+    )
+    group.add_argument(
+        "--dry-run",
+        action="store_true",
+        default=None,
+        help="send no mutating call; print the plan and what would be done",
+    )
+    group.add_argument(
+        "--yes", "-y", action="store_true", default=None, help="do not ask for confirmation"
+    )
+    group.add_argument(
+        "--deadline", metavar="DURATION", help="stop cleanly after this long (e.g. 15m)"
+    )
+    group.add_argument(
+        "--abort-if-failed-percent",
+        type=float,
+        metavar="P",
+        help="stop when more than P%% of finished targets failed …",
+    )
+    group.add_argument(
+        "--abort-min-executed",
+        type=int,
+        metavar="N",
+        help="… once at least N have finished (default 100)",
+    )
+    group.add_argument(
+        "--grace-period",
+        type=float,
+        metavar="S",
+        help="seconds in-flight calls get after Ctrl-C (default 10)",
+    )
+    group.add_argument("--journal", metavar="PATH", help="journal finished targets to PATH")
+    group.add_argument(
+        "--resume",
+        action="store_true",
+        default=None,
+        help="skip targets the journal records as finished; carry them into the report",
+    )
+
+
+def _add_aws_options(sub: argparse.ArgumentParser) -> None:
+    group = sub.add_argument_group("AWS")
+    group.add_argument("--region", help="default region (targets may carry their own)")
+    group.add_argument("--profile", help="named profile (credentials never leave the SDK)")
+    group.add_argument("--endpoint-url", metavar="URL", help="e.g. the simulator's URL")
+    group.add_argument(
+        "--cli-input-json",
+        metavar="JSON|file://PATH",
+        help="parameters as JSON (see --generate-cli-skeleton); flags given win",
+    )
+    group.add_argument("--cli-input-yaml", metavar="YAML|file://PATH", help="parameters as YAML")
+    group.add_argument(
+        "--generate-cli-skeleton",
+        nargs="?",
+        const="input",
+        choices=["input", "output", "yaml-input"],
+        help="print a parameter skeleton (input) or the report's shape (output), and exit",
+    )
+
+
+def _add_output_options(sub: argparse.ArgumentParser) -> None:
+    group = sub.add_argument_group("output")
+    group.add_argument(
+        "--report",
+        metavar="DIR",
+        help="write summary.json and results.jsonl to DIR (and journal there)",
+    )
+    group.add_argument(
+        "--log-format",
+        choices=["console", "json"],
+        help="console (default) or JSON lines on stderr, for schedulers",
+    )
+    group.add_argument(
+        "--quiet", "-q", action="store_true", default=None, help="no progress, only errors"
+    )
+    group.add_argument(
+        "--verbose", "-v", action="store_true", default=None, help="log every target"
+    )

@@ -1,0 +1,363 @@
+"""One CLI run: sources → checks → confirmation → engine → journal and report."""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+import signal
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+import anyio
+import structlog
+
+from bulkjobs._engine import Engine, SourceItem
+from bulkjobs._exceptions import ApiError, ConfigurationError
+from bulkjobs._filters import Deduplicator, ListingFilter, parse_age
+from bulkjobs._journal import Journal, JournalReader, target_digest
+from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
+from bulkjobs._models import (
+    CancelExecution,
+    CancelJob,
+    DeleteExecution,
+    OutcomeKind,
+    Result,
+    Target,
+)
+from bulkjobs._plan import Plan, covers_whole_job
+from bulkjobs._report import Report, ResultsWriter, write_summary
+from bulkjobs._sources import FileSource, scan_file
+from bulkjobs.cli._options import Options
+from bulkjobs.cli._output import Progress, print_summary
+
+__all__ = ["execute"]
+
+log = structlog.get_logger("bulkjobs.cli")
+
+#: What auto mode assumes before it has measured anything: AWS's published default.
+DEFAULT_QUOTA = 10.0
+
+
+@dataclass(slots=True)
+class _Sources:
+    """The run's targets, built lazily so the engine pulls them at its own pace."""
+
+    opts: Options
+    engine: Engine
+    file: FileSource | None
+    finished: set[bytes]
+    plan: Plan
+    dedup: Deduplicator
+    filter: ListingFilter | None
+    resumed_skips: int = 0
+    listing_error: ApiError | None = None
+    _listed: dict[str, int] = field(default_factory=dict)
+
+    def _fixed(self) -> Iterator[SourceItem]:
+        opts = self.opts
+        if isinstance(opts.operation, CancelJob):
+            for job_id in opts.job_ids:
+                yield Target(job_id=job_id, region=opts.config.region)
+            return
+        for name in opts.thing_names:
+            yield Target(
+                job_id=opts.job_id or "",
+                thing_name=name,
+                execution_number=opts.execution_number,
+                region=opts.config.region,
+            )
+        if self.file is not None:
+            yield from self.file
+
+    def _listings(self) -> list[AsyncIterator[Listed]]:
+        opts, call = self.opts, self.engine.call
+        region = opts.config.region
+        found: list[AsyncIterator[Listed]] = []
+        if opts.from_job and opts.job_id:
+            found.append(from_job(call, opts.job_id, opts.statuses, region=region))
+        if opts.thing_group and opts.job_id:
+            found.append(
+                from_thing_group(
+                    call, opts.thing_group, opts.job_id, recursive=opts.recursive, region=region
+                )
+            )
+        for thing in opts.from_things:
+            found.append(from_thing(call, thing, opts.statuses, job_id=opts.job_id, region=region))
+        return found
+
+    def _keep(self, item: SourceItem, status: str | None = None) -> bool:
+        target = item.target if not isinstance(item, Target) else item
+        if self.finished and target_digest(target) in self.finished:
+            self.resumed_skips += 1
+            return False
+        if isinstance(item, Target) and not self.dedup.is_new(item):
+            return False
+        self.plan.add(item, status=status)
+        return True
+
+    async def __aiter__(self) -> AsyncIterator[SourceItem]:
+        for n, item in enumerate(self._fixed()):
+            if self._keep(item):
+                yield item
+            if n % 256 == 255:
+                await anyio.lowlevel.checkpoint()
+        for listing in self._listings():
+            try:
+                async for listed in listing:
+                    if self.filter is not None and not self.filter.accept(listed):
+                        continue
+                    if self._keep(listed.target, listed.status):
+                        yield listed.target
+            except ApiError as exc:
+                # Targets already handed out finish normally; the rest cannot be known.
+                self.listing_error = exc
+                self.engine.stop(f"listing failed: {exc}")
+                return
+
+
+def _fixed_total(opts: Options, file: FileSource | None) -> int:
+    if isinstance(opts.operation, CancelJob):
+        return len(opts.job_ids)
+    return len(opts.thing_names) + (file.scan.items if file is not None else 0)
+
+
+def _confirm(opts: Options, total: int | None, stderr: TextIO) -> bool:
+    """Ask before forcing; refuse without a terminal. True to go on."""
+    op = opts.operation
+    if opts.yes or opts.config.dry_run or not op.force:
+        return True
+    if isinstance(op, CancelExecution):
+        what = "cancel with --force (IN_PROGRESS executions will be stopped on the devices)"
+    elif isinstance(op, DeleteExecution):
+        what = "delete with --force (IN_PROGRESS executions included)"
+    else:
+        what = "cancel jobs with --force (their IN_PROGRESS executions included)"
+    count = f"{total:,} targets" if total is not None else "every listed target"
+    if total is not None and opts.has_listing:
+        count = f"{total:,} targets plus every listed one"
+    tty = _terminal()
+    if tty is None:
+        print(
+            f"bulkjobs: refusing to {what} on {count} without a terminal to confirm: add --yes",
+            file=stderr,
+        )
+        return False
+    with tty:
+        tty.write(f"About to {what} on {count}.\nProceed? [y/N] ")
+        tty.flush()
+        answer = tty.readline().strip().lower()
+    return answer in ("y", "yes")
+
+
+def _terminal() -> TextIO | None:
+    try:
+        if sys.stdin.isatty() and sys.stderr.isatty():
+            return open("/dev/tty", "r+", encoding="utf-8")
+    except OSError:
+        return None
+    return None
+
+
+def _whole_job_advice(opts: Options, stderr: TextIO) -> None:
+    """Cancelling each execution of a whole job: say that CancelJob exists."""
+    if not (opts.from_job and opts.job_id) or opts.quiet:
+        return
+    if covers_whole_job(opts.operation, opts.statuses, age_filtered=opts.older_than is not None):
+        force = " --force" if opts.operation.force else ""
+        print(
+            f"note: this cancels the executions of job {opts.job_id} one call at a time. "
+            f"`bulkjobs cancel-job --job-id {opts.job_id}{force}` does it server-side in one "
+            "call (AWS documents about 1,000 devices a minute), but also stops the job for "
+            "devices added later. Continuing as asked.",
+            file=stderr,
+        )
+
+
+def resume_command(argv: list[str]) -> str:
+    args = list(argv)
+    if "--resume" not in args:
+        args.append("--resume")
+    return shlex.join(["bulkjobs", *args])
+
+
+async def _watch_signals(engine: Engine, stderr: TextIO) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            name = signal.Signals(signum).name
+            if engine.stop_reason is None:
+                print(
+                    f"\nbulkjobs: {name}: finishing in-flight calls "
+                    f"(up to {engine.config.grace_period:g}s); press Ctrl-C again to stop now",
+                    file=stderr,
+                    flush=True,
+                )
+                engine.stop(f"interrupted by {name}", signalled=True)
+            else:
+                print(f"\nbulkjobs: {name} again: stopping now", file=stderr, flush=True)
+                engine.stop(f"interrupted by {name}", hard=True, signalled=True)
+
+
+async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: TextIO) -> int:
+    """Run the validated command; return the exit code."""
+    file: FileSource | None = None
+    with contextlib.ExitStack() as stack:
+        if opts.things_file is not None:
+            file = stack.enter_context(
+                scan_file(
+                    opts.things_file,
+                    job_id=opts.job_id,
+                    operation=opts.operation,
+                    input_format=opts.input_format,
+                    region=opts.config.region,
+                )
+            )
+            file.check(skip_invalid=opts.skip_invalid)
+        total = _fixed_total(opts, file)
+        known_total = None if opts.has_listing else total
+        journal = opts.journal
+        if (
+            journal is not None
+            and not opts.resume
+            and not opts.config.dry_run
+            and journal.exists()
+            and journal.stat().st_size > 0
+        ):
+            raise ConfigurationError(
+                f"journal {journal} already records a run: add --resume to continue it, "
+                "or choose another --report/--journal"
+            )
+        if not _confirm(opts, total if not opts.has_listing else (total or None), stderr):
+            return 2
+        _whole_job_advice(opts, stderr)
+        return await _run(opts, argv, file, known_total, stdout=stdout, stderr=stderr)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _run(
+    opts: Options,
+    argv: list[str],
+    file: FileSource | None,
+    total: int | None,
+    *,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
+    engine = Engine(opts.operation, opts.config)
+    writer = ResultsWriter(opts.report_dir) if opts.report_dir is not None else None
+    journal: Journal | None = None
+    finished: set[bytes] = set()
+    if opts.resume and opts.journal is not None:
+        reader = JournalReader(opts.journal)
+        for result in reader:
+            engine.carry(result)
+            if writer is not None:
+                writer.write(result)
+        finished = reader.finished
+    if opts.journal is not None and not opts.config.dry_run:
+        journal = Journal(opts.journal)
+    cutoff = None
+    if opts.older_than is not None:
+        cutoff = parse_age(opts.older_than, now=datetime.now(UTC))
+    listing_filter = (
+        ListingFilter(statuses=opts.statuses, cutoff=cutoff)
+        if (opts.statuses or cutoff) and opts.has_listing
+        else None
+    )
+    sources = _Sources(
+        opts=opts,
+        engine=engine,
+        file=file,
+        finished=finished,
+        plan=Plan(),
+        # A sorted file as the only source de-duplicates in O(1) memory.
+        dedup=Deduplicator(
+            assume_sorted=file is not None
+            and file.scan.sorted
+            and not opts.thing_names
+            and not opts.has_listing
+        ),
+        filter=listing_filter,
+    )
+
+    def on_result(result: Result) -> None:
+        if journal is not None:
+            journal.record(result)
+        if writer is not None:
+            writer.write(result)
+
+    progress = Progress(engine, stream=stderr, quiet=opts.quiet)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_watch_signals, engine, stderr)
+            tg.start_soon(progress.run)
+            await engine.run(sources, total=total, on_result=on_result)
+            tg.cancel_scope.cancel()
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    finally:
+        if journal is not None:
+            journal.close()
+    report = engine.report()
+    extra = _extra(opts, argv, sources, report)
+    if opts.report_dir is not None and writer is not None:
+        writer.close()
+        write_summary(report, opts.report_dir, extra)
+    if opts.config.dry_run:
+        _print_plan(sources.plan, opts, stdout)
+    print_summary(report, stream=stdout, as_json=opts.log_format == "json")
+    if sources.listing_error is not None:
+        print(f"bulkjobs: error: {sources.listing_error}", file=stderr)
+    _print_resume_hint(report, opts, argv, stderr)
+    return report.exit_code
+
+
+def _extra(opts: Options, argv: list[str], sources: _Sources, report: Report) -> dict[str, Any]:
+    dedup = sources.dedup.statistics()
+    extra: dict[str, Any] = {
+        "command": ["bulkjobs", *argv],
+        "duplicatesRemoved": dedup.duplicates,
+        "skippedAsFinishedInJournal": sources.resumed_skips,
+        "plan": sources.plan.to_json(rate=opts.config.rate or DEFAULT_QUOTA),
+    }
+    if sources.filter is not None:
+        stats = sources.filter.statistics()
+        extra["listingFilter"] = {
+            "seen": stats.seen,
+            "kept": stats.kept,
+            "wrongStatus": stats.wrong_status,
+            "tooRecent": stats.too_recent,
+            "unknownStatus": stats.unknown_status,
+            "unknownAge": stats.unknown_age,
+        }
+    if sources.listing_error is not None:
+        extra["listingError"] = str(sources.listing_error)
+    return extra
+
+
+def _print_plan(plan: Plan, opts: Options, stream: TextIO) -> None:
+    rate = opts.config.rate
+    basis = f"{rate:g}/s (--rate)" if rate else f"{DEFAULT_QUOTA:g}/s (AWS's default quota)"
+    print(plan.render(rate=rate or DEFAULT_QUOTA, basis=basis), file=stream)
+
+
+def _print_resume_hint(report: Report, opts: Options, argv: list[str], stderr: TextIO) -> None:
+    if report.stop_reason is None:
+        return
+    unfinished = report.count_kind(OutcomeKind.INTERRUPTED)
+    if opts.journal is not None:
+        print(
+            f"bulkjobs: {unfinished:,} targets not finished ({report.stop_reason}). "
+            f"To resume:\n  {resume_command(argv)}",
+            file=stderr,
+        )
+    else:
+        print(
+            f"bulkjobs: {unfinished:,} targets not finished ({report.stop_reason}); "
+            "no journal was kept — next time add --report DIR to be able to resume.",
+            file=stderr,
+        )

@@ -1,0 +1,209 @@
+"""Options are validated, merged with --cli-input-json, and turned into a run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bulkjobs import CancelExecution, CancelJob, DeleteExecution, InvalidInputError
+from bulkjobs.cli._inputs import apply_cli_input, skeleton
+from bulkjobs.cli._options import Options, parse_duration, resolve
+from bulkjobs.cli._parser import build_parser
+
+
+def parse(*argv: str) -> Options:
+    args = build_parser().parse_args(list(argv))
+    apply_cli_input(args)
+    return resolve(args)
+
+
+def issues_of(*argv: str) -> list[str]:
+    with pytest.raises(InvalidInputError) as caught:
+        parse(*argv)
+    return [str(issue) for issue in caught.value.issues]
+
+
+class TestDurations:
+    @pytest.mark.parametrize(
+        ("text", "seconds"),
+        [("90", 90), ("90s", 90), ("15m", 900), ("1h30m", 5400), ("2d", 172800), ("0.5s", 0.5)],
+    )
+    def test_accepted(self, text: str, seconds: float) -> None:
+        """Durations in s/m/h/d, combined or bare seconds."""
+        assert parse_duration(text) == seconds
+
+    @pytest.mark.parametrize("text", ["", "0", "-5", "15x", "m15", "1h 30m", "soon"])
+    def test_rejected(self, text: str) -> None:
+        """Anything else is a ValueError with the accepted forms."""
+        with pytest.raises(ValueError, match="duration|positive"):
+            parse_duration(text)
+
+
+class TestOperations:
+    def test_cancel_execution_options(self) -> None:
+        """Options map onto CancelExecution with the API's meanings."""
+        opts = parse(
+            "cancel-job-execution",
+            "--job-id",
+            "fw-1",
+            "--thing-name",
+            "t1",
+            "--force",
+            "--expected-version",
+            "fresh",
+            "--status-details",
+            "reason=bad build,ticket=OPS-1",
+        )
+        assert opts.operation == CancelExecution(
+            force=True,
+            expected_version="fresh",
+            status_details={"reason": "bad build", "ticket": "OPS-1"},
+        )
+        assert opts.thing_names == ("t1",)
+
+    def test_status_details_as_json(self) -> None:
+        """--status-details also takes a JSON object, as the AWS CLI does."""
+        opts = parse(
+            "cancel-job-execution",
+            "--job-id",
+            "j",
+            "--thing-name",
+            "t",
+            "--status-details",
+            '{"a": "b"}',
+        )
+        assert isinstance(opts.operation, CancelExecution)
+        assert opts.operation.status_details == {"a": "b"}
+
+    def test_delete_options(self) -> None:
+        """--execution-number and --namespace-id reach DeleteExecution and targets."""
+        opts = parse(
+            "delete-job-execution",
+            "--job-id",
+            "j",
+            "--thing-name",
+            "t",
+            "--execution-number",
+            "3",
+            "--namespace-id",
+            "ns1",
+        )
+        assert opts.operation == DeleteExecution(namespace_id="ns1")
+        assert opts.execution_number == 3
+
+    def test_cancel_job_takes_many_jobs(self) -> None:
+        """cancel-job repeats --job-id."""
+        opts = parse("cancel-job", "--job-id", "a", "--job-id", "b", "--reason-code", "BAD_FW")
+        assert opts.job_ids == ("a", "b")
+        assert opts.operation == CancelJob(reason_code="BAD_FW")
+
+    def test_rate_and_report(self, tmp_path: Path) -> None:
+        """--rate N fixes the rate; --report DIR journals there."""
+        opts = parse(
+            "cancel-job-execution",
+            "--job-id",
+            "j",
+            "--thing-name",
+            "t",
+            "--rate",
+            "25",
+            "--report",
+            str(tmp_path / "r"),
+        )
+        assert opts.config.rate == 25
+        assert opts.journal == tmp_path / "r" / "journal.jsonl"
+        assert not (tmp_path / "r").exists()  # validating creates nothing
+
+
+class TestInvalidOptions:
+    @pytest.mark.parametrize(
+        ("argv", "expected"),
+        [
+            (["--job-id", "bad job", "--thing-name", "t"], "--job-id: must match [a-zA-Z0-9_-]+"),
+            (["--job-id", "j", "--thing-name", "x" * 129], "must be at most 128 characters"),
+            (["--job-id", "j", "--thing-name", "ok", "--thing-name", "no/slash"], "--thing-name:2"),
+            (["--job-id", "j", "--thing-name", "t", "--rate", "fast"], "--rate"),
+            (["--job-id", "j", "--thing-name", "t", "--rate", "0"], "--rate"),
+            (["--job-id", "j", "--thing-name", "t", "--expected-version", "v2"], "integer"),
+            (["--job-id", "j", "--thing-name", "t", "--status-details", "novalue"], "key=value"),
+            (["--thing-name", "t"], "--job-id: is required"),
+            (["--job-id", "j"], "targets: give"),
+            (["--job-id", "j", "--thing-name", "t", "--deadline", "soon"], "--deadline"),
+            (["--job-id", "j", "--from-job", "--status", "DONE"], "--status: must be one of"),
+            (["--job-id", "j", "--thing-name", "t", "--status", "QUEUED"], "listing sources"),
+            (["--job-id", "j", "--from-job", "--older-than", "30x"], "--older-than"),
+            (["--job-id", "j", "--thing-name", "t", "--resume"], "--resume: needs"),
+            (["--job-id", "j", "--things-file", "/nonexistent/x.txt"], "no such file"),
+        ],
+    )
+    def test_each_problem_is_named(self, argv: list[str], expected: str) -> None:
+        """Each broken rule is reported with the option (and position) that broke it."""
+        found = issues_of("cancel-job-execution", *argv)
+        assert any(expected in text for text in found), found
+
+    def test_too_many_status_details(self) -> None:
+        """More than 10 statusDetails pairs break the API's limit."""
+        details = ",".join(f"k{i}=v" for i in range(11))
+        found = issues_of(
+            "cancel-job-execution",
+            "--job-id",
+            "j",
+            "--thing-name",
+            "t",
+            "--status-details",
+            details,
+        )
+        assert any("at most 10" in text for text in found)
+
+    def test_reason_code_pattern(self) -> None:
+        """reasonCode must be uppercase letters, digits and underscores."""
+        found = issues_of("cancel-job", "--job-id", "j", "--reason-code", "bad-code")
+        assert any("reasonCode" in text for text in found)
+
+
+class TestCliInput:
+    def test_json_fills_what_flags_leave_out(self) -> None:
+        """--cli-input-json supplies the API's parameter names; flags given win."""
+        document = json.dumps(
+            {"jobId": "from-json", "thingName": ["a", "b"], "force": True, "rate": 5}
+        )
+        opts = parse("cancel-job-execution", "--cli-input-json", document, "--job-id", "from-flag")
+        assert opts.job_id == "from-flag"
+        assert opts.thing_names == ("a", "b")
+        assert opts.operation.force is True
+        assert opts.config.rate == 5
+
+    def test_yaml_from_a_file(self, tmp_path: Path) -> None:
+        """--cli-input-yaml file://PATH works as the AWS CLI's does."""
+        path = tmp_path / "in.yaml"
+        path.write_text("jobId: j\nthingName: t\nexpectedVersion: 3\n")
+        opts = parse("cancel-job-execution", "--cli-input-yaml", f"file://{path}")
+        assert isinstance(opts.operation, CancelExecution)
+        assert opts.operation.expected_version == 3
+
+    @pytest.mark.parametrize(
+        ("document", "expected"),
+        [
+            ('{"jobId": "j", "thingName": "t", "bogus": 1}', "bogus: unknown parameter"),
+            ('{"jobId": 5, "thingName": "t"}', "jobId: must be string"),
+            ('{"jobId": "j", "thingName": "t", "force": "yes"}', "force: must be bool"),
+            ('{"jobId": "j", ', "unparseable"),
+            ("[1, 2]", "must be an object"),
+        ],
+    )
+    def test_bad_input_documents(self, document: str, expected: str) -> None:
+        """Unknown keys, wrong types and broken JSON are named."""
+        found = issues_of("cancel-job-execution", "--cli-input-json", document)
+        assert any(expected in text for text in found), found
+
+    @pytest.mark.parametrize(
+        "command", ["cancel-job-execution", "delete-job-execution", "cancel-job"]
+    )
+    def test_skeleton_round_trips(self, command: str) -> None:
+        """The input skeleton lists only keys --cli-input-json accepts."""
+        document = json.loads(skeleton(command, "input"))
+        args = build_parser().parse_args([command, "--cli-input-json", json.dumps(document)])
+        apply_cli_input(args)  # no unknown keys, no type errors
+        assert {"jobId", "force"} <= set(document)
