@@ -105,7 +105,6 @@ class Engine:
             operation=operation.name, started=self._started, dry_run=self.config.dry_run
         )
         self._total: int | None = None
-        self._in_flight = 0
         self._used = False
         self._stop_reason: str | None = None
         self._signalled = False
@@ -143,7 +142,7 @@ class Engine:
         return EngineStatistics(
             total=self._total,
             finished=agg.total,
-            in_flight=self._in_flight,
+            in_flight=0 if self._steps is None else self._steps.in_flight,
             attempts=agg.attempts,
             throttles=agg.throttles,
             retries=self._budget.retries,
@@ -210,9 +209,13 @@ class Engine:
         work_send, work_recv = anyio.create_memory_object_stream[Target](concurrency)
         out_send, out_recv = anyio.create_memory_object_stream[Result](concurrency * 2)
         async with contextlib.AsyncExitStack() as stack:
-            clients = self._transport or await stack.enter_async_context(
-                Clients(self.config, session=self._session)
-            )
+            clients: Transport
+            if self._transport is not None:
+                clients = self._transport
+            else:
+                clients = await stack.enter_async_context(
+                    Clients(self.config, session=self._session)
+                )
             steps = Steps(
                 operation=self.operation,
                 clients=clients,
@@ -288,11 +291,9 @@ class Engine:
                 result: Result | None = None
                 with anyio.CancelScope() as scope:
                     self._scopes.add(scope)
-                    self._in_flight += 1
                     try:
                         result = await steps.process(target)
                     finally:
-                        self._in_flight -= 1
                         self._scopes.discard(scope)
                 if result is None:
                     result = self._interrupted(
@@ -306,11 +307,12 @@ class Engine:
         self._check_abort()
         # Shielded: a result that was counted must reach the consumer even while the run
         # is being cancelled, or the report and the stream would disagree.
-        with anyio.CancelScope(shield=True):
-            try:
-                await out.send(result)
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                pass  # the consumer left the results block early: it asked for no more
+        # If the consumer left the results block early, it asked for no more.
+        with (
+            anyio.CancelScope(shield=True),
+            contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError),
+        ):
+            await out.send(result)
 
     def _check_abort(self) -> None:
         limit = self.config.abort_failed_percent

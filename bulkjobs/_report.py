@@ -136,7 +136,7 @@ class Aggregator:
             latency[name] = round(_percentile(samples, q) * 1000, 3) if samples else None
         latency["mean"] = round(sum(samples) / len(samples) * 1000, 3) if samples else None
         executed = self.total - self.carried
-        timeline = [
+        timeline: list[dict[str, float | int]] = [
             {"second": s, "finished": b[0], "throttles": b[1], "failed": b[2]}
             for s, b in sorted(self._timeline.items())
         ]

@@ -90,6 +90,8 @@ class Steps:
     concurrency: int
     on_fatal: Callable[[str], None]
     _capacity: dict[tuple[str, str], anyio.CapacityLimiter] = field(default_factory=dict)
+    #: Calls sent and not yet answered (not targets waiting for a rate slot).
+    in_flight: int = 0
 
     async def process(self, target: Target) -> Result:
         track = _Track(target=target, started_at=self.wall_clock())
@@ -295,13 +297,14 @@ class Steps:
             async with limiter:
                 await rate.acquire()
                 began = self.clock()
+                failure: CallFailure | None = None
+                self.in_flight += 1
                 try:
                     response = await self.clients.call(api, params, region=region)
                 except CallError as error:
                     failure = error.failure
-                else:
-                    failure = None
                 finally:
+                    self.in_flight -= 1
                     latency = self.clock() - began
                     rate.release()
                 rate.record(
