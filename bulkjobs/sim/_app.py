@@ -1,0 +1,349 @@
+"""The HTTP face of the simulator: routing, the operations, faults and error answers.
+
+It runs on aiohttp's low-level server (no application router, no middleware, no access
+log) because the benchmarks push thousands of requests a second through one process.
+Routing is a split of the path; each operation parses its inputs, applies the API's
+rules (:mod:`._rules`), calls the pure state (:mod:`._state`) and renders the result
+(:mod:`._wire`). Faults are decided per request from one seeded RNG.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import socket
+import struct
+from collections.abc import Callable, Mapping
+from urllib.parse import unquote
+
+from aiohttp import web
+
+from bulkjobs.sim import _listing, _rules, _wire
+from bulkjobs.sim._auth import SignatureCheck
+from bulkjobs.sim._config import SimConfig
+from bulkjobs.sim._errors import ERROR_STATUS, ApiError, ErrorCode, invalid_request
+from bulkjobs.sim._model import Operation
+from bulkjobs.sim._quota import QuotaBook
+from bulkjobs.sim._state import FleetState
+from bulkjobs.sim._stats import OperationCounters, Recorder
+
+#: Page size when a listing gets no maxResults (AWS does not document its default).
+DEFAULT_MAX_RESULTS = 100
+
+Query = Mapping[str, str]
+Handler = Callable[["Service", tuple[str, ...], Query, bytes, float], "_wire.Document | None"]
+_LINGER_RESET = struct.pack("ii", 1, 0)
+
+
+class Service:
+    """Answers IoT API requests from one fleet state, under one configuration."""
+
+    def __init__(
+        self,
+        state: FleetState,
+        config: SimConfig,
+        quota: QuotaBook,
+        recorder: Recorder,
+        *,
+        wall_clock: Callable[[], float],
+        on_job_canceled: Callable[[], None],
+    ) -> None:
+        self.state = state
+        self.config = config
+        self.quota = quota
+        self.recorder = recorder
+        self._rng = random.Random(config.seed)
+        self._wall_clock = wall_clock
+        self._on_job_canceled = on_job_canceled
+        self._request_ids = itertools.count(1)
+        self._signatures = SignatureCheck()
+
+    def now(self) -> float:
+        """The server's wall clock, which ``clock_skew`` sets apart from this machine's."""
+        return self._wall_clock() + self.config.clock_skew
+
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        """The aiohttp low-level handler: every request comes through here."""
+        route = _route(request.method, request.rel_url.raw_path)
+        if route is None:
+            self.recorder.unknown_requests += 1
+            return self._error(
+                ErrorCode.UNKNOWN_OPERATION,
+                f"No operation serves {request.method} {request.rel_url.raw_path}.",
+                ERROR_STATUS[ErrorCode.UNKNOWN_OPERATION],
+            )
+        operation, handler, raw_params = route
+        counters = self.recorder.begin(operation)
+        try:
+            return await self._serve(request, operation, handler, raw_params, counters)
+        finally:
+            self.recorder.end(counters)
+
+    async def _serve(
+        self,
+        request: web.BaseRequest,
+        operation: Operation,
+        handler: Handler,
+        raw_params: tuple[str, ...],
+        counters: OperationCounters,
+    ) -> web.StreamResponse:
+        config = self.config
+        rng = self._rng
+        faulty = config.faulty_operations is None or operation in config.faulty_operations
+        if faulty and config.p_reset and rng.random() < config.p_reset:
+            counters.resets += 1
+            return _reset(request)
+        if config.check_signatures:
+            # Authentication comes first and costs no quota, as at AWS.
+            try:
+                self._signatures.check(
+                    request.headers.get("Authorization"),
+                    request.headers.get("X-Amz-Date"),
+                    self.now(),
+                )
+            except ApiError as exc:
+                counters.error(exc.code)
+                return self._error(exc.code, exc.message, ERROR_STATUS[exc.code])
+        # The quota is charged on arrival, as AWS meters requests, not on completion.
+        throttled = not self.quota.try_acquire(operation)
+        delay = 0.0 if config.latency is None else config.latency.sample(rng)
+        if faulty and config.p_slow and rng.random() < config.p_slow:
+            counters.slow += 1
+            delay += config.slow_seconds
+        if delay > 0.0:
+            await asyncio.sleep(delay)
+        if throttled:
+            counters.throttled += 1
+            counters.error(ErrorCode.THROTTLING)
+            return self._error(ErrorCode.THROTTLING, "Rate exceeded", config.throttle_status)
+        if faulty and config.p503 and rng.random() < config.p503:
+            counters.unavailable += 1
+            counters.error(ErrorCode.SERVICE_UNAVAILABLE)
+            return self._error(
+                ErrorCode.SERVICE_UNAVAILABLE, "Service is temporarily unavailable.", 503
+            )
+        body = await request.read() if request.method == "PUT" else b""
+        try:
+            params = _decode_params(raw_params)
+            document = handler(self, params, request.query, body, self.now())
+        except ApiError as exc:
+            counters.error(exc.code)
+            return self._error(exc.code, exc.message, ERROR_STATUS[exc.code])
+        if faulty and config.p_lost_response and rng.random() < config.p_lost_response:
+            counters.lost_responses += 1
+            return _reset(request)
+        counters.accepted += 1
+        return web.Response(
+            body=_wire.encode(document),
+            headers={
+                "Content-Type": "application/json",
+                "x-amzn-RequestId": self._request_id(),
+            },
+        )
+
+    def _error(self, code: ErrorCode, message: str, status: int) -> web.Response:
+        return web.Response(
+            status=status,
+            body=_wire.encode({"message": message}),
+            headers={
+                "Content-Type": "application/json",
+                "x-amzn-ErrorType": code.value,
+                "x-amzn-RequestId": self._request_id(),
+            },
+        )
+
+    def _request_id(self) -> str:
+        return f"00000000-0000-4000-8000-{next(self._request_ids):012x}"
+
+    # -- operations ---------------------------------------------------------------------
+
+    def cancel_job_execution(
+        self, params: tuple[str, ...], query: Query, body: bytes, now: float
+    ) -> _wire.Document | None:
+        thing_name, job_id = _rules.thing_name(params[0]), _rules.job_id(params[1])
+        force = _rules.flag(query.get("force"), "force")
+        document = _wire.request_document(body)
+        self.state.cancel_execution(
+            job_id,
+            thing_name,
+            force=force,
+            expected_version=_rules.expected_version(document.get("expectedVersion")),
+            status_details=_rules.status_details(document.get("statusDetails")),
+            now=now,
+        )
+        return None
+
+    def delete_job_execution(
+        self, params: tuple[str, ...], query: Query, body: bytes, now: float
+    ) -> _wire.Document | None:
+        thing_name, job_id = _rules.thing_name(params[0]), _rules.job_id(params[1])
+        execution_number = _rules.long_value(params[2], "executionNumber")
+        force = _rules.flag(query.get("force"), "force")
+        # Validated, then not used: the simulated jobs are not customer-managed ones.
+        _rules.namespace_id(query.get("namespaceId"))
+        self.state.delete_execution(job_id, thing_name, execution_number, force=force, now=now)
+        return None
+
+    def cancel_job(
+        self, params: tuple[str, ...], query: Query, body: bytes, now: float
+    ) -> _wire.Document | None:
+        job_id = _rules.job_id(params[0])
+        force = _rules.flag(query.get("force"), "force")
+        document = _wire.request_document(body)
+        job = self.state.cancel_job(
+            job_id,
+            force=force,
+            reason_code=_rules.reason_code(document.get("reasonCode")),
+            comment=_rules.comment(document.get("comment")),
+            now=now,
+            max_cancelling_jobs=self.config.max_cancelling_jobs,
+        )
+        self._on_job_canceled()
+        return _wire.cancel_job_result(job)
+
+    def describe_job_execution(
+        self, params: tuple[str, ...], query: Query, body: bytes, now: float
+    ) -> _wire.Document | None:
+        thing_name, job_id = _rules.thing_name(params[0]), _rules.job_id(params[1])
+        number = query.get("executionNumber")
+        execution_number = None if number is None else _rules.long_value(number, "executionNumber")
+        execution = self.state.execution(job_id, thing_name, execution_number)
+        return {"execution": _wire.job_execution(self.state, execution)}
+
+    def describe_job(
+        self, params: tuple[str, ...], query: Query, body: bytes, now: float
+    ) -> _wire.Document | None:
+        job_id = _rules.job_id(params[0])
+        _rules.flag(query.get("beforeSubstitution"), "beforeSubstitution")
+        return _wire.job(self.state.job(job_id))
+
+    def list_job_executions_for_job(
+        self, params: tuple[str, ...], query: Query, body: bytes, now: float
+    ) -> _wire.Document | None:
+        job_id = _rules.job_id(params[0])
+        page = _listing.executions_for_job(
+            self.state,
+            job_id,
+            status=_rules.execution_status(query.get("status")),
+            max_results=_rules.max_results(query.get("maxResults"), DEFAULT_MAX_RESULTS),
+            next_token=query.get("nextToken"),
+        )
+        thing_arn = self.state.thing_arn
+        summaries = [
+            {
+                "thingArn": thing_arn(execution.thing_name),
+                "jobExecutionSummary": _wire.execution_summary(execution),
+            }
+            for execution in page.items
+        ]
+        return _wire.page("executionSummaries", summaries, page.next_token)
+
+    def list_job_executions_for_thing(
+        self, params: tuple[str, ...], query: Query, body: bytes, now: float
+    ) -> _wire.Document | None:
+        thing_name = _rules.thing_name(params[0])
+        job_id = query.get("jobId")
+        # Validated, then not used: the simulated jobs are not customer-managed ones.
+        _rules.namespace_id(query.get("namespaceId"))
+        page = _listing.executions_for_thing(
+            self.state,
+            thing_name,
+            status=_rules.execution_status(query.get("status")),
+            job_id=None if job_id is None else _rules.job_id(job_id),
+            max_results=_rules.max_results(query.get("maxResults"), DEFAULT_MAX_RESULTS),
+            next_token=query.get("nextToken"),
+        )
+        summaries = [
+            {"jobId": execution.job_id, "jobExecutionSummary": _wire.execution_summary(execution)}
+            for execution in page.items
+        ]
+        return _wire.page("executionSummaries", summaries, page.next_token)
+
+    def list_things_in_thing_group(
+        self, params: tuple[str, ...], query: Query, body: bytes, now: float
+    ) -> _wire.Document | None:
+        group_name = _rules.thing_group_name(params[0])
+        page = _listing.things_in_group(
+            self.state,
+            group_name,
+            recursive=_rules.flag(query.get("recursive"), "recursive"),
+            max_results=_rules.max_results(query.get("maxResults"), DEFAULT_MAX_RESULTS),
+            next_token=query.get("nextToken"),
+        )
+        return _wire.page("things", list(page.items), page.next_token)
+
+
+def _route(method: str, raw_path: str) -> tuple[Operation, Handler, tuple[str, ...]] | None:
+    """The operation a request addresses and its still-encoded path labels."""
+    parts = raw_path.split("/")
+    size = len(parts)
+    if size < 3 or parts[0]:
+        return None
+    head = parts[1]
+    if head == "things" and size >= 4 and parts[3] == "jobs":
+        if size == 4 and method == "GET":
+            return (
+                Operation.LIST_JOB_EXECUTIONS_FOR_THING,
+                Service.list_job_executions_for_thing,
+                (parts[2],),
+            )
+        if size == 5 and method == "GET":
+            return (
+                Operation.DESCRIBE_JOB_EXECUTION,
+                Service.describe_job_execution,
+                (parts[2], parts[4]),
+            )
+        if size == 6 and method == "PUT" and parts[5] == "cancel":
+            return (
+                Operation.CANCEL_JOB_EXECUTION,
+                Service.cancel_job_execution,
+                (parts[2], parts[4]),
+            )
+        if size == 7 and method == "DELETE" and parts[5] == "executionNumber":
+            return (
+                Operation.DELETE_JOB_EXECUTION,
+                Service.delete_job_execution,
+                (parts[2], parts[4], parts[6]),
+            )
+    elif head == "jobs":
+        if size == 3 and method == "GET":
+            return Operation.DESCRIBE_JOB, Service.describe_job, (parts[2],)
+        if size == 4 and method == "GET" and parts[3] == "things":
+            return (
+                Operation.LIST_JOB_EXECUTIONS_FOR_JOB,
+                Service.list_job_executions_for_job,
+                (parts[2],),
+            )
+        if size == 4 and method == "PUT" and parts[3] == "cancel":
+            return Operation.CANCEL_JOB, Service.cancel_job, (parts[2],)
+    elif head == "thing-groups" and size == 4 and parts[3] == "things" and method == "GET":
+        return (
+            Operation.LIST_THINGS_IN_THING_GROUP,
+            Service.list_things_in_thing_group,
+            (parts[2],),
+        )
+    return None
+
+
+def _decode_params(raw: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        return tuple(unquote(part, errors="strict") for part in raw)
+    except UnicodeDecodeError:
+        raise invalid_request("A path parameter is not valid percent-encoded UTF-8.") from None
+
+
+def _reset(request: web.BaseRequest) -> web.StreamResponse:
+    """Drop the connection with a TCP reset, answering nothing.
+
+    SO_LINGER with a zero timeout makes close() send RST instead of FIN, which clients
+    report as "connection reset by peer" — the failure mode this knob exists to test.
+    """
+    transport = request.transport
+    if transport is not None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+        transport.abort()
+    # Nothing reaches the client: the transport is gone before aiohttp writes this.
+    return web.Response(status=500)

@@ -1,0 +1,105 @@
+"""The three paginated listings, and their opaque tokens.
+
+A token records where the next page starts in a stable order (the job's thing list,
+the job creation order, the group's member list) and which request it belongs to; a
+token from another listing, job, filter or from nowhere is an InvalidRequestException.
+Positions survive deletions (deleted executions are skipped, not shifted), so a client
+deleting while it pages never skips an execution; one whose status changes mid-listing
+may be seen twice or not at all under a status filter, as with any live listing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from bulkjobs.sim._errors import invalid_request, not_found
+from bulkjobs.sim._model import Execution, ExecutionStatus, Page
+from bulkjobs.sim._state import FleetState
+
+
+def encode_token(kind: str, scope: str, position: int) -> str:
+    """An opaque pagination token bound to the listing (kind + scope) it came from."""
+    raw = f"{kind}\x1f{scope}\x1f{position}".encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_token(token: str, kind: str, scope: str) -> int:
+    """The position a token resumes at; InvalidRequest when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        token_kind, token_scope, position = raw.split("\x1f")
+        number = int(position)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid_request("The pagination token is invalid.") from None
+    if token_kind != kind or token_scope != scope or number < 0:
+        raise invalid_request("The pagination token does not belong to this request.")
+    return number
+
+
+def executions_for_job(
+    state: FleetState,
+    job_id: str,
+    *,
+    status: ExecutionStatus | None,
+    max_results: int,
+    next_token: str | None,
+) -> Page[Execution]:
+    """ListJobExecutionsForJob: the job's executions in thing order."""
+    job = state.job(job_id)
+    scope = f"{job_id}/{status or ''}"
+    start = 0 if next_token is None else decode_token(next_token, "job", scope)
+    order, executions = job.order, job.executions
+    items: list[Execution] = []
+    index, end = start, len(order)
+    while index < end and len(items) < max_results:
+        execution = executions.get(order[index])
+        index += 1
+        if execution is not None and (status is None or execution.status is status):
+            items.append(execution)
+    token = encode_token("job", scope, index) if index < end else None
+    return Page(items=tuple(items), next_token=token)
+
+
+def executions_for_thing(
+    state: FleetState,
+    thing_name: str,
+    *,
+    status: ExecutionStatus | None,
+    job_id: str | None,
+    max_results: int,
+    next_token: str | None,
+) -> Page[Execution]:
+    """ListJobExecutionsForThing: the thing's executions in job creation order."""
+    if not state.has_thing(thing_name):
+        raise not_found(f"Thing {thing_name} does not exist.")
+    scope = f"{thing_name}/{status or ''}/{job_id or ''}"
+    start = 0 if next_token is None else decode_token(next_token, "thing", scope)
+    job_ids = state.job_ids() if job_id is None else [job_id]
+    items: list[Execution] = []
+    index, end = start, len(job_ids)
+    while index < end and len(items) < max_results:
+        job = state.find_job(job_ids[index])
+        index += 1
+        execution = None if job is None else job.executions.get(thing_name)
+        if execution is not None and (status is None or execution.status is status):
+            items.append(execution)
+    token = encode_token("thing", scope, index) if index < end else None
+    return Page(items=tuple(items), next_token=token)
+
+
+def things_in_group(
+    state: FleetState,
+    group_name: str,
+    *,
+    recursive: bool,
+    max_results: int,
+    next_token: str | None,
+) -> Page[str]:
+    """ListThingsInThingGroup: direct members, or every member of the subtree."""
+    members = state.group_members(group_name, recursive=recursive)
+    scope = f"{group_name}/{recursive}"
+    start = 0 if next_token is None else decode_token(next_token, "group", scope)
+    end = min(start + max_results, len(members))
+    token = encode_token("group", scope, end) if end < len(members) else None
+    return Page(items=tuple(members[start:end]), next_token=token)

@@ -1,0 +1,342 @@
+"""The ``simulate`` options: the command-line names of the SimConfig and FleetSpec knobs,
+and how parsed options become a configuration.
+
+Option destinations are prefixed ``sim_`` so the subcommand cannot collide with options
+of the main ``bulkjobs`` parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bulkjobs.sim._config import AWS_CANCEL_JOB_RATE, FAST_CANCEL_JOB_RATE, Latency, SimConfig
+from bulkjobs.sim._fleet import FleetSpec
+from bulkjobs.sim._model import Operation
+from bulkjobs.sim._quota import QuotaChange
+
+
+def _tps(text: str) -> float | None:
+    if text.lower() in ("none", "unlimited"):
+        return None
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("a quota must be positive (or 'unlimited')")
+    return value
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
+
+
+def _op_quota(text: str) -> tuple[str, float | None]:
+    name, _, tps = text.partition("=")
+    try:
+        return Operation(name).value, _tps(tps)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected OPERATION=TPS, got {text!r}") from exc
+
+
+def _quota_change(text: str) -> QuotaChange:
+    at, _, rest = text.partition(":")
+    tps, _, operation = rest.partition(":")
+    try:
+        return QuotaChange(
+            at=float(at),
+            tps=_tps(tps),
+            operation=Operation(operation).value if operation else None,
+        )
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected SECONDS:TPS[:OPERATION], got {text!r}") from exc
+
+
+def _cancel_rate(text: str) -> float:
+    if text.lower() == "aws":
+        return AWS_CANCEL_JOB_RATE
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be positive (or 'aws')")
+    return value
+
+
+def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the simulator's options to ``parser`` (the ``simulate`` subcommand's)."""
+    net = parser.add_argument_group("listening")
+    net.add_argument(
+        "--host",
+        dest="sim_host",
+        default="127.0.0.1",
+        metavar="HOST",
+        help="address to listen on (default: 127.0.0.1)",
+    )
+    net.add_argument(
+        "--port",
+        dest="sim_port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="port to listen on (default: a free one)",
+    )
+    net.add_argument(
+        "--allow-remote",
+        dest="sim_allow_remote",
+        action="store_true",
+        help="allow a non-loopback --host (the simulator has no authentication)",
+    )
+
+    net.add_argument(
+        "--no-signature-check",
+        dest="sim_check_signatures",
+        action="store_false",
+        help="also serve unsigned requests (plain HTTP load generators)",
+    )
+
+    fleet = parser.add_argument_group("fleet")
+    fleet.add_argument(
+        "--things",
+        dest="sim_things",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="things thing-000001..N (default: 1000)",
+    )
+    fleet.add_argument(
+        "--job-id",
+        dest="sim_job_ids",
+        action="append",
+        metavar="JOB",
+        help="a job with an execution on every thing (repeatable; default: job-1)",
+    )
+    fleet.add_argument(
+        "--in-progress",
+        dest="sim_in_progress",
+        type=_share,
+        default=0.0,
+        metavar="F",
+        help="share of executions IN_PROGRESS",
+    )
+    fleet.add_argument(
+        "--terminal",
+        dest="sim_terminal",
+        type=_share,
+        default=0.0,
+        metavar="F",
+        help="share of executions already terminal (rest: QUEUED)",
+    )
+    fleet.add_argument(
+        "--groups",
+        dest="sim_groups",
+        type=int,
+        default=0,
+        metavar="K",
+        help="child thing groups fleet-01..K under the root group 'fleet'",
+    )
+    fleet.add_argument(
+        "--max-age-days",
+        dest="sim_max_age_days",
+        type=float,
+        default=60.0,
+        metavar="DAYS",
+        help="timestamps spread over this many past days",
+    )
+    fleet.add_argument(
+        "--max-execution-number",
+        dest="sim_max_execution_number",
+        type=int,
+        default=1,
+        metavar="N",
+        help="execution numbers drawn from 1..N",
+    )
+    fleet.add_argument(
+        "--seed",
+        dest="sim_seed",
+        type=int,
+        default=0,
+        metavar="S",
+        help="seed of the fleet and of the fault draws",
+    )
+
+    quota = parser.add_argument_group("quotas")
+    quota.add_argument(
+        "--quota",
+        dest="sim_quota",
+        type=_tps,
+        default=10.0,
+        metavar="TPS",
+        help="requests/s per operation, or 'unlimited' (default: 10, as AWS)",
+    )
+    quota.add_argument(
+        "--op-quota",
+        dest="sim_op_quotas",
+        type=_op_quota,
+        action="append",
+        default=[],
+        metavar="OPERATION=TPS",
+        help="one operation's quota (repeatable)",
+    )
+    quota.add_argument(
+        "--quota-at",
+        dest="sim_quota_schedule",
+        type=_quota_change,
+        action="append",
+        default=[],
+        metavar="SECONDS:TPS[:OPERATION]",
+        help="change a quota at a time after start, e.g. 10:10 then 20:40",
+    )
+    quota.add_argument(
+        "--burst-seconds",
+        dest="sim_burst_seconds",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="burst allowance in seconds of quota (default: 1)",
+    )
+    quota.add_argument(
+        "--throttle-status",
+        dest="sim_throttle_status",
+        type=int,
+        choices=(400, 429),
+        default=400,
+        help="HTTP status of ThrottlingException (400 in the IoT model)",
+    )
+
+    faults = parser.add_argument_group("faults (shares of requests)")
+    faults.add_argument(
+        "--p503",
+        dest="sim_p503",
+        type=_share,
+        default=0.0,
+        metavar="F",
+        help="answer ServiceUnavailableException (503)",
+    )
+    faults.add_argument(
+        "--p-reset",
+        dest="sim_p_reset",
+        type=_share,
+        default=0.0,
+        metavar="F",
+        help="reset the connection before doing anything",
+    )
+    faults.add_argument(
+        "--p-lost-response",
+        dest="sim_p_lost_response",
+        type=_share,
+        default=0.0,
+        metavar="F",
+        help="apply the request, then reset instead of answering",
+    )
+    faults.add_argument(
+        "--p-slow",
+        dest="sim_p_slow",
+        type=_share,
+        default=0.0,
+        metavar="F",
+        help="answer --slow-seconds late (to trip client read timeouts)",
+    )
+    faults.add_argument(
+        "--slow-seconds",
+        dest="sim_slow_seconds",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="delay of a slow answer (default: 30)",
+    )
+    faults.add_argument(
+        "--latency-ms",
+        dest="sim_latency_ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="median service time added to every answer",
+    )
+    faults.add_argument(
+        "--latency-sigma",
+        dest="sim_latency_sigma",
+        type=float,
+        default=0.0,
+        metavar="SIGMA",
+        help="lognormal spread around the median (0: fixed)",
+    )
+
+    faults.add_argument(
+        "--clock-skew",
+        dest="sim_clock_skew",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="server clock offset; beyond ±300 s every call fails InvalidSignatureException",
+    )
+
+    devices = parser.add_argument_group("devices and CancelJob")
+    devices.add_argument(
+        "--churn",
+        dest="sim_churn",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="device updates/s (QUEUED→IN_PROGRESS→SUCCEEDED/FAILED)",
+    )
+    devices.add_argument(
+        "--cancel-job-rate",
+        dest="sim_cancel_job_rate",
+        type=_cancel_rate,
+        default=FAST_CANCEL_JOB_RATE,
+        metavar="RATE",
+        help="executions/s CancelJob reaches; 'aws' for ~1,000 a minute",
+    )
+    devices.add_argument(
+        "--max-cancelling-jobs",
+        dest="sim_max_cancelling_jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="jobs cancelling at once before LimitExceededException",
+    )
+    parser.add_argument(
+        "--stats-json",
+        dest="sim_stats_json",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also write the final counters to PATH as JSON",
+    )
+
+
+def config_from_args(args: argparse.Namespace) -> tuple[SimConfig, FleetSpec]:
+    """The simulator configuration and fleet the parsed options describe."""
+    latency = None
+    if args.sim_latency_ms > 0:
+        latency = Latency(median=args.sim_latency_ms / 1000.0, sigma=args.sim_latency_sigma)
+    config = SimConfig(
+        quota=args.sim_quota,
+        quotas=dict(args.sim_op_quotas),
+        burst_seconds=args.sim_burst_seconds,
+        quota_schedule=tuple(args.sim_quota_schedule),
+        throttle_status=args.sim_throttle_status,
+        p503=args.sim_p503,
+        p_reset=args.sim_p_reset,
+        p_lost_response=args.sim_p_lost_response,
+        p_slow=args.sim_p_slow,
+        slow_seconds=args.sim_slow_seconds,
+        latency=latency,
+        churn_rate=args.sim_churn,
+        cancel_job_rate=args.sim_cancel_job_rate,
+        max_cancelling_jobs=args.sim_max_cancelling_jobs,
+        check_signatures=args.sim_check_signatures,
+        clock_skew=args.sim_clock_skew,
+        seed=args.sim_seed,
+    )
+    fleet = FleetSpec(
+        things=args.sim_things,
+        job_ids=tuple(args.sim_job_ids or ("job-1",)),
+        in_progress=args.sim_in_progress,
+        terminal=args.sim_terminal,
+        groups=args.sim_groups,
+        max_age_days=args.sim_max_age_days,
+        max_execution_number=args.sim_max_execution_number,
+        seed=args.sim_seed,
+    )
+    return config, fleet

@@ -1,0 +1,414 @@
+"""The fleet and the semantics of the Jobs control plane, with no I/O and no clock.
+
+Every mutating method takes ``now`` (epoch seconds) from its caller, so tests drive the
+model deterministically. Rules follow the IoT API reference:
+
+- CancelJobExecution: QUEUED can be canceled; IN_PROGRESS only with ``force``; anything
+  else is an InvalidStateTransitionException. An ``expectedVersion`` that differs from
+  the current version is a VersionConflictException, checked first (optimistic lock).
+- DeleteJobExecution: terminal executions can be deleted; QUEUED and IN_PROGRESS only
+  with ``force``; a wrong ``executionNumber`` is a ResourceNotFoundException.
+- Every change of an execution increments its ``versionNumber``.
+- CancelJob: the job turns CANCELED at once; its QUEUED executions (and IN_PROGRESS with
+  ``force``) are canceled later, in the background, by :meth:`FleetState.sweep_cancellations`.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bulkjobs.sim._errors import (
+    ApiError,
+    ErrorCode,
+    invalid_request,
+    invalid_transition,
+    not_found,
+)
+from bulkjobs.sim._model import (
+    ACTIVE,
+    TERMINAL,
+    Execution,
+    ExecutionStatus,
+    Group,
+    Job,
+    JobStatus,
+)
+
+_QUEUED = ExecutionStatus.QUEUED
+_IN_PROGRESS = ExecutionStatus.IN_PROGRESS
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SweepResult:
+    """What one background CancelJob sweep did."""
+
+    canceled: int
+    finished_jobs: tuple[str, ...]
+
+
+class FleetState:
+    """Things, thing groups, jobs and executions, and the API's rules over them."""
+
+    def __init__(self, *, account_id: str, region: str) -> None:
+        self.account_id = account_id
+        self.region = region
+        self._arn_prefix = f"arn:aws:iot:{region}:{account_id}:"
+        self._things: dict[str, None] = {}  # an ordered set
+        self._groups: dict[str, Group] = {}
+        self._flattened: dict[str, list[str]] = {}
+        self._jobs: dict[str, Job] = {}
+        self._job_order: list[str] = []
+        self._cancelling: dict[str, Job] = {}
+        # Executions a device may still move; pruned lazily by churn_step.
+        self._pool: list[Execution] = []
+
+    # -- identity ---------------------------------------------------------------------
+
+    def thing_arn(self, thing_name: str) -> str:
+        return f"{self._arn_prefix}thing/{thing_name}"
+
+    def job_arn(self, job_id: str) -> str:
+        return f"{self._arn_prefix}job/{job_id}"
+
+    def group_arn(self, group_name: str) -> str:
+        return f"{self._arn_prefix}thinggroup/{group_name}"
+
+    # -- building the fleet -----------------------------------------------------------
+
+    def add_group(self, name: str, *, parent: str | None = None) -> None:
+        if name in self._groups:
+            raise ValueError(f"thing group {name!r} already exists")
+        if parent is not None:
+            self._groups[parent].children.append(name)
+        self._groups[name] = Group(name=name, parent=parent)
+        self._flattened.clear()
+
+    def add_thing(self, name: str, *, groups: Iterable[str] = ()) -> None:
+        if name not in self._things:
+            self._things[name] = None
+        for group in groups:
+            self._groups[group].things.append(name)
+        self._flattened.clear()
+
+    def add_things(self, names: Iterable[str], *, group: str) -> None:
+        """Many new things in one group: the bulk form of :meth:`add_thing` for seeding."""
+        names = list(names)
+        self._things.update(dict.fromkeys(names))
+        self._groups[group].things.extend(names)
+        self._flattened.clear()
+
+    def has_thing(self, name: str) -> bool:
+        return name in self._things
+
+    def add_job(
+        self,
+        job_id: str,
+        *,
+        now: float,
+        description: str = "",
+        targets: Sequence[str] = (),
+        order: list[str] | None = None,
+    ) -> Job:
+        """A new, empty IN_PROGRESS job; ``order`` may be shared with other jobs."""
+        if job_id in self._jobs:
+            raise ValueError(f"job {job_id!r} already exists")
+        job = Job(
+            job_id=job_id,
+            arn=self.job_arn(job_id),
+            description=description,
+            targets=tuple(targets),
+            created_at=now,
+            last_updated_at=now,
+            order=[] if order is None else order,
+        )
+        self._jobs[job_id] = job
+        self._job_order.append(job_id)
+        return job
+
+    def install(self, job: Job, execution: Execution, *, append_to_order: bool = True) -> None:
+        """Put a seeded execution in place as-is (no version bump: it is history).
+
+        Call :meth:`settle_job` once the job's executions are all installed.
+        """
+        if execution.thing_name not in self._things:
+            self.add_thing(execution.thing_name)
+        previous = job.executions.get(execution.thing_name)
+        if previous is not None:
+            self._forget(job, previous)
+        elif append_to_order:
+            job.order.append(execution.thing_name)
+        job.executions[execution.thing_name] = execution
+        job.counts[execution.status] += 1
+        if execution.status in ACTIVE:
+            self._pool_add(execution)
+
+    def settle_job(self, job: Job, now: float) -> None:
+        """Give a job the status its executions imply (after installing them)."""
+        self._settle_job(job, now)
+
+    # -- reading ----------------------------------------------------------------------
+
+    def find_job(self, job_id: str) -> Job | None:
+        return self._jobs.get(job_id)
+
+    def job(self, job_id: str) -> Job:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise not_found(f"Job {job_id} does not exist.")
+        return job
+
+    def jobs(self) -> tuple[Job, ...]:
+        return tuple(self._jobs[job_id] for job_id in self._job_order)
+
+    def execution(
+        self, job_id: str, thing_name: str, execution_number: int | None = None
+    ) -> Execution:
+        job = self._jobs.get(job_id)
+        execution = None if job is None else job.executions.get(thing_name)
+        if execution is None or (
+            execution_number is not None and execution.execution_number != execution_number
+        ):
+            raise not_found(f"Job execution for job {job_id} on thing {thing_name} not found.")
+        return execution
+
+    # -- CancelJobExecution / DeleteJobExecution ---------------------------------------
+
+    def cancel_execution(
+        self,
+        job_id: str,
+        thing_name: str,
+        *,
+        force: bool,
+        expected_version: int | None,
+        status_details: dict[str, str] | None,
+        now: float,
+    ) -> Execution:
+        execution = self.execution(job_id, thing_name)
+        if expected_version is not None and expected_version != execution.version_number:
+            raise ApiError(
+                ErrorCode.VERSION_CONFLICT,
+                f"The expected version {expected_version} does not match the current "
+                f"version {execution.version_number} of the job execution.",
+            )
+        status = execution.status
+        if status is not _QUEUED and not (status is _IN_PROGRESS and force):
+            hint = " without force" if status is _IN_PROGRESS else ""
+            raise invalid_transition(
+                f"Cannot cancel the job execution{hint}: its status is {status}."
+            )
+        if status_details is not None:
+            execution.status_details = status_details
+        execution.force_canceled = force
+        self._move(self._jobs[job_id], execution, ExecutionStatus.CANCELED, now)
+        return execution
+
+    def delete_execution(
+        self, job_id: str, thing_name: str, execution_number: int, *, force: bool, now: float
+    ) -> None:
+        execution = self.execution(job_id, thing_name, execution_number)
+        if execution.status not in TERMINAL and not force:
+            raise invalid_transition(
+                f"Cannot delete a job execution in status {execution.status} without force."
+            )
+        job = self._jobs[job_id]
+        del job.executions[thing_name]
+        self._forget(job, execution)
+        self._settle_job(job, now)
+
+    # -- device side --------------------------------------------------------------------
+
+    def device_update(
+        self,
+        job_id: str,
+        thing_name: str,
+        status: ExecutionStatus,
+        *,
+        now: float,
+        status_details: dict[str, str] | None = None,
+    ) -> Execution:
+        """What a device's UpdateJobExecution would do: any status, version + 1."""
+        execution = self.execution(job_id, thing_name)
+        if status_details is not None:
+            execution.status_details = status_details
+        self._move(self._jobs[job_id], execution, status, now)
+        return execution
+
+    def churn_step(
+        self, rng: random.Random, now: float, *, failure_share: float, progress_share: float
+    ) -> Execution | None:
+        """Move one random active execution a step, as its device would; None if idle.
+
+        QUEUED → IN_PROGRESS; IN_PROGRESS → a progress report (same status, new
+        version) or SUCCEEDED/FAILED. QUEUED executions of a CANCELED job stay put: the
+        background CancelJob sweep is about to cancel them.
+        """
+        pool = self._pool
+        for _ in range(8):
+            if not pool:
+                return None
+            index = rng.randrange(len(pool))
+            execution = pool[index]
+            if execution.deleted or execution.status not in ACTIVE:
+                pool[index] = pool[-1]
+                pool.pop()
+                execution.pooled = False
+                continue
+            job = self._jobs[execution.job_id]
+            if execution.status is _QUEUED:
+                if job.status is JobStatus.CANCELED:
+                    continue
+                self._move(job, execution, _IN_PROGRESS, now)
+            elif rng.random() < progress_share:
+                execution.status_details = {"progress": str(rng.randrange(1, 100))}
+                self._move(job, execution, _IN_PROGRESS, now)
+            else:
+                failed = rng.random() < failure_share
+                final = ExecutionStatus.FAILED if failed else ExecutionStatus.SUCCEEDED
+                self._move(job, execution, final, now)
+            return execution
+        return None
+
+    # -- CancelJob --------------------------------------------------------------------------
+
+    def cancel_job(
+        self,
+        job_id: str,
+        *,
+        force: bool,
+        reason_code: str | None,
+        comment: str | None,
+        now: float,
+        max_cancelling_jobs: int | None = None,
+    ) -> Job:
+        """Mark the job CANCELED and queue its executions for the background sweep.
+
+        The API reference does not say what CancelJob does to a job that is already
+        canceled or completed; the simulator refuses with InvalidRequestException
+        (CancelJob's model has no InvalidStateTransitionException), except that a
+        canceled job may be canceled again *with* force to reach its IN_PROGRESS
+        executions too.
+        """
+        job = self.job(job_id)
+        if job.status is JobStatus.COMPLETED:
+            raise invalid_request(f"Job {job_id} is COMPLETED and cannot be canceled.")
+        if job.status is JobStatus.CANCELED and (job.force_canceled or not force):
+            raise invalid_request(f"Job {job_id} is already canceled.")
+        if (
+            max_cancelling_jobs is not None
+            and job_id not in self._cancelling
+            and len(self._cancelling) >= max_cancelling_jobs
+        ):
+            raise ApiError(
+                ErrorCode.LIMIT_EXCEEDED,
+                f"Too many jobs are being canceled at once (limit {max_cancelling_jobs}).",
+            )
+        job.status = JobStatus.CANCELED
+        job.force_canceled = job.force_canceled or force
+        if reason_code is not None:
+            job.reason_code = reason_code
+        if comment is not None:
+            job.comment = comment
+        job.last_updated_at = now
+        wanted = ACTIVE if force else frozenset({_QUEUED})
+        job.pending_cancel.extend(
+            name for name, execution in job.executions.items() if execution.status in wanted
+        )
+        if job.pending_cancel:
+            self._cancelling[job_id] = job
+        return job
+
+    def is_cancelling(self, job_id: str) -> bool:
+        return job_id in self._cancelling
+
+    def has_pending_cancellations(self) -> bool:
+        return bool(self._cancelling)
+
+    def sweep_cancellations(self, budget: int, now: float) -> SweepResult:
+        """Visit up to ``budget`` executions queued by CancelJob, canceling those still due."""
+        canceled = 0
+        visited = 0
+        finished: list[str] = []
+        for job_id, job in list(self._cancelling.items()):
+            pending = job.pending_cancel
+            while pending and visited < budget:
+                visited += 1
+                execution = job.executions.get(pending.popleft())
+                if execution is None:
+                    continue
+                if execution.status is _QUEUED or (
+                    execution.status is _IN_PROGRESS and job.force_canceled
+                ):
+                    execution.force_canceled = execution.status is _IN_PROGRESS
+                    self._move(job, execution, ExecutionStatus.CANCELED, now)
+                    canceled += 1
+            if not pending:
+                del self._cancelling[job_id]
+                finished.append(job_id)
+            if visited >= budget:
+                break
+        return SweepResult(canceled=canceled, finished_jobs=tuple(finished))
+
+    # -- listing support --------------------------------------------------------------------
+
+    def job_ids(self) -> list[str]:
+        """Job ids in creation order (the order ListJobExecutionsForThing pages through)."""
+        return self._job_order
+
+    def group_members(self, group_name: str, *, recursive: bool) -> list[str]:
+        """Things directly in a group, or in it and its descendants (each once)."""
+        group = self._groups.get(group_name)
+        if group is None:
+            raise not_found(f"Thing group {group_name} does not exist.")
+        return self._flatten(group_name) if recursive else group.things
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _flatten(self, group_name: str) -> list[str]:
+        # Group topology changes rarely (seeding, setup); listings page through it often.
+        cached = self._flattened.get(group_name)
+        if cached is None:
+            seen: dict[str, None] = {}
+            stack = [group_name]
+            while stack:
+                group = self._groups[stack.pop()]
+                seen.update(dict.fromkeys(group.things))
+                stack.extend(reversed(group.children))
+            cached = self._flattened[group_name] = list(seen)
+        return cached
+
+    def _move(self, job: Job, execution: Execution, status: ExecutionStatus, now: float) -> None:
+        previous = execution.status
+        if previous is not status:
+            job.counts[previous] -= 1
+            job.counts[status] += 1
+            execution.status = status
+            if status is _IN_PROGRESS and execution.started_at is None:
+                execution.started_at = now
+            if status in ACTIVE and not execution.pooled:
+                self._pool_add(execution)
+        execution.version_number += 1
+        execution.last_updated_at = now
+        job.last_updated_at = now
+        self._settle_job(job, now)
+
+    def _forget(self, job: Job, execution: Execution) -> None:
+        job.counts[execution.status] -= 1
+        execution.deleted = True
+
+    def _pool_add(self, execution: Execution) -> None:
+        execution.pooled = True
+        self._pool.append(execution)
+
+    @staticmethod
+    def _settle_job(job: Job, now: float) -> None:
+        # A snapshot job completes once no execution is left to run; it reopens if a
+        # test puts an execution back to QUEUED.
+        active = job.counts[_QUEUED] + job.counts[_IN_PROGRESS]
+        if job.status is JobStatus.IN_PROGRESS and active == 0 and job.executions:
+            job.status = JobStatus.COMPLETED
+            job.completed_at = now
+        elif job.status is JobStatus.COMPLETED and active > 0:
+            job.status = JobStatus.IN_PROGRESS
+            job.completed_at = None

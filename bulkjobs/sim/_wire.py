@@ -1,0 +1,121 @@
+"""JSON shapes of the IoT REST-JSON protocol: request bodies in, response documents out.
+
+Member names and nesting follow the service model's output shapes. Timestamps are epoch
+seconds as JSON numbers, which is what botocore's rest-json parser expects (it turns them
+into timezone-aware datetimes).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bulkjobs.sim._errors import invalid_request
+from bulkjobs.sim._model import Execution, ExecutionStatus, Job
+from bulkjobs.sim._state import FleetState
+
+Document = dict[str, Any]
+
+
+def timestamp(value: float) -> float:
+    # Millisecond precision, as AWS sends it.
+    return round(value, 3)
+
+
+def request_document(body: bytes) -> dict[str, object]:
+    """The JSON object of a request body; botocore sends ``{}`` or nothing when empty."""
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise invalid_request("Could not parse the request body as JSON.") from None
+    if not isinstance(value, dict):
+        raise invalid_request("The request body must be a JSON object.")
+    return value
+
+
+def execution_summary(execution: Execution) -> Document:
+    """A ``JobExecutionSummary``."""
+    summary: Document = {
+        "status": execution.status.value,
+        "queuedAt": timestamp(execution.queued_at),
+        "lastUpdatedAt": timestamp(execution.last_updated_at),
+        "executionNumber": execution.execution_number,
+    }
+    if execution.started_at is not None:
+        summary["startedAt"] = timestamp(execution.started_at)
+    return summary
+
+
+def job_execution(state: FleetState, execution: Execution) -> Document:
+    """A ``JobExecution`` as DescribeJobExecution returns it."""
+    document: Document = {
+        "jobId": execution.job_id,
+        "status": execution.status.value,
+        "forceCanceled": execution.force_canceled,
+        "statusDetails": {"detailsMap": dict(execution.status_details or {})},
+        "thingArn": state.thing_arn(execution.thing_name),
+        "queuedAt": timestamp(execution.queued_at),
+        "lastUpdatedAt": timestamp(execution.last_updated_at),
+        "executionNumber": execution.execution_number,
+        "versionNumber": execution.version_number,
+    }
+    if execution.started_at is not None:
+        document["startedAt"] = timestamp(execution.started_at)
+    return document
+
+
+_PROCESS_DETAIL_NAMES = {
+    ExecutionStatus.CANCELED: "numberOfCanceledThings",
+    ExecutionStatus.SUCCEEDED: "numberOfSucceededThings",
+    ExecutionStatus.FAILED: "numberOfFailedThings",
+    ExecutionStatus.REJECTED: "numberOfRejectedThings",
+    ExecutionStatus.QUEUED: "numberOfQueuedThings",
+    ExecutionStatus.IN_PROGRESS: "numberOfInProgressThings",
+    ExecutionStatus.REMOVED: "numberOfRemovedThings",
+    ExecutionStatus.TIMED_OUT: "numberOfTimedOutThings",
+}
+
+
+def job(job: Job) -> Document:
+    """A ``Job`` as DescribeJob returns it, with per-status counts."""
+    document: Document = {
+        "jobArn": job.arn,
+        "jobId": job.job_id,
+        "targetSelection": "SNAPSHOT",
+        "status": job.status.value,
+        "forceCanceled": job.force_canceled,
+        "targets": list(job.targets),
+        "description": job.description,
+        "createdAt": timestamp(job.created_at),
+        "lastUpdatedAt": timestamp(job.last_updated_at),
+        "jobProcessDetails": {
+            name: job.counts[status] for status, name in _PROCESS_DETAIL_NAMES.items()
+        },
+        "isConcurrent": False,
+    }
+    if job.completed_at is not None:
+        document["completedAt"] = timestamp(job.completed_at)
+    if job.reason_code is not None:
+        document["reasonCode"] = job.reason_code
+    if job.comment is not None:
+        document["comment"] = job.comment
+    return {"job": document}
+
+
+def cancel_job_result(job: Job) -> Document:
+    return {"jobArn": job.arn, "jobId": job.job_id, "description": job.description}
+
+
+def page(key: str, items: list[Any], next_token: str | None) -> Document:
+    document: Document = {key: items}
+    if next_token is not None:
+        document["nextToken"] = next_token
+    return document
+
+
+def encode(document: Document | None) -> bytes:
+    if document is None:
+        return b"{}"
+    return json.dumps(document, separators=(",", ":")).encode()
