@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import anyio
 import botocore.exceptions as bexc
 from aiobotocore.config import AioConfig
+from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import AioSession
 
 from bulkjobs._classify import ErrorClass, classify_code
@@ -44,6 +45,20 @@ _CREDENTIALS = (
     bexc.SSOTokenLoadError,
     bexc.ProfileNotFound,
 )
+
+
+class _NoSilentRetrySession(AIOHTTPSession):  # type: ignore[misc]
+    """aiohttp silently resends an idempotent request (PUT, DELETE) once when a reused
+    connection drops. For CancelJobExecution that hides the one signal that a call may
+    have been applied before its answer was lost — the retry then meets the cancelled
+    execution and looks like "already terminal". The engine owns every retry, so this
+    one is switched off and the drop surfaces as a transport error."""
+
+    async def _get_session(self, proxy_url: Any) -> Any:
+        session = await super()._get_session(proxy_url)
+        if hasattr(session, "_retry_connection"):
+            session._retry_connection = False
+        return session
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -141,6 +156,7 @@ class Clients:
                     read_timeout=cfg.read_timeout,
                     retries={"total_max_attempts": 1, "mode": "standard"},
                     user_agent_extra="bulkjobs",
+                    http_session_cls=_NoSilentRetrySession,
                 )
                 try:
                     found = await self._stack.enter_async_context(

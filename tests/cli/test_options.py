@@ -37,7 +37,7 @@ class TestDurations:
     @pytest.mark.parametrize("text", ["", "0", "-5", "15x", "m15", "1h 30m", "soon"])
     def test_rejected(self, text: str) -> None:
         """Anything else is a ValueError with the accepted forms."""
-        with pytest.raises(ValueError, match="duration|positive"):
+        with pytest.raises(ValueError, match=r"duration|positive"):
             parse_duration(text)
 
 

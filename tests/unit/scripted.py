@@ -6,7 +6,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import anyio
-
 import botocore.exceptions as bexc
 
 from bulkjobs._client import CallError, CallFailure, translate

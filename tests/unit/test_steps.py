@@ -144,7 +144,7 @@ class TestRetries:
     )
     async def test_transient_errors_are_retried(self, answer: CallFailure) -> None:
         """Throttling, 503s, dropped connections and expired tokens are retried."""
-        result, transport, sleep = await run_one(CancelExecution(), sequence(answer, answer, OK))
+        result, _transport, sleep = await run_one(CancelExecution(), sequence(answer, answer, OK))
         assert result.outcome is Outcome.CANCELED
         assert result.attempts == 3
         assert len(sleep.delays) == 2
@@ -190,7 +190,9 @@ class TestRetries:
             (failure("AccessDeniedException", 403), Outcome.ERROR),
         ],
     )
-    async def test_final_errors_are_not_retried(self, answer: CallFailure, outcome: Outcome) -> None:
+    async def test_final_errors_are_not_retried(
+        self, answer: CallFailure, outcome: Outcome
+    ) -> None:
         """Not-found, invalid requests and unknown errors end the target at once."""
         result, transport, _ = await run_one(CancelExecution(), sequence(answer))
         assert result.outcome is outcome

@@ -1,0 +1,176 @@
+"""Fault injection against the simulator over real HTTP: no target lost, none counted
+twice, and the report equal to the server's state — whatever the service does."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import anyio
+import pytest
+
+from bulkjobs import CancelExecution, Engine, Outcome, Result, RunConfig, Target
+from bulkjobs.sim import ExecutionStatus, FleetSpec, Latency, QuotaChange, SimConfig, Simulator
+
+JOB = "fw-1"
+TERMINAL = {
+    ExecutionStatus.SUCCEEDED,
+    ExecutionStatus.FAILED,
+    ExecutionStatus.TIMED_OUT,
+    ExecutionStatus.REJECTED,
+    ExecutionStatus.REMOVED,
+    ExecutionStatus.CANCELED,
+}
+
+
+async def cancel_all(
+    sim: Simulator, *, force: bool = True, **config: object
+) -> tuple[list[Result], dict[str, ExecutionStatus]]:
+    """Cancel every execution of JOB; return the results and the states before."""
+    before = {e.thing_name: e.status for e in sim.executions(JOB)}
+    targets = [Target(job_id=JOB, thing_name=name) for name in before]
+    settings: dict[str, object] = {
+        "endpoint_url": sim.endpoint_url,
+        "region": "us-east-1",
+        "concurrency": 32,
+        "base_delay": 0.01,
+        "max_delay": 0.2,
+        **config,
+    }
+    results: list[Result] = []
+    engine = Engine(CancelExecution(force=force), RunConfig(**settings))  # type: ignore[arg-type]
+    with anyio.fail_after(60):
+        await engine.run(targets, on_result=results.append)
+    return results, before
+
+
+def assert_accounted(
+    sim: Simulator, results: list[Result], before: dict[str, ExecutionStatus]
+) -> None:
+    """Each target once, and each outcome true of the server's final state."""
+    names = Counter(r.target.thing_name for r in results)
+    assert names == Counter(before.keys()), "a target was lost or counted twice"
+    after = {e.thing_name: e.status for e in sim.executions(JOB)}
+    for result in results:
+        name = result.target.thing_name or ""
+        if result.outcome is Outcome.CANCELED:
+            assert after[name] is ExecutionStatus.CANCELED, name
+            assert before[name] is not ExecutionStatus.CANCELED, name
+        elif result.outcome is Outcome.ALREADY_TERMINAL:
+            assert after[name] in TERMINAL, name
+        elif result.outcome is Outcome.IN_PROGRESS_NEEDS_FORCE:
+            # Left running (its device may have finished it since), never cancelled.
+            assert after[name] is not ExecutionStatus.CANCELED or before[name] is after[name]
+    canceled_by_run = sum(
+        1 for n, s in after.items() if s is ExecutionStatus.CANCELED and before[n] is not s
+    )
+    assert canceled_by_run == sum(1 for r in results if r.outcome is Outcome.CANCELED)
+
+
+def fleet(things: int = 150, **kw: object) -> FleetSpec:
+    return FleetSpec(things=things, job_ids=(JOB,), seed=11, **kw)  # type: ignore[arg-type]
+
+
+class TestTransientFaults:
+    async def test_twenty_percent_503s(self) -> None:
+        """A fifth of all calls answered 503: everything still cancelled."""
+        async with Simulator(SimConfig(quota=None, p503=0.2, seed=1), fleet()) as sim:
+            results, before = await cancel_all(sim, rate=2000)
+            assert_accounted(sim, results, before)
+            assert {r.outcome for r in results} == {Outcome.CANCELED}
+            assert sim.statistics().of("CancelJobExecution").unavailable > 0
+
+    async def test_connection_resets_and_lost_answers(self) -> None:
+        """Resets before and after the server applied the cancel: counted right."""
+        config = SimConfig(quota=None, p_reset=0.1, p_lost_response=0.1, seed=2)
+        async with Simulator(config, fleet()) as sim:
+            results, before = await cancel_all(sim, rate=2000)
+            assert_accounted(sim, results, before)
+            assert {r.outcome for r in results} == {Outcome.CANCELED}
+
+    async def test_answers_slower_than_the_client_timeout(self) -> None:
+        """Calls that outlive the read timeout are retried, never lost."""
+        config = SimConfig(quota=None, p_slow=0.05, slow_seconds=1.0, seed=3)
+        async with Simulator(config, fleet(60)) as sim:
+            results, before = await cancel_all(sim, rate=2000, read_timeout=0.3)
+            assert_accounted(sim, results, before)
+            assert {r.outcome for r in results} == {Outcome.CANCELED}
+
+    async def test_server_restart_mid_run(self) -> None:
+        """The server drops every connection and is away for a moment: nothing lost."""
+        config = SimConfig(quota=None, latency=Latency(median=0.01), seed=4)
+        async with Simulator(config, fleet(200)) as sim, anyio.create_task_group() as tg:
+
+            async def restart_when_busy() -> None:
+                # The counters have no event to wait on: poll them.
+                while sim.statistics().of("CancelJobExecution").accepted < 50:  # noqa: ASYNC110
+                    await anyio.sleep(0.01)
+                await sim.restart(downtime=0.3)
+
+            tg.start_soon(restart_when_busy)
+            results, before = await cancel_all(sim, rate=2000)
+            assert sim.statistics().restarts == 1
+            assert_accounted(sim, results, before)
+            assert {r.outcome for r in results} == {Outcome.CANCELED}
+
+
+class TestQuota:
+    async def test_throttling_storm_with_auto_rate(self) -> None:
+        """A quota the client is not told: throttles happen, targets are not lost."""
+        async with Simulator(SimConfig(quota=100, seed=5), fleet(300)) as sim:
+            results, before = await cancel_all(sim)
+            assert_accounted(sim, results, before)
+            assert {r.outcome for r in results} == {Outcome.CANCELED}
+
+    async def test_fixed_rate_far_above_the_quota(self) -> None:
+        """--rate ten times the quota: a throttling storm, still nothing lost."""
+        async with Simulator(SimConfig(quota=50, seed=6), fleet(120)) as sim:
+            # Default backoff (up to 10 s): the storm is waited out, not given up on.
+            results, before = await cancel_all(sim, rate=500, base_delay=0.05, max_delay=10.0)
+            assert_accounted(sim, results, before)
+            assert {r.outcome for r in results} == {Outcome.CANCELED}
+            assert sim.statistics().throttled > 0
+
+    async def test_quota_drops_to_a_tenth_mid_run(self) -> None:
+        """Another tool starts sharing the account: the quota falls from 200 to 20/s."""
+        config = SimConfig(quota=200, quota_schedule=(QuotaChange(at=0.5, tps=20),), seed=7)
+        async with Simulator(config, fleet(160)) as sim:
+            results, before = await cancel_all(sim)
+            assert_accounted(sim, results, before)
+            assert {r.outcome for r in results} == {Outcome.CANCELED}
+
+
+class TestChurn:
+    @pytest.mark.parametrize("force", [True, False])
+    async def test_devices_moving_their_executions(self, force: bool) -> None:
+        """Executions start and finish while we cancel them: conflicts and races are
+        resolved, and every outcome is true of the final state."""
+        config = SimConfig(quota=None, churn_rate=300, latency=Latency(median=0.005), seed=8)
+        spec = fleet(200, in_progress=0.3, terminal=0.1)
+        async with Simulator(config, spec) as sim:
+            results, before = await cancel_all(sim, force=force, rate=400)
+            assert_accounted(sim, results, before)
+            outcomes = Counter(r.outcome for r in results)
+            assert outcomes[Outcome.CANCELED] > 0
+            assert outcomes[Outcome.ALREADY_TERMINAL] > 0
+            if force:
+                left = [e for e in sim.executions(JOB) if e.status is ExecutionStatus.QUEUED]
+                assert not left
+
+    async def test_fresh_versions_under_churn(self) -> None:
+        """expectedVersion=fresh under churn: version conflicts happen and are resolved."""
+        config = SimConfig(quota=None, churn_rate=400, latency=Latency(median=0.005), seed=9)
+        async with Simulator(config, fleet(200, in_progress=0.3)) as sim:
+            before = {e.thing_name: e.status for e in sim.executions(JOB)}
+            targets = [Target(job_id=JOB, thing_name=n) for n in before]
+            results: list[Result] = []
+            engine = Engine(
+                CancelExecution(force=True, expected_version="fresh"),
+                RunConfig(endpoint_url=sim.endpoint_url, region="us-east-1", rate=400),
+            )
+            with anyio.fail_after(60):
+                await engine.run(targets, on_result=results.append)
+            assert_accounted(sim, results, before)
+            assert Counter(r.outcome for r in results).keys() <= {
+                Outcome.CANCELED,
+                Outcome.ALREADY_TERMINAL,
+            }
