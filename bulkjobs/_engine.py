@@ -131,6 +131,10 @@ class Engine:
             for scope in list(self._scopes):
                 scope.cancel()
 
+    def expect(self, total: int) -> None:
+        """Set (or correct) the expected number of targets, for progress and ETA."""
+        self._total = total
+
     @property
     def stop_reason(self) -> str | None:
         return self._stop_reason

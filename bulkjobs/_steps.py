@@ -309,6 +309,9 @@ class Steps:
                     rate.release()
                 rate.record(
                     throttled=failure is not None and failure.cls is ErrorClass.THROTTLED,
+                    # 5xx and lost connections say nothing about the quota.
+                    error=failure is not None
+                    and failure.cls in (ErrorClass.UNAVAILABLE, ErrorClass.TRANSPORT),
                     latency=latency,
                 )
                 limiter.total_tokens = max(1, min(self.concurrency, rate.suggested_concurrency()))

@@ -2,104 +2,144 @@
 
 A fleet where a bad firmware job is half rolled out (some executions QUEUED, some
 IN_PROGRESS, devices still moving them), an API quota bulkjobs is not told, a few 503s —
-and the exact command an operator would type, run against it. At the end the
-simulator's own state is checked: no execution of the job may be left running.
+and the exact command an operator would type, run against it. The simulator runs in a
+process of its own, as AWS would be: sharing this one's event loop and core would
+measure the simulator, not bulkjobs. At the end the server is asked, through the API,
+whether any execution of the job is still running.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
-from collections import Counter
+from typing import Any
 
 __all__ = ["run_demo"]
 
 JOB_ID = "fw-rollout-42"
+_RUNNING = ("QUEUED", "IN_PROGRESS")
 
 
 def run_demo(args: argparse.Namespace) -> int:
     import anyio
 
-    # The simulator checks signatures' shape, not their secret: never send real
+    # The simulator checks a signature's shape, not its secret: never send real
     # credentials to it, and need none on a fresh machine.
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(name, None)
     os.environ["AWS_ACCESS_KEY_ID"] = "AKIADEMODEMODEMODEMO"
     os.environ["AWS_SECRET_ACCESS_KEY"] = "demo-secret-not-a-real-key"
     os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
-    return anyio.run(_demo, args)
+    simulator = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bulkjobs.sim",
+            "--things",
+            str(args.things),
+            "--job-id",
+            JOB_ID,
+            "--in-progress",
+            "0.3",
+            "--terminal",
+            "0.1",
+            "--quota",
+            f"{args.quota:g}",
+            "--latency-ms",
+            "20",
+            "--latency-sigma",
+            "0.5",
+            "--p503",
+            "0.01",
+            "--churn",
+            f"{max(1.0, args.things / 50):g}",
+            "--seed",
+            str(args.seed),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert simulator.stdout is not None
+        endpoint = simulator.stdout.readline().strip()
+        if not endpoint.startswith("http://127.0.0.1:"):
+            print("bulkjobs demo: the simulator did not start", file=sys.stderr)
+            return 1
+        return anyio.run(_demo, args, endpoint)
+    finally:
+        simulator.terminate()
+        try:
+            simulator.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            simulator.kill()
 
 
-async def _demo(args: argparse.Namespace) -> int:
+async def _count(endpoint: str) -> dict[str, int]:
+    """Executions of the demo job per status, as the server reports them."""
+    from aiobotocore.session import get_session
+
+    counts: dict[str, int] = {}
+    session = get_session()
+    async with session.create_client(
+        "iot", region_name="us-east-1", endpoint_url=endpoint
+    ) as client:
+        paginator = client.get_paginator("list_job_executions_for_job")
+        async for page in paginator.paginate(jobId=JOB_ID, PaginationConfig={"PageSize": 250}):
+            for summary in page["executionSummaries"]:
+                status = summary["jobExecutionSummary"]["status"]
+                counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+async def _demo(args: argparse.Namespace, endpoint: str) -> int:
     from bulkjobs.cli._inputs import apply_cli_input
     from bulkjobs.cli._options import resolve
     from bulkjobs.cli._output import configure_logging
     from bulkjobs.cli._parser import build_parser
     from bulkjobs.cli._run import execute
-    from bulkjobs.sim import ExecutionStatus, FleetSpec, Latency, SimConfig, Simulator
 
-    fleet = FleetSpec(
-        things=args.things,
-        job_ids=(JOB_ID,),
-        in_progress=0.3,
-        terminal=0.1,
-        groups=4,
-        seed=args.seed,
-    )
-    config = SimConfig(
-        quota=args.quota,
-        latency=Latency(median=0.02, sigma=0.5, maximum=0.5),
-        p503=0.01,
-        churn_rate=max(1.0, args.things / 50),
-        seed=args.seed,
+    err = sys.stderr
+    before = await _count(endpoint)
+    print(
+        f"simulator: {endpoint} — job {JOB_ID} on {args.things:,} devices: "
+        + ", ".join(f"{n:,} {s}" for s, n in sorted(before.items()))
+        + f"; API quota {args.quota:g}/s (not told to bulkjobs); 1% 503s; devices keep "
+        "updating their executions during the run.",
+        file=err,
     )
     report_dir = args.report or tempfile.mkdtemp(prefix="bulkjobs-demo-")
-    err = sys.stderr
-    async with Simulator(config, fleet) as sim:
-        before = Counter(e.status.value for e in sim.executions(JOB_ID))
-        print(
-            f"simulator: {sim.endpoint_url} — job {JOB_ID} on {args.things:,} devices: "
-            + ", ".join(f"{n:,} {s}" for s, n in sorted(before.items()))
-            + f"; API quota {args.quota:g}/s (not told to bulkjobs); 1% 503s; devices "
-            "keep updating their executions during the run.",
-            file=err,
-        )
-        argv = [
-            "cancel-job-execution",
-            "--job-id",
-            JOB_ID,
-            "--from-job",
-            "--status",
-            "QUEUED,IN_PROGRESS",
-            "--force",
-            "--yes",
-            "--endpoint-url",
-            sim.endpoint_url,
-            "--region",
-            "us-east-1",
-            "--report",
-            report_dir,
-        ]
-        print("running: bulkjobs " + " ".join(argv), file=err, flush=True)
-        parsed = build_parser().parse_args(argv)
-        apply_cli_input(parsed)
-        opts = resolve(parsed)
-        configure_logging(opts.log_format, verbose=False, quiet=False)
-        code = await execute(opts, argv, stdout=sys.stdout, stderr=err)
-        running = [
-            e
-            for e in sim.executions(JOB_ID)
-            if e.status in (ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS)
-        ]
-        stats = sim.statistics()
-    after = Counter(e.status.value for e in running)
+    argv = [
+        "cancel-job-execution",
+        "--job-id",
+        JOB_ID,
+        "--from-job",
+        "--status",
+        ",".join(_RUNNING),
+        "--force",
+        "--yes",
+        "--endpoint-url",
+        endpoint,
+        "--region",
+        "us-east-1",
+        "--report",
+        report_dir,
+    ]
+    print("running: bulkjobs " + " ".join(argv), file=err, flush=True)
+    parsed: Any = build_parser().parse_args(argv)
+    apply_cli_input(parsed)
+    opts = resolve(parsed)
+    configure_logging(opts.log_format, verbose=False, quiet=False)
+    code = await execute(opts, argv, stdout=sys.stdout, stderr=err)
+    after = await _count(endpoint)
+    left = {s: n for s, n in after.items() if s in _RUNNING}
     print(
-        f"server check: {len(running)} executions of {JOB_ID} left QUEUED or IN_PROGRESS"
-        + (f" ({dict(after)})" if running else "")
-        + f"; the simulator answered {stats.total_requests:,} requests, "
-        f"{stats.throttled:,} throttled.",
+        f"server check: {sum(left.values())} executions of {JOB_ID} left QUEUED or "
+        f"IN_PROGRESS{f' {left}' if left else ''}; now "
+        + ", ".join(f"{n:,} {s}" for s, n in sorted(after.items())),
         file=err,
     )
     print(f"report: {report_dir}/summary.json and results.jsonl", file=err)

@@ -138,7 +138,10 @@ class Progress:
                     await anyio.sleep(0.2)
             finally:
                 s = self._engine.statistics()
-                bar.update(task, completed=s.finished, total=s.total or s.finished)
+                # A finished run is complete whatever the estimate said; a stopped one
+                # shows how far it got.
+                total = s.total if s.stopping and s.total else s.finished
+                bar.update(task, completed=s.finished, total=total)
 
 
 _ORDER = [o.value for o in Outcome]

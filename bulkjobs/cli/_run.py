@@ -40,6 +40,18 @@ log = structlog.get_logger("bulkjobs.cli")
 #: What auto mode assumes before it has measured anything: AWS's published default.
 DEFAULT_QUOTA = 10.0
 
+#: DescribeJob's jobProcessDetails counter for each execution status.
+_PROCESS_COUNTERS = {
+    "QUEUED": "numberOfQueuedThings",
+    "IN_PROGRESS": "numberOfInProgressThings",
+    "SUCCEEDED": "numberOfSucceededThings",
+    "FAILED": "numberOfFailedThings",
+    "CANCELED": "numberOfCanceledThings",
+    "REJECTED": "numberOfRejectedThings",
+    "REMOVED": "numberOfRemovedThings",
+    "TIMED_OUT": "numberOfTimedOutThings",
+}
+
 
 @dataclass(slots=True)
 class _Sources:
@@ -98,7 +110,25 @@ class _Sources:
         self.plan.add(item, status=status)
         return True
 
+    async def _expect_listed(self) -> None:
+        """A whole-job listing's size is in DescribeJob's counters: one call buys the
+        progress bar a total and an ETA. An estimate (devices move while we run)."""
+        opts = self.opts
+        if not (opts.from_job and opts.job_id) or opts.thing_group or opts.from_things:
+            return
+        if opts.older_than is not None:
+            return
+        try:
+            job = await self.engine.call("DescribeJob", {"jobId": opts.job_id})
+        except ApiError:
+            return  # the listing itself will report what is wrong
+        details = job.get("job", {}).get("jobProcessDetails", {})
+        statuses = opts.statuses or tuple(_PROCESS_COUNTERS)
+        listed = sum(int(details.get(_PROCESS_COUNTERS[s], 0)) for s in statuses)
+        self.engine.expect(_fixed_total(opts, self.file) + listed)
+
     async def __aiter__(self) -> AsyncIterator[SourceItem]:
+        await self._expect_listed()
         for n, item in enumerate(self._fixed()):
             if self._keep(item):
                 yield item
