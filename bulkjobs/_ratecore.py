@@ -1,0 +1,559 @@
+"""Pure, clock-injected quota discovery behind :class:`bulkjobs._rate.RateController`.
+
+Nothing here awaits, sleeps or reads a clock: every method takes ``now`` (and the send
+time of the request a response belongs to), so the same code runs under asyncio and in
+a discrete-event simulation of the server (see ``tests/unit/test_rate.py``).
+
+The server
+----------
+AWS enforces a quota as a token bucket per (account, region, API): it refills at ``Q``
+tokens/s and holds about one second of them (``burst_seconds``); an admitted request
+takes a token, one that finds less than a token is throttled.  Hence:
+
+* A throttle says the bucket was empty when that request arrived.  Between two throttles
+  the server admitted exactly ``Q × elapsed`` requests (less whatever overflowed a full
+  bucket), so counting admitted requests between throttles *measures* ``Q``
+  (:func:`estimate_quota`) — botocore's CUBIC only learns "too fast" and guesses.
+* Sending a little under ``Q`` loses nothing while the bucket is not full: what we leave
+  stays in it for the next probe.  Only an overflowing bucket loses quota.
+* The first second of excess is hidden by the burst, so a throttle arrives only once
+  ``∫(rate − Q) dt`` reaches the bucket's depth, and every request sent in the round
+  trip after that is throttled too.  The cost of a probe is set by how fast its rate
+  grows at the moment it crosses ``Q``.
+
+The algorithm
+-------------
+``startup``
+    From ``initial_rate`` (AWS's published default, 10/s) grow *linearly* (plus a small
+    exponential term): fast from 10/s to 40/s, yet crossing 200/s at a gentle relative
+    slope, which bounds the first throttle burst.
+On a throttle
+    Estimate ``Q`` over the window since an earlier throttle (bucket empty then and now)
+    or, before any, since the first send (bucket full then), and adopt
+    ``min(estimate, current rate)``.  Throttles of requests sent before a reaction took
+    effect (plus the latency's jitter) belong to the same event and are ignored.
+``hold``
+    Send at the estimate, steering a modelled copy of the server's bucket towards a
+    cushion of a couple of tokens (at most ``margin`` under the estimate): the cushion
+    absorbs latency jitter, and the bucket never overflows however long the hold.  If
+    throttles keep coming while holding (``confirm_throttles`` of them soon after a
+    reaction), the quota has dropped — the estimate's window still averages the old
+    value — so cut by ``backoff`` once per round trip until they stop (40/s to 10/s
+    takes four round trips), then climb straight away.
+``probe``
+    After ``hold`` seconds, send ``probe_excess`` over the estimate.  If the quota is
+    unchanged the modelled bucket runs dry and a throttle comes with few requests in
+    flight behind it: about one throttle per probe.  ``hold`` doubles after each probe
+    that confirms the estimate, up to ``probe_requests / Q`` seconds, so probes cost
+    well under 1 % of calls; it stays short below a recently seen higher quota, which
+    may come back any moment.
+``climb``
+    Admitted past the point where the modelled bucket should have run dry: the quota was
+    raised or restored.  Double the excess every ``probe_doubling`` seconds until a
+    throttle measures the new quota.
+
+Growth (ramp, climb, hold time) pauses while demand rather than the limiter bounds the
+send rate, so an idle controller never talks itself into a rate it has not tried, and
+it slows in proportion beyond ``pace_latency``: the throttle burst at a crossing grows
+with the number of requests in flight.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["AutoRateCore", "AutoRateParams", "Phase", "estimate_quota", "positive"]
+
+Phase = Literal["startup", "hold", "probe", "climb"]
+
+#: Bins :func:`estimate_quota` folds a window into; bounds its cost per throttle.
+_ESTIMATE_BINS = 512
+#: Bisection steps: 2**-48 of the search range is well below one request per hour.
+_BISECT_STEPS = 48
+#: Relative change of the estimate beyond which the quota is taken to have moved.
+_STABLE = 0.05
+#: Relative error assumed of an estimate when judging whether the bucket ran dry.
+_ESTIMATE_ERROR = 0.01
+
+
+def positive(name: str, value: float) -> float:
+    """``value`` as a float, if it is a finite positive number (ValueError otherwise)."""
+    if isinstance(value, bool) or not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AutoRateParams:
+    """Tunables of :class:`AutoRateCore`; the defaults fit AWS IoT's quotas."""
+
+    #: First rate tried: AWS's published default quota for the IoT job APIs.
+    initial_rate: float = 10.0
+    min_rate: float = 0.5
+    max_rate: float = 10_000.0
+    #: Depth of the server's token bucket, in seconds of quota.
+    burst_seconds: float = 1.0
+    #: Startup ramp: the rate grows by this many ``initial_rate`` per second…
+    ramp: float = 5.0
+    #: …plus this fraction of itself per second, so raised quotas are reached too.
+    ramp_growth: float = 0.05
+    #: While holding, steer the modelled bucket towards ``margin × quota ×
+    #: cushion_seconds`` tokens (at least 2, at most half the bucket) with a time
+    #: constant of ``cushion_seconds``, never sending more than ``margin`` off the
+    #: estimate to do so.
+    margin: float = 0.04
+    cushion_seconds: float = 2.0
+    #: Multiplicative cut per round trip once the quota is known to have dropped.
+    backoff: float = 0.7
+    #: Throttles soon after a reaction that it takes to conclude the quota dropped.
+    confirm_throttles: int = 2
+    #: A probe sends this fraction over the estimate…
+    probe_excess: float = 0.1
+    #: …or more, to spend the modelled cushion within this many seconds…
+    probe_seconds: float = 1.0
+    #: …and, admitted past the point the bucket should have run dry, doubles its
+    #: excess every this many seconds: the quota was raised or restored.
+    probe_doubling: float = 0.6
+    #: The shortest hold before probing lasts both this many seconds and this many
+    #: requests; the longest, ``hold_max`` seconds.
+    hold_min: float = 2.0
+    hold_min_requests: float = 20.0
+    hold_max: float = 60.0
+    #: The hold grows towards this many requests per probe (one throttle each).
+    probe_requests: float = 400.0
+    #: How much the hold grows after each probe that confirmed the estimate.
+    hold_growth: float = 2.0
+    #: Seconds a higher quota seen before is remembered; holds stay short below it.
+    ceiling_memory: float = 60.0
+    #: Latency beyond which ramps and climbs slow down in proportion.
+    pace_latency: float = 0.1
+    #: Growth pauses while the measured send rate is under rate / demand_factor.
+    demand_factor: float = 2.0
+    #: Seconds of responses kept for estimates (longer than a hold and its probe).
+    history_seconds: float = 120.0
+    #: Hard cap on responses kept (memory bound at very high rates).
+    history_limit: int = 200_000
+
+    def __post_init__(self) -> None:
+        for name in (
+            "initial_rate",
+            "min_rate",
+            "max_rate",
+            "burst_seconds",
+            "ramp",
+            "cushion_seconds",
+            "probe_excess",
+            "probe_seconds",
+            "probe_doubling",
+            "pace_latency",
+            "hold_min",
+            "hold_min_requests",
+            "hold_max",
+            "probe_requests",
+            "ceiling_memory",
+            "history_seconds",
+        ):
+            positive(name, getattr(self, name))
+        if not self.min_rate <= self.initial_rate <= self.max_rate:
+            raise ValueError("need min_rate <= initial_rate <= max_rate")
+        if self.ramp_growth < 0:
+            raise ValueError("ramp_growth must not be negative")
+        if not 0 < self.margin < 0.5:
+            raise ValueError("margin must be within (0, 0.5)")
+        if not 0 < self.backoff < 1:
+            raise ValueError("backoff must be within (0, 1)")
+        if self.hold_min > self.hold_max:
+            raise ValueError("need hold_min <= hold_max")
+        if self.hold_growth < 1 or self.demand_factor < 1:
+            raise ValueError("hold_growth and demand_factor must be at least 1")
+        if self.confirm_throttles < 1 or self.history_limit < 1:
+            raise ValueError("confirm_throttles and history_limit must be at least 1")
+
+
+def estimate_quota(
+    admitted: Iterable[float],
+    *,
+    start: float,
+    end: float,
+    full_at_start: bool,
+    burst_seconds: float,
+    low: float,
+    high: float,
+) -> float:
+    """The refill rate under which a token bucket matches what the server did.
+
+    ``admitted`` are the send times of admitted requests; the bucket is empty at ``end``
+    (a throttle) and at ``start`` either empty too (an earlier throttle) or full (nothing
+    sent before).  Simulating a bucket of ``burst_seconds × Q`` tokens over the window
+    gives a level at ``end`` that only grows with ``Q``, so bisection finds the ``Q``
+    that leaves it half a token — the middle of "less than one", which is all a throttle
+    says.  Without overflow this is simply admitted / elapsed; the simulation matters
+    when the bucket overflowed (startup, or a long hold under the quota), where the plain
+    average would read low.
+    """
+    span = end - start
+    if span <= 0:
+        return high
+    bins = [0] * _ESTIMATE_BINS
+    width = span / _ESTIMATE_BINS
+    for sent in admitted:
+        if start <= sent <= end:
+            bins[min(int((sent - start) / width), _ESTIMATE_BINS - 1)] += 1
+    # Empty bins only refill the bucket: fold them into the gap before the next count.
+    steps: list[tuple[float, int]] = []
+    gap = 0.0
+    for count in bins:
+        gap += width
+        if count:
+            steps.append((gap, count))
+            gap = 0.0
+
+    def final_level(rate: float) -> float:
+        capacity = max(1.0, rate * burst_seconds)
+        level = capacity if full_at_start else 0.5
+        for elapsed, count in steps:
+            level = min(capacity, level + rate * elapsed) - count
+        return min(capacity, level + rate * gap)
+
+    if final_level(high) < 0.5:
+        return high
+    if final_level(low) >= 0.5:
+        return low
+    for _ in range(_BISECT_STEPS):
+        middle = (low + high) / 2
+        if final_level(middle) < 0.5:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+class AutoRateCore:
+    """Discovers and tracks a quota from throttles; see the module docstring.
+
+    Report every send slot granted (:meth:`on_sent`) and every answer with the time
+    its request was sent (:meth:`on_accepted`, :meth:`on_error`, :meth:`on_throttled`);
+    read the allowed rate with :meth:`current_rate`.  Times are seconds on any
+    monotonic clock, never decreasing.
+    """
+
+    __slots__ = (
+        "_admitted",
+        "_anchor",
+        "_ceiling",
+        "_ceiling_at",
+        "_climb_excess",
+        "_clock_at",
+        "_dropping",
+        "_estimate",
+        "_forgotten",
+        "_hold",
+        "_latency",
+        "_latency_dev",
+        "_level",
+        "_level_at",
+        "_origin",
+        "_p",
+        "_phase",
+        "_ramp_rate",
+        "_react_at",
+        "_send_rate",
+        "_sent_at",
+        "_strikes",
+        "_tau",
+        "_throttles",
+        "_window_until",
+    )
+
+    def __init__(self, params: AutoRateParams | None = None) -> None:
+        self._p = params or AutoRateParams()
+        #: First send: where the server's bucket is assumed full.
+        self._origin: float | None = None
+        #: Last ``now`` seen, and the schedule time since the last cycle began; it only
+        #: advances while the limiter, not demand, bounds the send rate.
+        self._clock_at: float | None = None
+        self._tau = 0.0
+        self._phase: Phase = "startup"
+        self._estimate: float | None = None
+        self._hold = self._p.hold_min
+        #: The startup ramp's rate, and the climb's excess over the estimate.
+        self._ramp_rate = self._p.initial_rate
+        self._climb_excess = 0.0
+        #: The server's bucket as modelled under the estimate (tokens), the send time it
+        #: is as of, and the throttle it starts from (empty then).
+        self._level = 0.0
+        self._level_at = self._anchor = -math.inf
+        #: Throttles of requests sent before this (plus the latency's jitter) were caused
+        #: by the rate before the last reaction.
+        self._react_at = -math.inf
+        #: Until then, throttles count as strikes against the last reaction's estimate;
+        #: enough of them, and the quota has dropped.
+        self._window_until = -math.inf
+        self._strikes = 0
+        self._dropping = False
+        #: The highest estimate lately confirmed, and when.
+        self._ceiling = 0.0
+        self._ceiling_at = -math.inf
+        #: Smoothed response latency and its mean deviation (RFC 6298's SRTT, RTTVAR).
+        self._latency: float | None = None
+        self._latency_dev = 0.0
+        #: Exponentially weighted send rate (per-event estimator) and its last update.
+        self._send_rate = 0.0
+        self._sent_at: float | None = None
+        #: Send times of admitted and throttled requests, for estimates.
+        self._admitted: deque[float] = deque()
+        self._throttles: deque[float] = deque()
+        #: Newest admitted send time dropped from the history (estimates start after it).
+        self._forgotten = -math.inf
+
+    # -- observations -------------------------------------------------------------
+
+    @property
+    def quota_estimate(self) -> float | None:
+        return self._estimate
+
+    @property
+    def phase(self) -> Phase:
+        return self._phase
+
+    def current_rate(self, now: float) -> float:
+        self._advance(now)
+        return self._rate()
+
+    def on_sent(self, now: float) -> None:
+        if self._origin is None:
+            self._origin = now
+        self._advance(now)
+        window = self._demand_window()
+        if self._sent_at is not None:
+            self._send_rate *= math.exp(-max(0.0, now - self._sent_at) / window)
+        self._send_rate += 1.0 / window
+        self._sent_at = now
+
+    def on_accepted(self, now: float, *, sent_at: float | None = None) -> None:
+        sent = self._observe(now, sent_at)
+        self._remember(self._admitted, sent, now)
+        self._spend(sent)
+
+    def on_error(self, now: float, *, sent_at: float | None = None) -> None:
+        # A 5xx or a lost connection may or may not have taken a token.  Leaving it out
+        # can only make the estimate low, and a low estimate costs little: the bucket
+        # keeps what we leave and the next probe spends it.  A high one costs throttles.
+        self._observe(now, sent_at)
+
+    def on_throttled(self, now: float, *, sent_at: float | None = None) -> None:
+        sent = self._observe(now, sent_at)
+        self._remember(self._throttles, sent, now)
+        # Requests sent just after a reaction can still arrive among the older, faster
+        # ones when latency varies; their throttles say nothing about the new rate.
+        if sent >= self._react_at + 4.0 * self._latency_dev:
+            self._react(now, sent)
+
+    def _observe(self, now: float, sent_at: float | None) -> float:
+        self._advance(now)
+        sent = now if sent_at is None else sent_at
+        sample = max(0.0, now - sent)
+        if self._latency is None:
+            self._latency, self._latency_dev = sample, sample / 2
+        else:
+            self._latency_dev += (abs(sample - self._latency) - self._latency_dev) / 4
+            self._latency += (sample - self._latency) / 8
+        return sent
+
+    # -- schedule -----------------------------------------------------------------
+
+    def _clamp(self, rate: float) -> float:
+        return min(self._p.max_rate, max(self._p.min_rate, rate))
+
+    def _rate(self) -> float:
+        p = self._p
+        quota = self._estimate
+        if self._phase == "startup" or quota is None:
+            return self._clamp(self._ramp_rate)
+        if self._phase == "hold":
+            # Track the modelled bucket at a small cushion: the estimate's rate exactly,
+            # less whatever refills the cushion.  Latency jitter then finds a token or
+            # two to spare, and a hold can last as long as it likes without the bucket
+            # overflowing (which would lose quota).
+            correction = (self._level - self._cushion(quota)) / p.cushion_seconds
+            limit = p.margin * quota
+            return self._clamp(quota + min(limit, max(-limit, correction)))
+        if self._phase == "probe":
+            # Slightly above the estimate, so that if the quota has not moved the throttle
+            # ending the probe finds few requests in flight behind it; yet fast enough to
+            # spend the cushion and the tolerance within ``probe_seconds``, so that a
+            # raised quota shows within seconds even at a low rate.
+            seconds = max(p.probe_seconds, 4.0 / quota)
+            spend = (self._cushion(quota) + self._tolerance(quota)) / seconds
+            return self._clamp(quota + max(p.probe_excess * quota, spend))
+        return self._clamp(quota + self._climb_excess)
+
+    def _cushion(self, quota: float) -> float:
+        # A couple of tokens absorb latency jitter; never more than half the bucket.
+        p = self._p
+        wanted = max(2.0, p.margin * quota * p.cushion_seconds)
+        return min(wanted, quota * p.burst_seconds / 2)
+
+    def _tolerance(self, quota: float) -> float:
+        """How far below empty the modelled bucket may go before the quota must be
+        higher than estimated: a token, plus the estimate's error accumulated since the
+        anchor (capped: a long hold must not make probes ever longer)."""
+        drift = _ESTIMATE_ERROR * quota * max(0.0, self._level_at - self._anchor)
+        return 1.0 + min(drift, 0.1 * quota * self._p.burst_seconds)
+
+    def _demand_window(self) -> float:
+        # Long enough to hold a few sends even at the lowest rates.
+        return max(1.0, 4.0 / self._rate())
+
+    def _demand_limited(self, now: float) -> bool:
+        if self._origin is None or self._sent_at is None:
+            return True
+        window = self._demand_window()
+        measured = self._send_rate * math.exp(-max(0.0, now - self._sent_at) / window)
+        # The estimator starts at zero; correct its warm-up bias, like Adam's moments.
+        warm = 1.0 - math.exp(-max(now - self._origin, 1e-9) / window)
+        return measured / warm < self._rate() / self._p.demand_factor
+
+    def _advance(self, now: float) -> None:
+        if self._clock_at is None:
+            self._clock_at = now
+            return
+        elapsed = now - self._clock_at
+        if elapsed <= 0:
+            return
+        self._clock_at = now
+        if self._demand_limited(now):
+            return
+        self._tau += elapsed
+        p = self._p
+        # Growth is paced in round trips beyond ``pace_latency``: the requests in flight
+        # when the bucket runs dry are all throttled, so the overshoot a given growth
+        # costs rises with the latency.
+        pace = elapsed * min(1.0, p.pace_latency / max(self._latency or 0.0, 1e-9))
+        if self._phase == "startup":
+            self._ramp_rate += (p.ramp * p.initial_rate + p.ramp_growth * self._ramp_rate) * pace
+            self._ramp_rate = min(self._ramp_rate, p.max_rate)
+        elif self._phase == "climb" and self._climb_excess < p.max_rate:
+            self._climb_excess *= 2.0 ** (pace / p.probe_doubling)
+        if self._phase == "hold" and self._tau >= self._hold:
+            # After cuts for a dropped quota the estimate is only a lower bound (the
+            # last cut may have gone up to 1 - backoff below it): climb at once.
+            if self._dropping:
+                self._climb(self._p.probe_excess * (self._estimate or 0.0))
+            else:
+                self._phase = "probe"
+
+    def _spend(self, sent: float) -> None:
+        """Track the server's bucket under the estimate, from the last throttle on."""
+        quota = self._estimate
+        if quota is None or sent <= self._anchor:
+            return
+        capacity = max(1.0, quota * self._p.burst_seconds)
+        # Responses overtake each other when latency varies; one that arrives after a
+        # later-sent one still took its token, just without a refill to credit.
+        refill = quota * max(0.0, sent - self._level_at)
+        self._level = min(capacity, self._level + refill) - 1.0
+        self._level_at = max(self._level_at, sent)
+        # Spent past empty and still admitted: the quota is above the estimate.
+        if self._phase == "probe" and self._level < -self._tolerance(quota):
+            self._climb(self._rate() - quota)
+
+    def _climb(self, excess: float) -> None:
+        self._phase = "climb"
+        self._climb_excess = max(excess, self._p.probe_excess * (self._estimate or 0.0))
+
+    def _remember(self, history: deque[float], sent: float, now: float) -> None:
+        history.append(sent)
+        horizon = now - self._p.history_seconds
+        while history and (history[0] < horizon or len(history) > self._p.history_limit):
+            dropped = history.popleft()
+            if history is self._admitted:
+                self._forgotten = max(self._forgotten, dropped)
+
+    # -- decisions ----------------------------------------------------------------
+
+    def _measure(self, sent: float, sending: float) -> float:
+        """Estimate the quota at a throttle of a request sent at ``sent``."""
+        p = self._p
+        # The window needs enough admitted requests for the count to mean something,
+        # so the anchor is the latest earlier throttle at least this far back.
+        shortest = max(0.5, 20.0 / sending)
+        anchor = next((t for t in reversed(self._throttles) if t <= sent - shortest), None)
+        if anchor is not None:
+            start, full = anchor, False
+        else:
+            # Before any estimate, assume the bucket was full at the first send (AWS
+            # starts it full).  Later, with the anchor gone from the history, assume it
+            # was about empty where the history starts: holds keep it near empty.
+            origin = self._origin if self._origin is not None else sent
+            start, full = max(origin, self._forgotten), self._estimate is None
+        return estimate_quota(
+            self._admitted,
+            start=start,
+            end=sent,
+            full_at_start=full,
+            burst_seconds=p.burst_seconds,
+            low=p.min_rate,
+            high=p.max_rate,
+        )
+
+    def _react(self, now: float, sent: float) -> None:
+        p = self._p
+        sending = self._rate()
+        # Throttles while holding at the rate a reaction just chose are strikes against
+        # it; a throttle that ends a probe or a climb is the expected kind.
+        in_window = self._phase == "hold" and now <= self._window_until
+        self._strikes = self._strikes + 1 if in_window else 0
+        if in_window and (self._dropping or self._strikes >= p.confirm_throttles):
+            # Throttled again soon after reacting, at the rate the reaction chose: the
+            # quota has dropped, and the window behind the estimate still averages the
+            # old value.  Cut once per round trip until the throttles stop.
+            estimate = p.backoff * sending
+            self._dropping = True
+            self._hold = self._shortest_hold(estimate)
+            self._start_cycle()
+        elif in_window:
+            # One throttle soon after a reaction may be latency jitter meeting a nearly
+            # empty bucket; wait for another before concluding anything.
+            return
+        else:
+            measured = self._measure(sent, sending)
+            previous = self._estimate
+            # Whatever the window says (it may span a change of quota), the quota is
+            # below a rate that ran the bucket dry.
+            estimate = min(measured, sending)
+            self._dropping = False
+            # Remember the highest quota seen lately: below it, a dropped quota may come
+            # back at any moment, so keep probing often instead of settling in.
+            if now - self._ceiling_at > p.ceiling_memory or estimate >= self._ceiling:
+                self._ceiling, self._ceiling_at = estimate, now
+            recovering = estimate < (1.0 - 4 * _STABLE) * self._ceiling
+            if previous is None or recovering or abs(estimate / previous - 1.0) > _STABLE:
+                self._hold = self._shortest_hold(estimate)
+                self._start_cycle()
+            elif self._phase != "hold":
+                # The probe confirmed the estimate: probe less often while it holds.
+                target = max(self._shortest_hold(estimate), p.probe_requests / estimate)
+                target = min(p.hold_max, target)
+                self._hold = min(target, self._hold * p.hold_growth)
+                self._start_cycle()
+            # A throttle while holding only corrects the estimate; the hold goes on.
+        self._estimate = self._clamp(estimate)
+        self._react_at = now
+        self._window_until = now + max(1.0, 4.0 / self._estimate)
+        # The bucket was empty when the throttled request arrived.
+        self._level, self._level_at, self._anchor = 0.5, sent, sent
+
+    def _shortest_hold(self, quota: float) -> float:
+        # At a few requests per second a probe every couple of seconds would be a large
+        # share of all calls: hold for a minimum number of requests too.
+        p = self._p
+        return min(p.hold_max, max(p.hold_min, p.hold_min_requests / max(quota, 1e-9)))
+
+    def _start_cycle(self) -> None:
+        self._phase = "hold"
+        self._tau = 0.0
