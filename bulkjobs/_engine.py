@@ -124,6 +124,8 @@ class Engine:
             self._stop_reason = reason
             self._signalled = signalled
             self._stop_requested.set()
+            if self._steps is not None:
+                self._steps.interrupt()
         elif signalled:
             hard = True
         if hard:

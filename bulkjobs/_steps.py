@@ -12,8 +12,9 @@ for delete), the earlier attempt did the work and the outcome says so.
 
 from __future__ import annotations
 
+import contextlib
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,15 @@ __all__ = ["Steps"]
 _THROTTLE_ALLOWANCE = 5
 
 
+class _Stopped(Exception):
+    """The run stopped while this target waited to send (``touched``: an earlier
+    mutating call of it may have been applied)."""
+
+    def __init__(self, touched: bool) -> None:
+        self.touched = touched
+        super().__init__("stopped")
+
+
 class _Final(Exception):
     """A call that will not be retried (not retryable, or out of attempts)."""
 
@@ -62,7 +72,10 @@ class _Track:
     throttles: int = 0
     failures: int = 0
     ambiguous: bool = False
+    #: A mutating call was answered with a retryable error: it may yet have applied.
+    sent_mutation: bool = False
     latency: float | None = None
+    message: str | None = None
     status_before: str | None = None
     version_before: int | None = None
     execution_number: int | None = None
@@ -92,6 +105,8 @@ class Steps:
     _capacity: dict[tuple[str, str], anyio.CapacityLimiter] = field(default_factory=dict)
     #: Calls sent and not yet answered (not targets waiting for a rate slot).
     in_flight: int = 0
+    stopping: bool = False
+    _waiting: set[anyio.CancelScope] = field(default_factory=set)
 
     async def process(self, target: Target) -> Result:
         track = _Track(target=target, started_at=self.wall_clock())
@@ -105,6 +120,13 @@ class Steps:
                     outcome, failure = await self._cancel_job(track, self.operation)
         except _Final as final:
             outcome, failure = self._final_outcome(final), final.failure
+        except _Stopped as stopped:
+            outcome, failure = Outcome.INTERRUPTED, None
+            track.message = (
+                "stopped between attempts; an earlier attempt may have applied"
+                if stopped.touched
+                else "not sent: run stopped"
+            )
         return Result(
             target=target,
             operation=self.operation.name,
@@ -113,7 +135,7 @@ class Steps:
             throttles=track.throttles,
             error_code=None if failure is None else failure.code,
             http_status=None if failure is None else failure.http_status,
-            message=None if failure is None else failure.message,
+            message=track.message if failure is None else failure.message,
             status_before=track.status_before,
             version_before=track.version_before,
             execution_number=track.execution_number,
@@ -291,11 +313,19 @@ class Steps:
         rate = self.rates.get(region, api)
         limiter = self._limiter(region, api)
         while True:
+            # Waiting for a slot sends nothing: a stop interrupts it, so an interrupted
+            # run leaves unsent targets to --resume instead of spending its grace period.
+            async with self._interruptible(track):
+                await limiter.acquire()
+                try:
+                    await rate.acquire()
+                except BaseException:
+                    limiter.release()
+                    raise
             if track.attempts == 0:
                 self.budget.record_first_attempt()
             track.attempts += 1
-            async with limiter:
-                await rate.acquire()
+            try:
                 began = self.clock()
                 failure: CallFailure | None = None
                 self.in_flight += 1
@@ -315,6 +345,8 @@ class Steps:
                     latency=latency,
                 )
                 limiter.total_tokens = max(1, min(self.concurrency, rate.suggested_concurrency()))
+            finally:
+                limiter.release()
             if failure is None:
                 track.latency = latency
                 return response
@@ -333,7 +365,30 @@ class Steps:
                 failures = track.failures
             if spent or not self.budget.try_spend():
                 raise _Final(failure, exhausted=True)
-            await self.sleep(self.policy.backoff(failures, self.rng))
+            if mutating:
+                track.sent_mutation = True
+            async with self._interruptible(track):
+                await self.sleep(self.policy.backoff(failures, self.rng))
+
+    @contextlib.asynccontextmanager
+    async def _interruptible(self, track: _Track) -> AsyncIterator[None]:
+        """A wait that :meth:`interrupt` ends with :class:`_Stopped`."""
+        if self.stopping:
+            raise _Stopped(track.sent_mutation or track.ambiguous)
+        with anyio.CancelScope() as scope:
+            self._waiting.add(scope)
+            try:
+                yield
+            finally:
+                self._waiting.discard(scope)
+        if scope.cancelled_caught:
+            raise _Stopped(track.sent_mutation or track.ambiguous)
+
+    def interrupt(self) -> None:
+        """Stop every wait for a rate slot or a backoff; calls on the wire go on."""
+        self.stopping = True
+        for scope in list(self._waiting):
+            scope.cancel()
 
 
 def _cancel_rule(status: str, force: bool) -> Outcome | None:

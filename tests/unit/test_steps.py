@@ -406,8 +406,8 @@ class TestRunControl:
                 engine.stop("operator pressed Ctrl-C", signalled=True)
 
         report = await engine.run(targets, on_result=on_result)
-        names = [r.target.thing_name for r in seen]
-        assert sorted(names) == sorted(t.thing_name for t in targets)
+        names = [r.target.thing_name or "" for r in seen]
+        assert sorted(names) == sorted(t.thing_name or "" for t in targets)
         assert report.count(Outcome.CANCELED) == len(transport.calls)
         assert report.count(Outcome.INTERRUPTED) == 40 - len(transport.calls)
         assert report.exit_code == 130
