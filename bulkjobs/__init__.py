@@ -9,7 +9,8 @@
     )
     print(report.outcomes)
 
-For streaming, ``async with Engine(op, config).results(targets) as results``.
+For streaming, ``async with Engine(op, config).results(targets) as results``; for
+targets from the API, ``from_job(engine.call, job_id, statuses)`` and friends.
 """
 
 from bulkjobs._api import run, run_sync, validate
@@ -24,6 +25,8 @@ from bulkjobs._exceptions import (
     RunInterrupted,
     ValidationIssue,
 )
+from bulkjobs._filters import Deduplicator, ListingFilter, parse_age
+from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
 from bulkjobs._models import (
     FRESH,
     CancelExecution,
@@ -37,6 +40,7 @@ from bulkjobs._models import (
     Target,
 )
 from bulkjobs._report import Report
+from bulkjobs._sources import FileSource, iter_file_targets, scan_file
 
 __version__ = "0.1.0"
 
@@ -48,11 +52,15 @@ __all__ = [
     "CancelJob",
     "ConfigurationError",
     "CredentialsError",
+    "Deduplicator",
     "DeleteExecution",
     "Engine",
     "EngineStatistics",
+    "FileSource",
     "InvalidInputError",
     "InvalidTarget",
+    "Listed",
+    "ListingFilter",
     "Operation",
     "Outcome",
     "OutcomeKind",
@@ -63,7 +71,13 @@ __all__ = [
     "Target",
     "ValidationIssue",
     "__version__",
+    "from_job",
+    "from_thing",
+    "from_thing_group",
+    "iter_file_targets",
+    "parse_age",
     "run",
     "run_sync",
+    "scan_file",
     "validate",
 ]

@@ -370,6 +370,11 @@ async def _aiter(targets: Targets) -> AsyncIterator[SourceItem]:
 
 
 def _log_result(result: Result) -> None:
+    # One canonical line per target, for applications that configured structlog (the
+    # CLI does). Unconfigured, structlog prints everything to stdout: a library must
+    # not flood its caller's output with a line per device.
+    if not structlog.is_configured():
+        return
     kind = result.outcome.kind
     method = log.warning if kind in (OutcomeKind.FAILED, OutcomeKind.SKIPPED) else log.debug
     method(

@@ -52,13 +52,12 @@ class Report:
     @property
     def exit_code(self) -> int:
         """0 all done or no-op; 1 some failed, skipped or left unfinished by a deadline,
-        abort threshold or fatal error; 130 stopped by a signal."""
+        abort threshold or fatal error; 130 stopped by a signal. A deadline that came
+        after every target finished changes nothing."""
         if self.stopped_by_signal:
             return 130
         bad = (OutcomeKind.FAILED, OutcomeKind.SKIPPED, OutcomeKind.INTERRUPTED)
-        if any(self.count_kind(kind) for kind in bad) or self.stop_reason is not None:
-            return 1
-        return 0
+        return 1 if any(self.count_kind(kind) for kind in bad) else 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +78,9 @@ class Report:
             "exitCode": self.exit_code,
             "timeline": self.timeline,
         }
+
+
+_NOT_DONE = frozenset({OutcomeKind.FAILED, OutcomeKind.SKIPPED})
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
@@ -110,7 +112,9 @@ class Aggregator:
         self.total += 1
         self.outcomes[result.outcome.value] += 1
         self.kinds[result.outcome.kind.value] += 1
-        if result.error_code:
+        # Codes behind targets not done; a no-op's code (InvalidStateTransition for an
+        # execution already terminal) stays in results.jsonl, not in the alarm count.
+        if result.error_code and result.outcome.kind in _NOT_DONE:
             self.error_codes[result.error_code] += 1
         if carried:
             self.carried += 1

@@ -35,9 +35,19 @@ import anyio
 import structlog
 from _rehearsal import endpoint, on_simulator
 
-from bulkjobs import ApiError, DeleteExecution, Engine, InvalidInputError, Result, RunConfig, Target
-from bulkjobs._filters import ListingFilter, parse_age
-from bulkjobs._listing import Listed, from_job
+from bulkjobs import (
+    ApiError,
+    DeleteExecution,
+    Engine,
+    InvalidInputError,
+    Listed,
+    ListingFilter,
+    Result,
+    RunConfig,
+    Target,
+    from_job,
+    parse_age,
+)
 from bulkjobs.sim import FleetSpec, SimConfig
 
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELED", "TIMED_OUT", "REJECTED", "REMOVED")

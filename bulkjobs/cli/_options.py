@@ -247,7 +247,13 @@ def resolve(args: argparse.Namespace) -> Options:
             reason = "no such file" if not os.path.exists(things_file) else "not a regular file"
             bad("--things-file", reason, things_file)
 
-    report_dir = Path(args.report) if args.report else None
+    report_dir = None
+    if args.report:
+        # strftime codes give each scheduled run a directory of its own:
+        # --report /var/log/bulkjobs/%Y-%m-%dT%H%M
+        report_dir = Path(
+            datetime.now().strftime(args.report) if "%" in args.report else args.report
+        )
     journal = Path(args.journal) if args.journal else None
     if journal is None and report_dir is not None:
         journal = report_dir / "journal.jsonl"

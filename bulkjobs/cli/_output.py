@@ -171,7 +171,7 @@ def print_summary(report: Report, *, stream: IO[str], as_json: bool) -> None:
     table.add_row("total", "", f"{report.total:,}", "100%" if report.total else "—")
     console.print(table)
     if report.error_codes:
-        codes = Table(title="service answers behind targets not done", title_justify="left")
+        codes = Table(title="errors behind failed or skipped targets", title_justify="left")
         codes.add_column("code")
         codes.add_column("targets", justify="right")
         for code, count in sorted(report.error_codes.items(), key=lambda kv: -kv[1]):
@@ -186,7 +186,8 @@ def print_summary(report: Report, *, stream: IO[str], as_json: bool) -> None:
     console.print(
         f"wall time {report.wall_time:.1f} s · rate {report.achieved_rate:.1f}/s · "
         f"calls {report.attempts:,} · throttled {report.throttles:,} · latency {latency}"
-        + (f" · {report.carried:,} carried from the journal" if report.carried else "")
+        + (f" · {report.carried:,} carried from the journal" if report.carried else ""),
+        soft_wrap=True,
     )
     if report.stop_reason:
-        console.print(f"[bold red]stopped early:[/] {report.stop_reason}")
+        console.print(f"[bold red]stopped early:[/] {report.stop_reason}", soft_wrap=True)

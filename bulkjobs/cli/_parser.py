@@ -134,8 +134,12 @@ def _add_operation_options(sub: argparse.ArgumentParser, name: str) -> None:
     group.add_argument(
         "--force",
         action=argparse.BooleanOptionalAction,
-        help="cancel: also IN_PROGRESS executions; delete: also non-terminal ones "
-        "(asks for confirmation unless --yes)",
+        help=(
+            "also cancel IN_PROGRESS executions"
+            if name == "cancel-job-execution"
+            else "also delete executions that are not terminal (QUEUED, IN_PROGRESS)"
+        )
+        + " (asks for confirmation unless --yes; default: --no-force)",
     )
     if name == "cancel-job-execution":
         group.add_argument(
@@ -290,7 +294,8 @@ def _add_output_options(sub: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--report",
         metavar="DIR",
-        help="write summary.json and results.jsonl to DIR (and journal there)",
+        help="write summary.json and results.jsonl to DIR (and journal there); strftime "
+        "codes make a directory per run, e.g. reports/%%Y-%%m-%%dT%%H%%M",
     )
     group.add_argument(
         "--log-format",

@@ -206,8 +206,15 @@ def _whole_job_advice(opts: Options, stderr: TextIO) -> None:
         )
 
 
-def resume_command(argv: list[str]) -> str:
+def resume_command(argv: list[str], opts: Options) -> str:
+    """The command that continues this run: same arguments, --resume, and the report
+    directory as it was expanded (a strftime pattern would name a new one)."""
     args = list(argv)
+    for n, arg in enumerate(args):
+        if arg == "--report" and n + 1 < len(args) and opts.report_dir is not None:
+            args[n + 1] = str(opts.report_dir)
+        elif arg.startswith("--report=") and opts.report_dir is not None:
+            args[n] = f"--report={opts.report_dir}"
     if "--resume" not in args:
         args.append("--resume")
     return shlex.join(["bulkjobs", *args])
@@ -376,13 +383,13 @@ def _print_plan(plan: Plan, opts: Options, stream: TextIO) -> None:
 
 
 def _print_resume_hint(report: Report, opts: Options, argv: list[str], stderr: TextIO) -> None:
-    if report.stop_reason is None:
-        return
     unfinished = report.count_kind(OutcomeKind.INTERRUPTED)
+    if report.stop_reason is None or not unfinished:
+        return
     if opts.journal is not None:
         print(
             f"bulkjobs: {unfinished:,} targets not finished ({report.stop_reason}). "
-            f"To resume:\n  {resume_command(argv)}",
+            f"To resume:\n  {resume_command(argv, opts)}",
             file=stderr,
         )
     else:

@@ -1,0 +1,72 @@
+"""The public surface is what we mean it to be: a curated ``__all__``."""
+
+from __future__ import annotations
+
+import bulkjobs
+
+EXPECTED = {
+    # running
+    "Engine",
+    "EngineStatistics",
+    "RunConfig",
+    "run",
+    "run_sync",
+    "validate",
+    # what to do and to what
+    "CancelExecution",
+    "CancelJob",
+    "DeleteExecution",
+    "Operation",
+    "FRESH",
+    "Target",
+    "InvalidTarget",
+    # sources and filters
+    "from_job",
+    "from_thing",
+    "from_thing_group",
+    "Listed",
+    "ListingFilter",
+    "parse_age",
+    "Deduplicator",
+    "scan_file",
+    "iter_file_targets",
+    "FileSource",
+    # results
+    "Outcome",
+    "OutcomeKind",
+    "Result",
+    "Report",
+    # errors
+    "BulkJobsError",
+    "ApiError",
+    "ConfigurationError",
+    "CredentialsError",
+    "InvalidInputError",
+    "RunInterrupted",
+    "ValidationIssue",
+    "__version__",
+}
+
+
+def test_all_is_exactly_the_public_api() -> None:
+    """Nothing leaks into __all__, nothing public is missing from it."""
+    assert set(bulkjobs.__all__) == EXPECTED
+
+
+def test_every_export_exists() -> None:
+    """Each name in __all__ resolves on the package."""
+    for name in bulkjobs.__all__:
+        assert hasattr(bulkjobs, name), name
+
+
+def test_exports_come_from_private_modules() -> None:
+    """Implementation lives in _modules; the package only re-exports."""
+    for name in bulkjobs.__all__:
+        module = getattr(getattr(bulkjobs, name), "__module__", "bulkjobs._")
+        assert module.startswith(("bulkjobs._", "builtins", "types")), (name, module)
+
+
+def test_errors_share_one_root() -> None:
+    """Every exception bulkjobs raises is a BulkJobsError."""
+    for name in ("ApiError", "ConfigurationError", "CredentialsError", "InvalidInputError"):
+        assert issubclass(getattr(bulkjobs, name), bulkjobs.BulkJobsError)
