@@ -109,6 +109,7 @@ class Engine:
         self._stop_reason: str | None = None
         self._signalled = False
         self._hard = anyio.Event()
+        self._abandon = False
         self._stop_requested = anyio.Event()
         self._scopes: set[anyio.CancelScope] = set()
         self._steps: Steps | None = None
@@ -127,7 +128,9 @@ class Engine:
             if self._steps is not None:
                 self._steps.interrupt()
         elif signalled:
+            # A second Ctrl-C: stop now, and stop listing the remaining targets too.
             hard = True
+            self._abandon = True
         if hard:
             self._hard.set()
             for scope in list(self._scopes):
@@ -274,7 +277,7 @@ class Engine:
                 if isinstance(item, InvalidTarget):
                     await self._emit(out, self._invalid(item))
                 elif self._stop_reason is not None:
-                    if self._hard.is_set() and self._signalled:
+                    if self._abandon:
                         # A second Ctrl-C: stop at once; the journal holds what finished.
                         break
                     await self._emit(out, self._interrupted(item, "not started: run stopped"))

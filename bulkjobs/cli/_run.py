@@ -7,7 +7,7 @@ import shlex
 import signal
 import sys
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -65,8 +65,8 @@ class _Sources:
     dedup: Deduplicator
     filter: ListingFilter | None
     resumed_skips: int = 0
+    listing_cut: bool = False
     listing_error: ApiError | None = None
-    _listed: dict[str, int] = field(default_factory=dict)
 
     def _fixed(self) -> Iterator[SourceItem]:
         opts = self.opts
@@ -137,6 +137,11 @@ class _Sources:
         for listing in self._listings():
             try:
                 async for listed in listing:
+                    if self.engine.stop_reason is not None:
+                        # Listing on would cost read calls for targets that will not run;
+                        # a resume lists again and skips what the journal finished.
+                        self.listing_cut = True
+                        return
                     if self.filter is not None and not self.filter.accept(listed):
                         continue
                     if self._keep(listed.target, listed.status):
@@ -349,7 +354,7 @@ async def _run(
     print_summary(report, stream=stdout, as_json=opts.log_format == "json")
     if sources.listing_error is not None:
         print(f"bulkjobs: error: {sources.listing_error}", file=stderr)
-    _print_resume_hint(report, opts, argv, stderr)
+    _print_resume_hint(report, opts, argv, sources, stderr)
     return report.exit_code
 
 
@@ -373,6 +378,8 @@ def _extra(opts: Options, argv: list[str], sources: _Sources, report: Report) ->
         }
     if sources.listing_error is not None:
         extra["listingError"] = str(sources.listing_error)
+    if sources.listing_cut:
+        extra["listingStoppedEarly"] = True
     return extra
 
 
@@ -382,19 +389,23 @@ def _print_plan(plan: Plan, opts: Options, stream: TextIO) -> None:
     print(plan.render(rate=rate or DEFAULT_QUOTA, basis=basis), file=stream)
 
 
-def _print_resume_hint(report: Report, opts: Options, argv: list[str], stderr: TextIO) -> None:
+def _print_resume_hint(
+    report: Report, opts: Options, argv: list[str], sources: _Sources, stderr: TextIO
+) -> None:
     unfinished = report.count_kind(OutcomeKind.INTERRUPTED)
-    if report.stop_reason is None or not unfinished:
+    if report.stop_reason is None or not (unfinished or sources.listing_cut):
         return
+    what = f"{unfinished:,} targets not finished"
+    if sources.listing_cut:
+        what += " and the listing stopped before its end"
     if opts.journal is not None:
         print(
-            f"bulkjobs: {unfinished:,} targets not finished ({report.stop_reason}). "
-            f"To resume:\n  {resume_command(argv, opts)}",
+            f"bulkjobs: {what} ({report.stop_reason}). To resume:\n  {resume_command(argv, opts)}",
             file=stderr,
         )
     else:
         print(
-            f"bulkjobs: {unfinished:,} targets not finished ({report.stop_reason}); "
-            "no journal was kept — next time add --report DIR to be able to resume.",
+            f"bulkjobs: {what} ({report.stop_reason}); no journal was kept — next time add "
+            "--report DIR to be able to resume.",
             file=stderr,
         )

@@ -234,3 +234,38 @@ class TestSkeletonAndSecrets:
         texts = [out, err] + [p.read_text() for p in tmp_path.iterdir() if p.is_file()]
         assert all(FAKE_SECRET not in text for text in texts)
         assert all("Signature=" not in text and "Authorization" not in text for text in texts)
+
+
+class TestDeadline:
+    def test_deadline_stops_cleanly_and_accounts_for_everything(
+        self, sim: ThreadedSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--deadline: targets still waiting for a rate slot end as interrupted (not sent),
+        exit 1, every target in the report once, and the resume command is printed."""
+        queued = things(sim, ExecutionStatus.QUEUED)
+        source = tmp_path / "things.txt"
+        source.write_text("\n".join(queued) + "\n")
+        code = run(
+            sim,
+            "cancel-job-execution",
+            "--job-id",
+            JOB,
+            "--things-file",
+            str(source),
+            "--rate",
+            "4",
+            "--deadline",
+            "1s",
+            "--report",
+            str(tmp_path / "r"),
+            "-q",
+        )
+        err = capsys.readouterr().err
+        assert code == 1
+        results = read_results(tmp_path / "r")
+        assert sorted(str(r["thingName"]) for r in results) == queued
+        outcomes = [r["outcome"] for r in results]
+        sent = sim.statistics().mutating_requests
+        assert outcomes.count("canceled") == sent
+        assert outcomes.count("interrupted") == len(queued) - sent > 0
+        assert "--resume" in err
