@@ -13,9 +13,9 @@ For streaming, ``async with Engine(op, config).results(targets) as results``; fo
 targets from the API, ``from_job(engine.call, job_id, statuses)`` and friends.
 """
 
-from bulkjobs._api import run, run_sync, validate
+from typing import TYPE_CHECKING, Any
+
 from bulkjobs._config import RunConfig
-from bulkjobs._engine import Engine, EngineStatistics
 from bulkjobs._exceptions import (
     ApiError,
     BulkJobsError,
@@ -42,7 +42,37 @@ from bulkjobs._models import (
 from bulkjobs._report import Report
 from bulkjobs._sources import FileSource, iter_file_targets, scan_file
 
+if TYPE_CHECKING:
+    from bulkjobs._api import run, run_sync, validate
+    from bulkjobs._engine import Engine, EngineStatistics
+
 __version__ = "0.1.0"
+
+# The engine pulls in aiobotocore, botocore and aiohttp (~0.4 s). Loaded on first use,
+# so `bulkjobs --help`, input validation and the simulator start without it.
+_LAZY = {
+    "run": "bulkjobs._api",
+    "run_sync": "bulkjobs._api",
+    "validate": "bulkjobs._api",
+    "Engine": "bulkjobs._engine",
+    "EngineStatistics": "bulkjobs._engine",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bulkjobs' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "FRESH",

@@ -314,14 +314,16 @@ class Engine:
         self._aggregator.add(result, self._clock())
         _log_result(result)
         self._check_abort()
-        # Shielded: a result that was counted must reach the consumer even while the run
-        # is being cancelled, or the report and the stream would disagree.
         # If the consumer left the results block early, it asked for no more.
-        with (
-            anyio.CancelScope(shield=True),
-            contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError),
-        ):
-            await out.send(result)
+        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+            try:
+                # The common case costs no trip through the event loop.
+                out.send_nowait(result)
+            except anyio.WouldBlock:
+                # Shielded: a result that was counted must reach the consumer even while
+                # the run is being cancelled, or the report and the stream would disagree.
+                with anyio.CancelScope(shield=True):
+                    await out.send(result)
 
     def _check_abort(self) -> None:
         limit = self.config.abort_failed_percent

@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         "URL it prints with --endpoint-url.",
         formatter_class=_Formatter,
     )
-    from bulkjobs.sim._cli import add_simulate_arguments
+    from bulkjobs.sim._options import add_simulate_arguments
 
     add_simulate_arguments(simulate)
     return parser

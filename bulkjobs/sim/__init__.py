@@ -16,6 +16,8 @@ From a shell: ``python -m bulkjobs.sim --things 40000 --job-id fw-42`` (or
 ``bulkjobs simulate ...``) prints the endpoint URL as its first line.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from bulkjobs.sim._config import (
     AWS_CANCEL_JOB_RATE,
     AWS_DEFAULT_TPS,
@@ -33,10 +35,33 @@ from bulkjobs.sim._model import (
     Operation,
 )
 from bulkjobs.sim._quota import QuotaChange
-from bulkjobs.sim._serve import run_simulator, serve
-from bulkjobs.sim._simulator import Simulator
 from bulkjobs.sim._stats import OperationStatistics, SimStatistics
-from bulkjobs.sim._thread import ThreadedSimulator
+
+if TYPE_CHECKING:
+    from bulkjobs.sim._serve import run_simulator, serve
+    from bulkjobs.sim._simulator import Simulator
+    from bulkjobs.sim._thread import ThreadedSimulator
+
+# The server side (aiohttp.web) loads on first use, so the CLI can describe
+# `bulkjobs simulate`'s options without it.
+_LAZY = {
+    "run_simulator": "bulkjobs.sim._serve",
+    "serve": "bulkjobs.sim._serve",
+    "Simulator": "bulkjobs.sim._simulator",
+    "ThreadedSimulator": "bulkjobs.sim._thread",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bulkjobs.sim' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AWS_CANCEL_JOB_RATE",
