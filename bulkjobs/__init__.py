@@ -13,7 +13,7 @@ For streaming, ``async with Engine(op, config).results(targets) as results``; fo
 targets from the API, ``from_job(engine.call, job_id, statuses)`` and friends.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bulkjobs._config import RunConfig
 from bulkjobs._exceptions import (
@@ -26,6 +26,7 @@ from bulkjobs._exceptions import (
     ValidationIssue,
 )
 from bulkjobs._filters import Deduplicator, ListingFilter, parse_age
+from bulkjobs._lazy import lazy_attributes
 from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
 from bulkjobs._models import (
     FRESH,
@@ -59,15 +60,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'bulkjobs' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes("bulkjobs", _LAZY)
 
 
 def __dir__() -> list[str]:

@@ -70,3 +70,17 @@ def test_errors_share_one_root() -> None:
     """Every exception bulkjobs raises is a BulkJobsError."""
     for name in ("ApiError", "ConfigurationError", "CredentialsError", "InvalidInputError"):
         assert issubclass(getattr(bulkjobs, name), bulkjobs.BulkJobsError)
+
+
+def test_import_is_light() -> None:
+    """`import bulkjobs` (and the CLI's parser) load no AWS SDK: help and validation
+    errors come back at once; the engine loads on first use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, bulkjobs, bulkjobs.cli._parser as p; p.build_parser(); "
+        "heavy = [m for m in ('aiobotocore', 'botocore', 'aiohttp') if m in sys.modules]; "
+        "assert not heavy, heavy; bulkjobs.Engine; assert 'aiobotocore' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

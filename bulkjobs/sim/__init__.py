@@ -16,8 +16,9 @@ From a shell: ``python -m bulkjobs.sim --things 40000 --job-id fw-42`` (or
 ``bulkjobs simulate ...``) prints the endpoint URL as its first line.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from bulkjobs._lazy import lazy_attributes
 from bulkjobs.sim._config import (
     AWS_CANCEL_JOB_RATE,
     AWS_DEFAULT_TPS,
@@ -52,15 +53,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'bulkjobs.sim' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes("bulkjobs.sim", _LAZY)
 
 
 __all__ = [
