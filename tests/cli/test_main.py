@@ -269,3 +269,33 @@ class TestDeadline:
         assert outcomes.count("canceled") == sent
         assert outcomes.count("interrupted") == len(queued) - sent > 0
         assert "--resume" in err
+
+
+class TestSkipInvalid:
+    def test_bad_lines_are_reported_not_sent(self, sim: ThreadedSimulator, tmp_path: Path) -> None:
+        """--skip-invalid: malformed lines become invalid_request outcomes naming their
+        line and rule; the valid ones run; exit 1 because some targets failed."""
+        good = things(sim, ExecutionStatus.QUEUED)[:3]
+        source = tmp_path / "things.txt"
+        source.write_text(f"{good[0]}\nbad name\n{good[1]}\n{'x' * 200}\n{good[2]}\n")
+        report = tmp_path / "r"
+        code = run(
+            sim,
+            "cancel-job-execution",
+            "--job-id",
+            JOB,
+            "--things-file",
+            str(source),
+            "--skip-invalid",
+            "--report",
+            str(report),
+            "-q",
+        )
+        assert code == 1
+        results = read_results(report)
+        invalid = sorted(str(r["message"]) for r in results if r["outcome"] == "invalid_request")
+        assert len(invalid) == 2
+        assert "things.txt:2" in invalid[0] and "must match" in invalid[0]
+        assert "things.txt:4" in invalid[1] and "at most 128" in invalid[1]
+        assert sum(1 for r in results if r["outcome"] == "canceled") == 3
+        assert sim.statistics().mutating_requests == 3
