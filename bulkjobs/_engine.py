@@ -34,7 +34,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from bulkjobs._client import Clients, Transport
 from bulkjobs._config import RunConfig
 from bulkjobs._models import InvalidTarget, Operation, Outcome, OutcomeKind, Result, Target
-from bulkjobs._rate import RateRegistry
+from bulkjobs._rate import RateRegistry, RateStatistics
 from bulkjobs._report import Aggregator, Report
 from bulkjobs._retry import RetryBudget, RetryPolicy
 from bulkjobs._steps import Steps
@@ -161,7 +161,8 @@ class Engine:
             stopping=self._stop_reason,
         )
 
-    def rate_statistics(self) -> dict[tuple[str, str], Any]:
+    def rate_statistics(self) -> dict[tuple[str, str], RateStatistics]:
+        """The rate controllers' snapshots, keyed by (region, API)."""
         return self._rates.statistics()
 
     def report(self) -> Report:
