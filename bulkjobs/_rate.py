@@ -18,11 +18,15 @@ Two modes:
 ``--rate N`` (fixed)
     ``N`` requests/s, and up to ``0.9 × N`` back to back after a pause (at the start),
     like AWS's own bucket: a run at the true quota spends the server's initial burst
-    instead of wasting it, and the 10 % kept back absorbs latency jitter.
+    instead of wasting it, and the 10 % kept back absorbs latency jitter.  (Measured
+    against the simulator at 40/s: 0.95 or 0.975 gained under 1 % of quota use and
+    cost a throttle or four at the start, where the first requests wait for their
+    connections and then arrive bunched with the paced ones behind them.)
 ``--rate auto``
     :class:`~bulkjobs._ratecore.AutoRateCore` discovers the quota from throttles and
     keeps sending just at it; the limiter only paces (two requests or 50 ms deep), as
-    bursts are the controller's decision, not the limiter's.
+    bursts are the controller's decision, not the limiter's: the only one is the
+    core's ``initial_burst`` at the start, granted here without waiting.
 
 Pacing is :class:`aiolimiter.AsyncLimiter`, a leaky bucket whose rate the controller
 retunes in place (see :meth:`RateController._tune`).
@@ -170,6 +174,7 @@ class RateController:
         "_completed",
         "_core",
         "_errors",
+        "_head_start",
         "_in_flight",
         "_latency",
         "_latency_dev",
@@ -201,9 +206,13 @@ class RateController:
                 min_rate=positive("min_rate", min_rate),
                 max_rate=positive("max_rate", max_rate),
             )
-            self._core, self._mode = AutoRateCore(params), "auto"
+            auto = AutoRateCore(params)
+            self._core, self._mode = auto, "auto"
+            #: Grants left of the core's initial burst (see :meth:`acquire`).
+            self._head_start = auto.initial_burst
         else:
             self._core, self._mode = FixedRateCore(rate), "fixed"
+            self._head_start = 0
         default_burst = _AUTO_BURST if rate is None else _FIXED_BURST
         self._burst = default_burst if burst is None else positive("burst", burst)
         self._min_capacity = _AUTO_MIN_CAPACITY if rate is None else 1.0
@@ -232,7 +241,14 @@ class RateController:
     async def acquire(self) -> None:
         """Wait for a send slot; pair with :meth:`release` once the call is answered."""
         limiter = self._tune(self._core.current_rate(self._clock()))
-        await limiter.acquire()
+        if self._head_start > 0:
+            # The core's initial burst: granted at once, taking the limiter's own
+            # slots first so that pacing starts from a full limiter afterwards.
+            self._head_start -= 1
+            if limiter.has_capacity():
+                await limiter.acquire()
+        else:
+            await limiter.acquire()
         self._core.on_sent(self._clock())
         self._acquired += 1
         self._in_flight += 1
@@ -253,6 +269,7 @@ class RateController:
         self._completed += 1
         if throttled:
             self._throttled += 1
+            self._head_start = 0
             self._core.on_throttled(now, sent_at=sent_at)
         elif error:
             self._errors += 1
