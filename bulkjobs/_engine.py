@@ -29,6 +29,7 @@ from typing import Any
 import anyio
 import structlog
 from aiobotocore.session import AioSession
+from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from bulkjobs._client import Clients, Transport
@@ -216,7 +217,6 @@ class Engine:
         self._used = True
         self._total = total
         concurrency = self.config.concurrency
-        work_send, work_recv = anyio.create_memory_object_stream[Target](concurrency)
         out_send, out_recv = anyio.create_memory_object_stream[Result](concurrency * 2)
         async with contextlib.AsyncExitStack() as stack:
             clients: Transport
@@ -243,17 +243,60 @@ class Engine:
             async with anyio.create_task_group() as tg, out_recv:
                 tg.start_soon(self._watch_deadline)
                 tg.start_soon(self._grace_timer)
-                tg.start_soon(self._produce, targets, work_send, out_send.clone())
+                take = self._source(targets, tg, stack, concurrency)
                 async with anyio.create_task_group() as workers:
                     for _ in range(concurrency):
-                        workers.start_soon(self._work, steps, work_recv.clone(), out_send.clone())
-                    work_recv.close()
+                        workers.start_soon(self._work, steps, take, out_send.clone())
                     out_send.close()
                     try:
                         yield out_recv
                     finally:
                         tg.cancel_scope.cancel()
                         workers.cancel_scope.cancel()
+
+    def _source(
+        self, targets: Targets, tg: TaskGroup, stack: contextlib.AsyncExitStack, buffer: int
+    ) -> Callable[[], Awaitable[SourceItem | None]]:
+        """How workers take their next item (None: no more).
+
+        A synchronous source is read by the workers themselves: ``next()`` runs to
+        completion between two awaits, so no lock is needed and no queue hop is paid
+        per target. An asynchronous one (a listing) is pumped by one producer task
+        through a bounded stream, which keeps memory O(concurrency) either way.
+        """
+        if not isinstance(targets, AsyncIterable):
+            iterator = iter(targets)
+
+            async def take_next() -> SourceItem | None:
+                if self._abandon:
+                    return None
+                return next(iterator, None)
+
+            return take_next
+
+        send, receive = anyio.create_memory_object_stream[SourceItem](buffer)
+        stack.enter_context(receive)
+        tg.start_soon(self._pump, targets, send)
+
+        async def take_received() -> SourceItem | None:
+            if self._abandon:
+                return None
+            try:
+                return await receive.receive()
+            except (anyio.EndOfStream, anyio.ClosedResourceError):
+                return None
+
+        return take_received
+
+    async def _pump(
+        self, targets: AsyncIterable[SourceItem], send: MemoryObjectSendStream[SourceItem]
+    ) -> None:
+        async with send:
+            async for item in targets:
+                if self._abandon:
+                    # A second Ctrl-C: stop at once; the journal holds what finished.
+                    break
+                await send.send(item)
 
     async def _watch_deadline(self) -> None:
         if self.config.deadline is None:
@@ -267,49 +310,34 @@ class Engine:
             await self._hard.wait()
         self.stop(self._stop_reason or "stopped", hard=True)
 
-    async def _produce(
-        self,
-        targets: Targets,
-        work: MemoryObjectSendStream[Target],
-        out: MemoryObjectSendStream[Result],
-    ) -> None:
-        async with work, out:
-            async for item in _aiter(targets):
-                if isinstance(item, InvalidTarget):
-                    await self._emit(out, self._invalid(item))
-                elif self._stop_reason is not None:
-                    if self._abandon:
-                        # A second Ctrl-C: stop at once; the journal holds what finished.
-                        break
-                    await self._emit(out, self._interrupted(item, "not started: run stopped"))
-                elif self.config.dry_run:
-                    await self._emit(out, self._dry_run(item))
-                else:
-                    await work.send(item)
-
     async def _work(
         self,
         steps: Steps,
-        work: MemoryObjectReceiveStream[Target],
+        take: Callable[[], Awaitable[SourceItem | None]],
         out: MemoryObjectSendStream[Result],
     ) -> None:
-        async with work, out:
-            async for target in work:
-                if self._stop_reason is not None:
-                    await self._emit(out, self._interrupted(target, "not started: run stopped"))
-                    continue
-                result: Result | None = None
-                with anyio.CancelScope() as scope:
-                    self._scopes.add(scope)
-                    try:
-                        result = await steps.process(target)
-                    finally:
-                        self._scopes.discard(scope)
-                if result is None:
-                    result = self._interrupted(
-                        target, "stopped while a call was in flight; state unknown"
-                    )
-                await self._emit(out, result)
+        async with out:
+            while (item := await take()) is not None:
+                await self._emit(out, await self._handle(steps, item))
+
+    async def _handle(self, steps: Steps, item: SourceItem) -> Result:
+        """The one result of one source item."""
+        if isinstance(item, InvalidTarget):
+            return self._invalid(item)
+        if self._stop_reason is not None:
+            return self._interrupted(item, "not started: run stopped")
+        if self.config.dry_run:
+            return self._dry_run(item)
+        result: Result | None = None
+        with anyio.CancelScope() as scope:
+            self._scopes.add(scope)
+            try:
+                result = await steps.process(item)
+            finally:
+                self._scopes.discard(scope)
+        if result is None:
+            return self._interrupted(item, "stopped while a call was in flight; state unknown")
+        return result
 
     async def _emit(self, out: MemoryObjectSendStream[Result], result: Result) -> None:
         self._aggregator.add(result, self._clock())
@@ -361,18 +389,6 @@ class Engine:
     def _invalid(self, item: InvalidTarget) -> Result:
         result = self._plain(item.target, Outcome.INVALID_REQUEST, item.reason)
         return replace(result, error_code="InvalidInput")
-
-
-async def _aiter(targets: Targets) -> AsyncIterator[SourceItem]:
-    if isinstance(targets, AsyncIterable):
-        async for item in targets:
-            yield item
-    else:
-        for n, item in enumerate(targets):
-            yield item
-            # Let workers run between items of a fast synchronous source.
-            if n % 64 == 63:
-                await anyio.lowlevel.checkpoint()
 
 
 def _log_result(result: Result) -> None:

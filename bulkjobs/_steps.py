@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,6 +106,7 @@ class Steps:
     #: Calls sent and not yet answered (not targets waiting for a rate slot).
     in_flight: int = 0
     stopping: bool = False
+    _region: str | None = None
     _waiting: set[anyio.CancelScope] = field(default_factory=set)
 
     async def process(self, target: Target) -> Result:
@@ -299,6 +300,12 @@ class Steps:
             track.execution_number = execution.execution_number
         return execution
 
+    def _default_region(self) -> str:
+        # Resolved once: without --region it reads the profile's configuration.
+        if self._region is None:
+            self._region = self.clients.default_region
+        return self._region
+
     def _limiter(self, region: str, api: str) -> anyio.CapacityLimiter:
         key = (region, api)
         limiter = self._capacity.get(key)
@@ -309,13 +316,13 @@ class Steps:
     async def _call(
         self, track: _Track, api: str, params: Mapping[str, Any], *, mutating: bool = False
     ) -> dict[str, Any]:
-        region = track.target.region or self.clients.default_region
+        region = track.target.region or self._default_region()
         rate = self.rates.get(region, api)
         limiter = self._limiter(region, api)
         while True:
             # Waiting for a slot sends nothing: a stop interrupts it, so an interrupted
             # run leaves unsent targets to --resume instead of spending its grace period.
-            async with self._interruptible(track):
+            with self._interruptible(track):
                 await limiter.acquire()
                 try:
                     await rate.acquire()
@@ -344,7 +351,9 @@ class Steps:
                     and failure.cls in (ErrorClass.UNAVAILABLE, ErrorClass.TRANSPORT),
                     latency=latency,
                 )
-                limiter.total_tokens = max(1, min(self.concurrency, rate.suggested_concurrency()))
+                wanted = max(1, min(self.concurrency, rate.suggested_concurrency()))
+                if wanted != limiter.total_tokens:
+                    limiter.total_tokens = wanted
             finally:
                 limiter.release()
             if failure is None:
@@ -367,11 +376,11 @@ class Steps:
                 raise _Final(failure, exhausted=True)
             if mutating:
                 track.sent_mutation = True
-            async with self._interruptible(track):
+            with self._interruptible(track):
                 await self.sleep(self.policy.backoff(failures, self.rng))
 
-    @contextlib.asynccontextmanager
-    async def _interruptible(self, track: _Track) -> AsyncIterator[None]:
+    @contextlib.contextmanager
+    def _interruptible(self, track: _Track) -> Iterator[None]:
         """A wait that :meth:`interrupt` ends with :class:`_Stopped`."""
         if self.stopping:
             raise _Stopped(track.sent_mutation or track.ambiguous)
