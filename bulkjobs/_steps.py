@@ -44,6 +44,14 @@ __all__ = ["Steps"]
 _THROTTLE_ALLOWANCE = 5
 
 
+_FATAL_HINTS = {
+    ErrorClass.CLOCK_SKEW: "this machine's clock is off from AWS's; fix the system time "
+    "(NTP) and resume",
+    ErrorClass.AUTH: "check the credentials: --profile / AWS_PROFILE, environment "
+    "variables, 'aws sso login', or the instance role",
+}
+
+
 class _Stopped(Exception):
     """The run stopped while this target waited to send (``touched``: an earlier
     mutating call of it may have been applied)."""
@@ -154,7 +162,8 @@ class Steps:
         if cls is ErrorClass.INVALID_REQUEST:
             return Outcome.INVALID_REQUEST
         if cls.fatal:
-            self.on_fatal(f"stopped: {final.failure.code}: {final.failure.message}")
+            hint = _FATAL_HINTS[cls]
+            self.on_fatal(f"{final.failure.code}: {final.failure.message} — {hint}")
         return Outcome.ERROR
 
     # -- operations ------------------------------------------------------------------
