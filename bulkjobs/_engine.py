@@ -40,7 +40,7 @@ from bulkjobs._report import Aggregator, Report
 from bulkjobs._retry import RetryBudget, RetryPolicy
 from bulkjobs._steps import Steps
 
-__all__ = ["Engine", "EngineStatistics", "SourceItem", "Targets"]
+__all__ = ["Engine", "EngineStatistics", "ResultStream", "SourceItem", "Targets"]
 
 SourceItem = Target | InvalidTarget
 Targets = Iterable[SourceItem] | AsyncIterable[SourceItem]
@@ -62,6 +62,35 @@ class EngineStatistics:
     elapsed: float
     rate: float
     stopping: str | None
+
+
+class ResultStream:
+    """Results as targets finish (an async iterator).
+
+    Results already buffered are handed over without a trip through the event loop:
+    a checkpoint per result (what iterating the memory stream does) made the loop turn
+    once per call, and cost the hot path about a tenth of its throughput.
+    """
+
+    __slots__ = ("_receive",)
+
+    def __init__(self, receive: MemoryObjectReceiveStream[Result]) -> None:
+        self._receive = receive
+
+    def __aiter__(self) -> ResultStream:
+        return self
+
+    async def __anext__(self) -> Result:
+        try:
+            return self._receive.receive_nowait()
+        except anyio.WouldBlock:
+            pass
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+        try:
+            return await self._receive.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
 
 
 class Engine:
@@ -207,7 +236,7 @@ class Engine:
     @asynccontextmanager
     async def results(
         self, targets: Targets, *, total: int | None = None
-    ) -> AsyncIterator[MemoryObjectReceiveStream[Result]]:
+    ) -> AsyncIterator[ResultStream]:
         """Start the run; yield a stream of results as targets finish.
 
         Leaving the block early stops the run (remaining targets are not reported).
@@ -249,7 +278,7 @@ class Engine:
                         workers.start_soon(self._work, steps, take, out_send.clone())
                     out_send.close()
                     try:
-                        yield out_recv
+                        yield ResultStream(out_recv)
                     finally:
                         tg.cancel_scope.cancel()
                         workers.cancel_scope.cancel()
