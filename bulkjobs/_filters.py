@@ -8,7 +8,6 @@ and exposes them through ``statistics()`` so a run can say what it left out and 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Final, TypeVar
 
 from bulkjobs._listing import Listed
-from bulkjobs._models import EXECUTION_STATUSES, InvalidTarget, Target
+from bulkjobs._models import EXECUTION_STATUSES, InvalidTarget, Target, target_digest
 
 __all__ = [
     "DedupStatistics",
@@ -214,8 +213,7 @@ class Deduplicator:
                 )
             new = key != previous
         else:
-            # repr() of the key tuple is unambiguous: strings are quoted, None is bare.
-            digest = hashlib.blake2b(repr(target.key).encode(), digest_size=16).digest()
+            digest = target_digest(target)
             new = digest not in self._digests
             if new:
                 self._digests.add(digest)

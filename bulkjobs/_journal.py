@@ -13,7 +13,6 @@ ignored on reading.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -21,20 +20,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-from bulkjobs._models import Outcome, Result, Target
+from bulkjobs._models import Outcome, Result, target_digest
 
 __all__ = ["Journal", "JournalReader", "target_digest"]
 
 _NOT_FINAL = frozenset({Outcome.INTERRUPTED, Outcome.DRY_RUN})
-
-
-def target_digest(target: Target) -> bytes:
-    """16-byte identity of a target: a million cost ~100 MB in a set, not gigabytes."""
-    key = "\x1f".join(
-        "" if part is None else str(part)
-        for part in (target.region, target.job_id, target.thing_name, target.execution_number)
-    )
-    return hashlib.blake2b(key.encode(), digest_size=16).digest()
 
 
 class Journal:
