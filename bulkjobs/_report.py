@@ -106,7 +106,6 @@ class Aggregator:
     # 8 bytes a sample: a million calls cost 8 MB, so percentiles can be exact.
     _latencies: array[float] = field(default_factory=lambda: array("d"))
     _timeline: dict[int, list[int]] = field(default_factory=dict)
-    _last: float | None = None
 
     def add(self, result: Result, now: float, *, carried: bool = False) -> None:
         self.total += 1
@@ -128,7 +127,6 @@ class Aggregator:
         bucket[0] += 1
         bucket[1] += result.throttles
         bucket[2] += 1 if result.outcome.kind is OutcomeKind.FAILED else 0
-        self._last = now
 
     def report(
         self, now: float, *, stop_reason: str | None = None, stopped_by_signal: bool = False

@@ -87,7 +87,6 @@ class _Track:
     status_before: str | None = None
     version_before: int | None = None
     execution_number: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import shlex
 import signal
 import sys
@@ -159,7 +158,7 @@ def _fixed_total(opts: Options, file: FileSource | None) -> int:
     return len(opts.thing_names) + (file.scan.items if file is not None else 0)
 
 
-def _confirm(opts: Options, total: int | None, stderr: TextIO) -> bool:
+def _confirm(opts: Options, total: int, stderr: TextIO) -> bool:
     """Ask before forcing; refuse without a terminal. True to go on."""
     op = opts.operation
     if opts.yes or opts.config.dry_run or not op.force:
@@ -170,9 +169,9 @@ def _confirm(opts: Options, total: int | None, stderr: TextIO) -> bool:
         what = "delete with --force (IN_PROGRESS executions included)"
     else:
         what = "cancel jobs with --force (their IN_PROGRESS executions included)"
-    count = f"{total:,} targets" if total is not None else "every listed target"
-    if total is not None and opts.has_listing:
-        count = f"{total:,} targets plus every listed one"
+    count = f"{total:,} targets"
+    if opts.has_listing:
+        count = f"every listed target plus {count}" if total else "every listed target"
     tty = _terminal()
     if tty is None:
         print(
@@ -245,20 +244,18 @@ async def _watch_signals(engine: Engine, stderr: TextIO) -> None:
 async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: TextIO) -> int:
     """Run the validated command; return the exit code."""
     file: FileSource | None = None
-    with contextlib.ExitStack() as stack:
-        if opts.things_file is not None:
-            file = stack.enter_context(
-                scan_file(
-                    opts.things_file,
-                    job_id=opts.job_id,
-                    operation=opts.operation,
-                    input_format=opts.input_format,
-                    region=opts.config.region,
-                )
-            )
+    if opts.things_file is not None:
+        file = scan_file(
+            opts.things_file,
+            job_id=opts.job_id,
+            operation=opts.operation,
+            input_format=opts.input_format,
+            region=opts.config.region,
+        )
+    try:
+        if file is not None:
             file.check(skip_invalid=opts.skip_invalid)
         total = _fixed_total(opts, file)
-        known_total = None if opts.has_listing else total
         journal = opts.journal
         if (
             journal is not None
@@ -271,11 +268,14 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
                 f"journal {journal} already records a run: add --resume to continue it, "
                 "or choose another --report/--journal"
             )
-        if not _confirm(opts, total if not opts.has_listing else (total or None), stderr):
+        if not _confirm(opts, total, stderr):
             return 2
         _whole_job_advice(opts, stderr)
+        known_total = None if opts.has_listing else total
         return await _run(opts, argv, file, known_total, stdout=stdout, stderr=stderr)
-    raise AssertionError("unreachable")  # pragma: no cover
+    finally:
+        if file is not None:
+            file.close()
 
 
 async def _run(

@@ -64,14 +64,21 @@ class ScriptedTransport:
         return answer
 
 
+def _next(queue: list[Answer]) -> Answer:
+    """The next answer; the last one repeats."""
+    return queue.pop(0) if len(queue) > 1 else queue[0]
+
+
 def sequence(*answers: Answer) -> Handler:
     """Answer calls in order, whatever they are; the last answer repeats."""
     queue = list(answers)
+    return lambda api, params: _next(queue)
 
-    def handler(api: str, params: dict[str, Any]) -> Answer:
-        return queue.pop(0) if len(queue) > 1 else queue[0]
 
-    return handler
+def by_api(**answers: Answer | list[Answer]) -> Handler:
+    """Answer each API from its own queue (the last answer repeats)."""
+    queues = {api: list(a) if isinstance(a, list) else [a] for api, a in answers.items()}
+    return lambda api, params: _next(queues[api])
 
 
 class FakeSleep:

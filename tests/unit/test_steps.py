@@ -21,10 +21,10 @@ from bulkjobs import (
 )
 from bulkjobs._client import CallFailure
 from tests.unit.scripted import (
-    Answer,
     FakeSleep,
     Handler,
     ScriptedTransport,
+    by_api,
     execution,
     failure,
     sequence,
@@ -58,17 +58,6 @@ async def run_many(
     results: list[Result] = []
     await engine.run(targets, on_result=results.append)
     return results, transport, sleep
-
-
-def by_api(**answers: Answer | list[Answer]) -> Handler:
-    """Answer each API from its own queue (the last answer repeats)."""
-    queues = {api: list(a) if isinstance(a, list) else [a] for api, a in answers.items()}
-
-    def handler(api: str, params: dict[str, Any]) -> Answer:
-        queue = queues[api]
-        return queue.pop(0) if len(queue) > 1 else queue[0]
-
-    return handler
 
 
 class TestCancelExecution:
