@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -35,36 +35,6 @@ _LONG_MAX: Final = 2**63 - 1
 MAX_STATUS_DETAILS: Final = 10
 
 
-@dataclass(frozen=True, slots=True)
-class _StringRule:
-    min_len: int
-    max_len: int | None
-    pattern: re.Pattern[str] | None
-    pattern_text: str
-
-    def check(self, value: str) -> str | None:
-        """The broken rule in words, or None when ``value`` passes."""
-        if len(value) < self.min_len:
-            return f"must be at least {self.min_len} character(s) long"
-        if self.max_len is not None and len(value) > self.max_len:
-            return f"must be at most {self.max_len} characters long (got {len(value)})"
-        if self.pattern is not None and not self.pattern.fullmatch(value):
-            return f"must match {self.pattern_text}"
-        return None
-
-
-def _rule(min_len: int, max_len: int | None, pattern: str | None) -> _StringRule:
-    compiled = None if pattern is None else re.compile(pattern)
-    return _StringRule(min_len, max_len, compiled, pattern or "")
-
-
-JOB_ID: Final = _rule(1, 64, r"[a-zA-Z0-9_-]+")
-THING_NAME: Final = _rule(1, 128, r"[a-zA-Z0-9:_-]+")
-THING_GROUP_NAME: Final = _rule(1, 128, r"[a-zA-Z0-9:_-]+")
-DETAILS_KEY: Final = _rule(1, 128, r"[a-zA-Z0-9:_-]+")
-NAMESPACE_ID: Final = _rule(1, None, r"[a-zA-Z0-9_-]+")
-
-
 def _no_control(value: str) -> bool:
     r"""``[^\p{C}]+``: no character of Unicode category C (Cc, Cf, Cs, Co, Cn)."""
     return all(not unicodedata.category(ch).startswith("C") for ch in value)
@@ -75,46 +45,42 @@ def _upper_digit_underscore(value: str) -> bool:
     return all(ch == "_" or ch.isupper() or unicodedata.category(ch) == "Nd" for ch in value)
 
 
-def _check_text(
-    value: str, *, min_len: int, max_len: int | None, predicate_rule: str, ok: bool
-) -> str | None:
-    if len(value) < min_len:
-        return f"must be at least {min_len} character(s) long"
-    if max_len is not None and len(value) > max_len:
-        return f"must be at most {max_len} characters long (got {len(value)})"
-    if not ok:
-        return predicate_rule
-    return None
+@dataclass(frozen=True, slots=True)
+class _StringRule:
+    """A model string shape: lengths, then a pattern (a regex or, for Unicode classes
+    Python's ``re`` lacks, a predicate), checked in that order."""
+
+    min_len: int
+    max_len: int | None
+    matches: Callable[[str], object]
+    pattern_text: str
+
+    def check(self, value: str) -> str | None:
+        """The broken rule in words, or None when ``value`` passes."""
+        if len(value) < self.min_len:
+            return f"must be at least {self.min_len} character(s) long"
+        if self.max_len is not None and len(value) > self.max_len:
+            return f"must be at most {self.max_len} characters long (got {len(value)})"
+        if not self.matches(value):
+            return f"must match {self.pattern_text}"
+        return None
 
 
-def check_details_value(value: str) -> str | None:
-    return _check_text(
-        value,
-        min_len=1,
-        max_len=None,
-        predicate_rule=r"must match [^\p{C}]+ (no control or unassigned characters)",
-        ok=_no_control(value),
-    )
+def _rule(min_len: int, max_len: int | None, pattern: str) -> _StringRule:
+    return _StringRule(min_len, max_len, re.compile(pattern).fullmatch, pattern)
 
 
-def check_reason_code(value: str) -> str | None:
-    return _check_text(
-        value,
-        min_len=1,
-        max_len=128,
-        predicate_rule=r"must match [\p{Upper}\p{Digit}_]+ (uppercase letters, digits, _)",
-        ok=_upper_digit_underscore(value),
-    )
-
-
-def check_comment(value: str) -> str | None:
-    return _check_text(
-        value,
-        min_len=1,
-        max_len=2028,
-        predicate_rule=r"must match [^\p{C}]+ (no control or unassigned characters)",
-        ok=_no_control(value),
-    )
+JOB_ID: Final = _rule(1, 64, r"[a-zA-Z0-9_-]+")
+THING_NAME: Final = _rule(1, 128, r"[a-zA-Z0-9:_-]+")
+THING_GROUP_NAME: Final = _rule(1, 128, r"[a-zA-Z0-9:_-]+")
+DETAILS_KEY: Final = _rule(1, 128, r"[a-zA-Z0-9:_-]+")
+NAMESPACE_ID: Final = _rule(1, None, r"[a-zA-Z0-9_-]+")
+_PRINTABLE: Final = r"[^\p{C}]+ (no control or unassigned characters)"
+DETAILS_VALUE: Final = _StringRule(1, None, _no_control, _PRINTABLE)
+COMMENT: Final = _StringRule(1, 2028, _no_control, _PRINTABLE)
+REASON_CODE: Final = _StringRule(
+    1, 128, _upper_digit_underscore, r"[\p{Upper}\p{Digit}_]+ (uppercase letters, digits, _)"
+)
 
 
 def check_long(value: int, *, minimum: int = 0) -> str | None:
@@ -161,7 +127,7 @@ def check_status_details(
                     value=repr(value),
                 )
             )
-        elif (broken := check_details_value(value)) is not None:
+        elif (broken := DETAILS_VALUE.check(value)) is not None:
             issues.append(
                 ValidationIssue(
                     source=source, line=line, field=f"{field}[{key}]", rule=broken, value=value
@@ -193,9 +159,9 @@ def check_operation(operation: Operation, *, source: str = "options") -> list[Va
                 add("namespaceId", NAMESPACE_ID.check(namespace), namespace)
         case CancelJob(reason_code=reason, comment=comment):
             if reason is not None:
-                add("reasonCode", check_reason_code(reason), reason)
+                add("reasonCode", REASON_CODE.check(reason), reason)
             if comment is not None:
-                add("comment", check_comment(comment), comment)
+                add("comment", COMMENT.check(comment), comment)
     return issues
 
 
