@@ -54,10 +54,11 @@ class Journal:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def record(self, result: Result) -> None:
+    def record(self, result: Result, line: str | None = None) -> None:
+        """Journal ``result`` if final (``line``: its :meth:`Result.to_line`, if made)."""
         if result.outcome in _NOT_FINAL:
             return
-        self._fh.write(json.dumps(result.to_json(), separators=(",", ":")) + "\n")
+        self._fh.write(line or result.to_line())
         self.written += 1
         self._pending += 1
         if self._pending >= self._batch or self._clock() - self._last_flush >= self._interval:

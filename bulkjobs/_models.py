@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal, TypeAlias
@@ -216,6 +217,10 @@ class Result:
             "finishedAt": self.finished_at,
             "latencyMs": None if self.latency is None else round(self.latency * 1000, 3),
         }
+
+    def to_line(self) -> str:
+        """:meth:`to_json` as one compact JSON line (results.jsonl and the journal)."""
+        return json.dumps(self.to_json(), separators=(",", ":")) + "\n"
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> Result:

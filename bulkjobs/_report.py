@@ -200,8 +200,9 @@ class ResultsWriter:
         self._fh: IO[str] = os.fdopen(fd, "w", encoding="utf-8")
         self.written = 0
 
-    def write(self, result: Result) -> None:
-        self._fh.write(json.dumps(result.to_json(), separators=(",", ":")) + "\n")
+    def write(self, result: Result, line: str | None = None) -> None:
+        """Append ``result`` (``line``: its :meth:`Result.to_line`, if already made)."""
+        self._fh.write(line or result.to_line())
         self.written += 1
 
     def close(self) -> Path:

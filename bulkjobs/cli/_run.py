@@ -325,10 +325,12 @@ async def _run(
     )
 
     def on_result(result: Result) -> None:
+        # Serialised once for both files: this runs for every target.
+        line = result.to_line()
         if journal is not None:
-            journal.record(result)
+            journal.record(result, line)
         if writer is not None:
-            writer.write(result)
+            writer.write(result, line)
 
     progress = Progress(engine, stream=stderr, quiet=opts.quiet)
     try:
