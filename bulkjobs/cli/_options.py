@@ -14,6 +14,7 @@ from bulkjobs._config import RunConfig
 from bulkjobs._exceptions import InvalidInputError, ValidationIssue
 from bulkjobs._fileformats import InputFormat
 from bulkjobs._models import CancelExecution, CancelJob, DeleteExecution, Operation, Target
+from bulkjobs._rate import parse_rate
 from bulkjobs._validation import (
     JOB_ID,
     THING_GROUP_NAME,
@@ -156,14 +157,10 @@ def resolve(args: argparse.Namespace) -> Options:
     issues.extend(check_operation(operation, source="options"))
 
     rate: float | None = None
-    if str(args.rate).lower() != "auto":
-        try:
-            rate = float(args.rate)
-            if not rate > 0:
-                raise ValueError
-        except ValueError:
-            bad("--rate", "must be 'auto' or a positive number of requests per second", args.rate)
-            rate = None
+    try:
+        rate = parse_rate(str(args.rate))
+    except ValueError:
+        bad("--rate", "must be 'auto' or a positive number of requests per second", args.rate)
     if args.concurrency < 1:
         bad("--concurrency", "must be at least 1", args.concurrency)
     if args.max_attempts < 1:
