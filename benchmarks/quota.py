@@ -240,39 +240,32 @@ def _seconds_table(rows: list[Row]) -> Table:
 
 
 def _checks(rows: dict[str, Row], drop: Row) -> list[Check]:
-    auto, fixed = rows["bulkjobs_auto"], rows["bulkjobs_fixed"]
+    """Issue 4's targets: (quota use ≥, throttled ≤, none lost) per scenario."""
     return [
-        Check(
-            name="auto quota use",
-            target="≥ 0.95",
-            value=fmt(auto.quota_use, 3),
-            ok=auto.quota_use >= 0.95,
-        ),
-        Check(
-            name="auto throttled",
-            target="≤ 1 %",
-            value=pct(auto.throttled_share, 2),
-            ok=auto.throttled_share <= 0.01,
-        ),
-        Check(name="auto lost", target="0", value=str(auto.lost), ok=auto.lost == 0),
-        Check(
-            name="fixed quota use",
-            target="≥ 0.98",
-            value=fmt(fixed.quota_use, 3),
-            ok=fixed.quota_use >= 0.98,
-        ),
-        Check(
-            name="fixed throttled",
-            target="≤ 0.2 %",
-            value=pct(fixed.throttled_share, 2),
-            ok=fixed.throttled_share <= 0.002,
-        ),
-        Check(name="fixed lost", target="0", value=str(fixed.lost), ok=fixed.lost == 0),
-        Check(name="drop lost", target="0", value=str(drop.lost), ok=drop.lost == 0),
-        Check(
-            name="drop throttled",
-            target="≤ 3 %",
-            value=pct(drop.throttled_share, 2),
-            ok=drop.throttled_share <= 0.03,
-        ),
+        *_row_checks("auto", rows["bulkjobs_auto"], use=0.95, throttled=0.01),
+        *_row_checks("fixed", rows["bulkjobs_fixed"], use=0.98, throttled=0.002),
+        *_row_checks("drop", drop, use=None, throttled=0.03),
     ]
+
+
+def _row_checks(label: str, row: Row, *, use: float | None, throttled: float) -> list[Check]:
+    checks = []
+    if use is not None:
+        checks.append(
+            Check(
+                name=f"{label} quota use",
+                target=f"≥ {use:g}",
+                value=fmt(row.quota_use, 3),
+                ok=row.quota_use >= use,
+            )
+        )
+    checks.append(
+        Check(
+            name=f"{label} throttled",
+            target=f"≤ {throttled * 100:g} %",
+            value=pct(row.throttled_share, 2),
+            ok=row.throttled_share <= throttled,
+        )
+    )
+    checks.append(Check(name=f"{label} lost", target="0", value=str(row.lost), ok=row.lost == 0))
+    return checks
