@@ -17,7 +17,7 @@ exit codes:
   0    every target done or a no-op (already terminal, not found)
   1    some targets failed, were skipped by a rule (needs --force), or were left
        unfinished by --deadline, --abort-if-failed-percent or a fatal error
-  2    usage error or invalid input: nothing was sent
+  2    usage error, invalid input, or a forced run not confirmed: nothing was sent
   130  interrupted (Ctrl-C / SIGTERM): finished targets are journalled; resume
        with the command printed on stderr
 """
