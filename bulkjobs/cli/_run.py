@@ -14,7 +14,7 @@ import anyio
 import structlog
 
 from bulkjobs._engine import Engine, SourceItem
-from bulkjobs._exceptions import ApiError, ConfigurationError
+from bulkjobs._exceptions import ApiError, ConfigurationError, RunInterrupted
 from bulkjobs._filters import Deduplicator, ListingFilter, parse_age
 from bulkjobs._journal import Journal, JournalReader, target_digest
 from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
@@ -119,7 +119,7 @@ class _Sources:
             return
         try:
             job = await self.engine.call("DescribeJob", {"jobId": opts.job_id})
-        except ApiError:
+        except (ApiError, RunInterrupted):
             return  # the listing itself will report what is wrong
         details = job.get("job", {}).get("jobProcessDetails", {})
         statuses = opts.statuses or tuple(_PROCESS_COUNTERS)
@@ -145,6 +145,10 @@ class _Sources:
                         continue
                     if self._keep(listed.target, listed.status):
                         yield listed.target
+            except RunInterrupted:
+                # The run stopped while a page was due: a resume lists again.
+                self.listing_cut = True
+                return
             except ApiError as exc:
                 # Targets already handed out finish normally; the rest cannot be known.
                 self.listing_error = exc
