@@ -374,6 +374,49 @@ class TestLostAnswers:
         assert (report.unconfirmed, report.to_json()["unconfirmed"]) == (1, 1)
 
 
+class TestListedTerminal:
+    """An execution a listing showed terminal cannot change again: no call is spent."""
+
+    @pytest.mark.parametrize(("expected", "saved"), [(None, 2), ("fresh", 1)])
+    async def test_cancel_of_a_listed_terminal_execution_sends_nothing(
+        self, expected: str | None, saved: int
+    ) -> None:
+        """already_terminal with the listed status, no call, and the calls saved counted."""
+        target = Target(job_id="job-1", thing_name="thing-1", listed_status="SUCCEEDED")
+        transport = ScriptedTransport(sequence(OK))
+        engine = Engine(
+            CancelExecution(expected_version=expected),  # type: ignore[arg-type]
+            RunConfig(rate=1e6),
+            transport=transport,
+            sleep=FakeSleep(),
+        )
+        results: list[Result] = []
+        report = await engine.run([target], on_result=results.append)
+        assert transport.calls == []
+        assert (results[0].outcome, results[0].status_before) == (
+            Outcome.ALREADY_TERMINAL,
+            "SUCCEEDED",
+        )
+        assert results[0].attempts == 0
+        assert (report.calls_saved, report.to_json()["callsSaved"]) == (saved, saved)
+
+    async def test_a_listed_active_execution_is_still_called(self) -> None:
+        """QUEUED or IN_PROGRESS in a listing may have moved since: the call is made."""
+        target = Target(job_id="job-1", thing_name="thing-1", listed_status="QUEUED")
+        result, transport, _ = await run_one(CancelExecution(), sequence(OK), target)
+        assert result.outcome is Outcome.CANCELED
+        assert transport.apis() == ["CancelJobExecution"]
+
+    async def test_delete_of_a_listed_terminal_execution_still_deletes(self) -> None:
+        """Deleting terminal executions is the point of a cleanup: the call is made."""
+        target = Target(
+            job_id="job-1", thing_name="thing-1", execution_number=3, listed_status="CANCELED"
+        )
+        result, transport, _ = await run_one(DeleteExecution(), sequence(OK), target)
+        assert result.outcome is Outcome.DELETED
+        assert transport.apis() == ["DeleteJobExecution"]
+
+
 class TestDeleteExecution:
     async def test_execution_number_is_resolved(self) -> None:
         """Without an executionNumber, DescribeJobExecution supplies it."""
