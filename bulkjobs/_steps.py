@@ -375,8 +375,9 @@ class Steps:
         try:
             return await self._call(track, api, params)
         except _Stopped as stopped:
-            # The run stopped while this read waited for a slot: the listing ends here.
-            raise RunInterrupted(f"{api} not sent: run stopped") from stopped
+            # A read call waiting for its rate slot when the run stops: the listing
+            # that asked for it ends there (a resume lists again).
+            raise RunInterrupted(f"{api} not sent: the run is stopping") from stopped
         except _Final as final:
             failure = final.failure
             raise ApiError(
