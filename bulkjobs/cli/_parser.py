@@ -161,7 +161,8 @@ def _add_operation_options(sub: argparse.ArgumentParser, name: str) -> None:
         group.add_argument(
             "--expected-version",
             metavar="N|fresh",
-            help="expectedVersion for every target, or 'fresh' to describe each first",
+            help="expectedVersion for every target: a guard, a mismatch ends the target as "
+            "version_conflict; or 'fresh' to describe each first and retry conflicts",
         )
         group.add_argument(
             "--status-details",
