@@ -53,6 +53,9 @@ class EngineStatistics:
     """A snapshot for progress displays."""
 
     total: int | None
+    #: ``total`` is an estimate (given to :meth:`Engine.expect`) until the source is
+    #: exhausted; then it is the count of targets that came out of it.
+    total_is_estimate: bool
     finished: int
     in_flight: int
     attempts: int
@@ -60,6 +63,7 @@ class EngineStatistics:
     retries: int
     failed: int
     elapsed: float
+    #: Targets worked on per second of active time (the report's rate, live).
     rate: float
     stopping: str | None
 
@@ -135,6 +139,9 @@ class Engine:
             operation=operation.name, started=self._started, dry_run=self.config.dry_run
         )
         self._total: int | None = None
+        self._total_is_estimate = False
+        #: Items the source handed out; the true total once it is exhausted.
+        self._taken = 0
         self._used = False
         self._stop_reason: str | None = None
         self._signalled = False
@@ -167,8 +174,21 @@ class Engine:
                 scope.cancel()
 
     def expect(self, total: int) -> None:
-        """Set (or correct) the expected number of targets, for progress and ETA."""
+        """Set (or correct) the expected number of targets, for progress and ETA.
+
+        An estimate until the source is exhausted, when the engine replaces it with
+        the number of targets that actually came (``statistics().total_is_estimate``).
+        """
         self._total = total
+        self._total_is_estimate = True
+
+    def _source_exhausted(self) -> None:
+        if self._stop_reason is not None:
+            # A source may end early because the run stopped (a listing cut short):
+            # what came out is then not the total.
+            return
+        self._total = self._taken + self._aggregator.carried
+        self._total_is_estimate = False
 
     @property
     def stop_reason(self) -> str | None:
@@ -176,10 +196,14 @@ class Engine:
 
     def statistics(self) -> EngineStatistics:
         agg = self._aggregator
-        elapsed = self._clock() - self._started
-        executed = agg.total - agg.carried
+        now = self._clock()
+        elapsed = now - self._started
+        # Once stopping, the targets recorded as interrupted are no work: the rate
+        # stays what the work achieved instead of decaying over the grace period.
+        active = agg.active_time(None if self._stop_reason is not None else now)
         return EngineStatistics(
             total=self._total,
+            total_is_estimate=self._total_is_estimate,
             finished=agg.total,
             in_flight=0 if self._steps is None else self._steps.in_flight,
             attempts=agg.attempts,
@@ -187,7 +211,7 @@ class Engine:
             retries=self._budget.retries,
             failed=agg.kinds.get(OutcomeKind.FAILED.value, 0),
             elapsed=elapsed,
-            rate=executed / elapsed if elapsed > 0 else 0.0,
+            rate=agg.executed / active if agg.executed else 0.0,
             stopping=self._stop_reason,
         )
 
@@ -306,7 +330,12 @@ class Engine:
             async def take_next() -> SourceItem | None:
                 if self._abandon:
                     return None
-                return next(iterator, None)
+                item = next(iterator, None)
+                if item is None:
+                    self._source_exhausted()
+                else:
+                    self._taken += 1
+                return item
 
             return take_next
 
@@ -331,8 +360,10 @@ class Engine:
             async for item in targets:
                 if self._abandon:
                     # A second Ctrl-C: stop at once; the journal holds what finished.
-                    break
+                    return
+                self._taken += 1
                 await send.send(item)
+            self._source_exhausted()
 
     async def _watch_deadline(self) -> None:
         if self.config.deadline is None:

@@ -182,9 +182,10 @@ def _rate(summary: Mapping[str, Any], runs: Sequence[Mapping[str, Any]]) -> floa
     """Targets executed per second of running, over every invocation of the run."""
     if len(runs) == 1:
         return float(summary.get("achievedRatePerSecond", 0))
-    wall = sum(float(r.get("wallTimeSeconds", 0)) for r in runs)
+    # Per second of active time, as each invocation measured its own rate.
+    active = sum(float(r.get("activeSeconds") or r.get("wallTimeSeconds") or 0) for r in runs)
     executed = sum(int(t.get("finished", 0)) for r in runs for t in r.get("timeline") or [])
-    return executed / wall if wall else 0.0
+    return executed / active if active else 0.0
 
 
 def _timeline(summary: Mapping[str, Any], runs: Sequence[Mapping[str, Any]]) -> str:

@@ -40,7 +40,10 @@ class Journal:
     ) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._fh: IO[str] = path.open("a", encoding="utf-8")
+        # 0600 like the other report files: thing names and error messages can be
+        # sensitive, and the journal is the one file written as the run goes.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._fh: IO[str] = os.fdopen(fd, "a", encoding="utf-8")
         self._batch = batch
         self._interval = interval
         self._clock = clock

@@ -36,6 +36,8 @@ class Report:
     carried: int
     latency_ms: dict[str, float | None]
     wall_time: float
+    #: Targets worked on per second of active time (see :attr:`active_time`); 0 when
+    #: nothing was worked on (a dry run, a run stopped before its first call).
     achieved_rate: float
     timeline: list[dict[str, float | int]]
     #: Why the run stopped early (signal, deadline, abort threshold, fatal error).
@@ -46,6 +48,11 @@ class Report:
     unconfirmed: int = 0
     #: Calls not sent because a listing already showed the execution terminal.
     calls_saved: int = 0
+    #: Seconds from the start until the last target worked on finished: the time the
+    #: rate is measured over (targets recorded as interrupted afterwards did no work).
+    active_time: float = 0.0
+    #: Targets worked on with calls: not carried, interrupted, dry-run or invalid.
+    executed: int = 0
 
     def count(self, outcome: Outcome) -> int:
         return self.outcomes.get(outcome.value, 0)
@@ -79,6 +86,8 @@ class Report:
             "latencyMs": self.latency_ms,
             "wallTimeSeconds": round(self.wall_time, 3),
             "achievedRatePerSecond": round(self.achieved_rate, 3),
+            "activeSeconds": round(self.active_time, 3),
+            "executedTargets": self.executed,
             "stopReason": self.stop_reason,
             "stoppedBySignal": self.stopped_by_signal,
             "exitCode": self.exit_code,
@@ -107,6 +116,11 @@ class Aggregator:
     attempts: int = 0
     throttles: int = 0
     interrupted: int = 0
+    #: Targets this run worked on with calls (not carried, interrupted, dry-run or
+    #: invalid): what the rate achieved counts.
+    executed: int = 0
+    #: When the last of them finished: the end of the run's active time.
+    last_executed: float | None = None
     outcomes: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
     error_codes: Counter[str] = field(default_factory=Counter)
@@ -137,11 +151,21 @@ class Aggregator:
             # spike of "finished" targets at the stop and inflate the rate achieved.
             self.interrupted += 1
             return
+        if result.attempts > 0 and result.outcome.kind is not OutcomeKind.DRY_RUN:
+            self.executed += 1
+            self.last_executed = now
         second = max(0, int(now - self.started))
         bucket = self._timeline.setdefault(second, [0, 0, 0])
         bucket[0] += 1
         bucket[1] += result.throttles
         bucket[2] += 1 if result.outcome.kind is OutcomeKind.FAILED else 0
+
+    def active_time(self, now: float | None = None) -> float:
+        """Seconds from the start to the last target worked on; ``now`` while the run
+        still works (the time after a stop, spent recording what never ran, is not
+        work)."""
+        end = now if now is not None else self.last_executed
+        return max((end if end is not None else self.started) - self.started, 1e-9)
 
     def report(
         self,
@@ -157,7 +181,7 @@ class Aggregator:
         for name, q in (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("max", 100.0)):
             latency[name] = round(_percentile(samples, q) * 1000, 3) if samples else None
         latency["mean"] = round(sum(samples) / len(samples) * 1000, 3) if samples else None
-        executed = self.total - self.carried - self.interrupted
+        active = self.active_time()
         timeline: list[dict[str, float | int]] = [
             {"second": s, "finished": b[0], "throttles": b[1], "failed": b[2]}
             for s, b in sorted(self._timeline.items())
@@ -173,7 +197,9 @@ class Aggregator:
             carried=self.carried,
             latency_ms=latency,
             wall_time=wall,
-            achieved_rate=executed / wall,
+            achieved_rate=self.executed / active if self.executed else 0.0,
+            active_time=active,
+            executed=self.executed,
             timeline=timeline,
             stop_reason=stop_reason,
             stopped_by_signal=stopped_by_signal,

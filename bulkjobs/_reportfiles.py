@@ -42,6 +42,7 @@ _INVOCATION_KEYS: Final = (
     "attempts",
     "throttles",
     "achievedRatePerSecond",
+    "activeSeconds",
     "stopReason",
     "timeline",
 )
@@ -115,7 +116,9 @@ def report_from_summary(data: Mapping[str, Any]) -> Report:
         carried=int(data.get("carriedFromJournal", 0)),
         latency_ms=dict(data.get("latencyMs", {})),
         wall_time=float(data.get("wallTimeSeconds", 0.0)),
-        achieved_rate=float(data.get("achievedRatePerSecond", 0.0)),
+        achieved_rate=float(data.get("achievedRatePerSecond") or 0.0),
+        active_time=float(data.get("activeSeconds") or data.get("wallTimeSeconds") or 0.0),
+        executed=int(data.get("executedTargets") or 0),
         timeline=list(data.get("timeline", [])),
         stop_reason=data.get("stopReason"),
         stopped_by_signal=bool(data.get("stoppedBySignal", False)),

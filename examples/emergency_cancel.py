@@ -18,9 +18,11 @@ sent (bad input, or no confirmation), 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shlex
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,7 +45,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--thing-group", help="child groups included; on a simulator: fleet")
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--endpoint-url", help="default: a simulator started here")
-    parser.add_argument("--report", help="default: cancel-JOB-YYYYmmddTHHMMSS")
+    parser.add_argument(
+        "--report",
+        help="default: cancel-JOB-YYYYmmddTHHMMSS here (a rehearsal's is temporary)",
+    )
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     args = parser.parse_args()
     if on_simulator(args.endpoint_url):
@@ -63,7 +68,18 @@ def not_stopped(report: Path) -> list[dict[str, object]]:
 
 def main() -> int:
     args = parse_args()
-    report = Path(args.report or f"cancel-{args.job_id}-{time.strftime('%Y%m%dT%H%M%S')}")
+    with contextlib.ExitStack() as stack:
+        if args.report:
+            report = Path(args.report)
+        elif on_simulator(args.endpoint_url):
+            # A rehearsal keeps no report unless asked: nothing is left where it ran.
+            report = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "report"
+        else:
+            report = Path(f"cancel-{args.job_id}-{time.strftime('%Y%m%dT%H%M%S')}")
+        return run(args, report)
+
+
+def run(args: argparse.Namespace, report: Path) -> int:
     with endpoint(args.endpoint_url, REHEARSAL_FLEET, REHEARSAL_SIM) as url:
         argv = [
             "cancel-job-execution",

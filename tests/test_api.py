@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import structlog
 
 import bulkjobs
 from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, ThreadedSimulator
@@ -58,3 +59,21 @@ def test_bad_operation_options_send_nothing(sim: ThreadedSimulator) -> None:
             config(sim),
         )
     assert sim.statistics().total_requests == 0
+
+
+def test_unconfigured_structlog_prints_nothing(
+    sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the README says: until the application configures structlog, a run prints
+    nothing — not a line per device, failures included."""
+    structlog.reset_defaults()
+    names = [e.thing_name for e in sim.call(lambda s: s.executions("j"))]
+    in_progress = names[0]
+    sim.call(lambda s: s.set_execution_status("j", in_progress, ExecutionStatus.IN_PROGRESS))
+    report = bulkjobs.run_sync(
+        [bulkjobs.Target(job_id="j", thing_name=n) for n in names],
+        bulkjobs.CancelExecution(),
+        config(sim),
+    )
+    assert report.count(bulkjobs.Outcome.IN_PROGRESS_NEEDS_FORCE) == 1  # a WARNING event
+    assert capsys.readouterr() == ("", "")

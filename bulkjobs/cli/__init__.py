@@ -6,6 +6,9 @@ and maps the outcome to an exit code (see ``bulkjobs --help``).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 from collections.abc import Sequence
 from functools import partial
@@ -35,6 +38,26 @@ def _print_issues(exc: InvalidInputError) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """The reader of our output went away (``bulkjobs … | head``): end quietly, as a
+    process killed by SIGPIPE would (exit 141), instead of with a traceback."""
+    # Later writes (the interpreter flushes stdout on exit) go nowhere instead of
+    # raising again.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+    return 128 + signal.SIGPIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(args_list)

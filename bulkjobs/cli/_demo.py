@@ -96,12 +96,6 @@ async def _count(endpoint: str) -> dict[str, int]:
 
 
 async def _demo(args: argparse.Namespace, endpoint: str) -> int:
-    from bulkjobs.cli._inputs import apply_cli_input
-    from bulkjobs.cli._options import resolve
-    from bulkjobs.cli._output import configure_logging
-    from bulkjobs.cli._parser import build_parser
-    from bulkjobs.cli._run import execute
-
     err = sys.stderr
     before = await _count(endpoint)
     print(
@@ -111,7 +105,21 @@ async def _demo(args: argparse.Namespace, endpoint: str) -> int:
         "updating their executions during the run.",
         file=err,
     )
-    report_dir = args.report or tempfile.mkdtemp(prefix="bulkjobs-demo-")
+    if args.report:
+        return await _rehearse(args, endpoint, args.report, kept=True)
+    # A temporary report, removed with the demo: a demo run leaves nothing behind.
+    with tempfile.TemporaryDirectory(prefix="bulkjobs-demo-") as report_dir:
+        return await _rehearse(args, endpoint, report_dir, kept=False)
+
+
+async def _rehearse(args: argparse.Namespace, endpoint: str, report_dir: str, *, kept: bool) -> int:
+    from bulkjobs.cli._inputs import apply_cli_input
+    from bulkjobs.cli._options import resolve
+    from bulkjobs.cli._output import configure_logging
+    from bulkjobs.cli._parser import build_parser
+    from bulkjobs.cli._run import execute
+
+    err = sys.stderr
     argv = [
         "cancel-job-execution",
         "--job-id",
@@ -142,8 +150,15 @@ async def _demo(args: argparse.Namespace, endpoint: str) -> int:
         + ", ".join(f"{n:,} {s}" for s, n in sorted(after.items())),
         file=err,
     )
-    print(
-        f"report: {report_dir}/report.html (open it in a browser), summary.json, results.jsonl",
-        file=err,
-    )
+    if kept:
+        print(
+            f"report: {report_dir}/report.html (open it in a browser), summary.json, results.jsonl",
+            file=err,
+        )
+    else:
+        print(
+            "report: written to a temporary directory and removed with it; "
+            "`bulkjobs demo --report DIR` keeps report.html, summary.json and results.jsonl",
+            file=err,
+        )
     return code

@@ -86,6 +86,8 @@ _OUTPUT_SKELETON: Final = {
     "latencyMs": {"p50": 0.0, "p90": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0},
     "wallTimeSeconds": 0.0,
     "achievedRatePerSecond": 0.0,
+    "activeSeconds": 0.0,
+    "executedTargets": 0,
     "stopReason": None,
     "stoppedBySignal": False,
     "exitCode": 0,

@@ -11,7 +11,7 @@ import logging
 import re
 import sys
 from collections.abc import MutableMapping
-from typing import IO, Any
+from typing import IO, Any, TextIO, cast
 
 import anyio
 import structlog
@@ -36,6 +36,18 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
     return event
 
 
+class _CurrentStderr:
+    """``sys.stderr`` as it is at each write. structlog caches a logger on first use,
+    file included; a run in a process that swaps stderr later (tests, an embedding
+    application) must not write to the stream that was current back then."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(log_format: str, *, verbose: bool, quiet: bool) -> None:
     if verbose:
         level = logging.DEBUG
@@ -57,7 +69,7 @@ def configure_logging(log_format: str, *, verbose: bool, quiet: bool) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(cast(TextIO, _CurrentStderr())),
         cache_logger_on_first_use=True,
     )
 
@@ -78,10 +90,14 @@ class Progress:
             return
         if self._stream.isatty():
             await self._bar()
-        else:
+            return
+        try:
             while True:
                 await anyio.sleep(self._interval)
                 self._line()
+        finally:
+            # The last line carries the true total, so a log never ends on an estimate.
+            self._line()
 
     def _line(self) -> None:
         s = self._engine.statistics()
@@ -89,6 +105,7 @@ class Progress:
             "event": "progress",
             "finished": s.finished,
             "total": s.total,
+            "totalIsEstimate": s.total_is_estimate,
             "inFlight": s.in_flight,
             "ratePerSecond": round(s.rate, 2),
             "throttles": s.throttles,
@@ -101,7 +118,6 @@ class Progress:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
-            MofNCompleteColumn,
             TextColumn,
             TimeElapsedColumn,
             TimeRemainingColumn,
@@ -112,7 +128,9 @@ class Progress:
         columns = (
             TextColumn("[bold]{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            # "120/~1,334" while the total is DescribeJob's estimate, "1,266/1,266" once
+            # the listing is done.
+            TextColumn("[green]{task.fields[count]}"),
             TextColumn("{task.fields[rate]:>7.1f}/s"),
             TextColumn("throttled {task.fields[throttles]}"),
             TextColumn("failed {task.fields[failed]}"),
@@ -120,9 +138,8 @@ class Progress:
             TimeRemainingColumn(),
         )
         with RichProgress(*columns, console=console, transient=False) as bar:
-            task = bar.add_task(
-                self._engine.operation.name, total=None, rate=0.0, throttles=0, failed=0
-            )
+            name = self._engine.operation.name
+            task = bar.add_task(name, total=None, count="0/?", rate=0.0, throttles=0, failed=0)
             try:
                 while True:
                     s = self._engine.statistics()
@@ -130,10 +147,11 @@ class Progress:
                         task,
                         completed=s.finished,
                         total=s.total,
+                        count=_count(s.finished, s.total, estimate=s.total_is_estimate),
                         rate=s.rate,
                         throttles=s.throttles,
                         failed=s.failed,
-                        description="stopping" if s.stopping else self._engine.operation.name,
+                        description="stopping" if s.stopping else name,
                     )
                     await anyio.sleep(0.2)
             finally:
@@ -141,7 +159,21 @@ class Progress:
                 # A finished run is complete whatever the estimate said; a stopped one
                 # shows how far it got.
                 total = s.total if s.stopping and s.total else s.finished
-                bar.update(task, completed=s.finished, total=total)
+                estimate = s.total_is_estimate and bool(s.stopping)
+                bar.update(
+                    task,
+                    completed=s.finished,
+                    total=total,
+                    count=_count(s.finished, total, estimate=estimate),
+                    rate=s.rate,
+                )
+
+
+def _count(finished: int, total: int | None, *, estimate: bool) -> str:
+    """``"40/40"``, ``"12/~150"`` for an estimated total, ``"12/?"`` for none."""
+    if total is None:
+        return f"{finished:,}/?"
+    return f"{finished:,}/{'~' if estimate else ''}{total:,}"
 
 
 _ORDER = [o.value for o in Outcome]
@@ -184,10 +216,23 @@ def print_summary(report: Report, *, stream: IO[str], as_json: bool) -> None:
         else "—"
     )
     console.print(
-        f"wall time {report.wall_time:.1f} s · rate {report.achieved_rate:.1f}/s · "
+        f"wall time {report.wall_time:.1f} s · {_rate(report)} · "
         f"calls {report.attempts:,} · throttled {report.throttles:,} · latency {latency}"
         + (f" · {report.carried:,} carried from the journal" if report.carried else ""),
         soft_wrap=True,
     )
     if report.stop_reason:
         console.print(f"[bold red]stopped early:[/] {report.stop_reason}", soft_wrap=True)
+
+
+def _rate(report: Report) -> str:
+    """The rate achieved, over the time targets were worked on; none for a dry run or
+    a run that worked on nothing (a rate of targets never sent would be fiction)."""
+    if report.dry_run:
+        return "dry run: no change sent"
+    if not report.executed:
+        return "rate — (no target worked on)"
+    rate = f"rate {report.achieved_rate:.1f}/s"
+    if report.active_time < 0.95 * report.wall_time:
+        rate += f" over {report.active_time:.1f} s of work"
+    return rate

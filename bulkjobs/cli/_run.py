@@ -5,16 +5,18 @@ from __future__ import annotations
 import shlex
 import signal
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 import anyio
 import structlog
 
+from bulkjobs._client import Clients
 from bulkjobs._engine import Engine, SourceItem
 from bulkjobs._exceptions import ApiError, ConfigurationError, RunInterrupted
 from bulkjobs._filters import Deduplicator, ListingFilter, parse_age
+from bulkjobs._jobstatus import JobCounts
 from bulkjobs._journal import Journal, JournalReader, target_digest
 from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
 from bulkjobs._models import (
@@ -38,18 +40,6 @@ log = structlog.get_logger("bulkjobs.cli")
 #: What auto mode assumes before it has measured anything: AWS's published default.
 DEFAULT_QUOTA = 10.0
 
-#: DescribeJob's jobProcessDetails counter for each execution status.
-_PROCESS_COUNTERS = {
-    "QUEUED": "numberOfQueuedThings",
-    "IN_PROGRESS": "numberOfInProgressThings",
-    "SUCCEEDED": "numberOfSucceededThings",
-    "FAILED": "numberOfFailedThings",
-    "CANCELED": "numberOfCanceledThings",
-    "REJECTED": "numberOfRejectedThings",
-    "REMOVED": "numberOfRemovedThings",
-    "TIMED_OUT": "numberOfTimedOutThings",
-}
-
 
 @dataclass(slots=True)
 class _Sources:
@@ -64,6 +54,8 @@ class _Sources:
     filter: ListingFilter | None
     resumed_skips: int = 0
     listing_cut: bool = False
+    #: The total DescribeJob's counters promised before the listing (an estimate).
+    expected: int | None = None
     listing_error: ApiError | None = None
 
     def _fixed(self) -> Iterator[SourceItem]:
@@ -120,10 +112,9 @@ class _Sources:
             job = await self.engine.call("DescribeJob", {"jobId": opts.job_id})
         except (ApiError, RunInterrupted):
             return  # the listing itself will report what is wrong, or stop
-        details = job.get("job", {}).get("jobProcessDetails", {})
-        statuses = opts.statuses or tuple(_PROCESS_COUNTERS)
-        listed = sum(int(details.get(_PROCESS_COUNTERS[s], 0)) for s in statuses)
-        self.engine.expect(_fixed_total(opts, self.file) + listed)
+        listed = JobCounts.from_describe(opts.job_id, job).of(opts.statuses)
+        self.expected = _fixed_total(opts, self.file) + listed
+        self.engine.expect(self.expected)
 
     async def __aiter__(self) -> AsyncIterator[SourceItem]:
         await self._expect_listed()
@@ -178,18 +169,39 @@ def _whole_job_advice(opts: Options, stderr: TextIO) -> None:
         )
 
 
-def resume_command(argv: list[str], opts: Options) -> str:
-    """The command that continues this run: same arguments, --resume, and the report
-    directory as it was expanded (a strftime pattern would name a new one)."""
-    args = list(argv)
-    for n, arg in enumerate(args):
-        if arg == "--report" and n + 1 < len(args) and opts.report_dir is not None:
-            args[n + 1] = str(opts.report_dir)
-        elif arg.startswith("--report=") and opts.report_dir is not None:
-            args[n] = f"--report={opts.report_dir}"
+#: Options that stop a run early. A resume that kept them would stop again — a deadline
+#: counts from the resumed run's start, so ``--deadline 1s`` would end it after a
+#: second — so the printed command leaves them out and says so.
+STOPPING_OPTIONS: Final = ("--deadline", "--abort-if-failed-percent", "--abort-min-executed")
+
+
+def resume_command(argv: list[str], opts: Options) -> tuple[str, list[str]]:
+    """The command that continues this run, and the options it leaves out.
+
+    The same arguments with --resume, the report directory as it was expanded (a
+    strftime pattern would name a new one), and none of :data:`STOPPING_OPTIONS`.
+    """
+    args: list[str] = []
+    dropped: list[str] = []
+    rest = iter(argv)
+    for arg in rest:
+        name, eq, value = arg.partition("=")
+        if name in STOPPING_OPTIONS:
+            if not eq:
+                value = next(rest, "")
+            dropped.append(f"{name} {value}".strip())
+            continue
+        if name == "--report" and opts.report_dir is not None:
+            if eq:
+                arg = f"--report={opts.report_dir}"
+            else:
+                args.append(arg)
+                next(rest, None)
+                arg = str(opts.report_dir)
+        args.append(arg)
     if "--resume" not in args:
         args.append("--resume")
-    return shlex.join(["bulkjobs", *args])
+    return shlex.join(["bulkjobs", *args]), dropped
 
 
 async def _watch_signals(engine: Engine, stderr: TextIO) -> None:
@@ -211,6 +223,11 @@ async def _watch_signals(engine: Engine, stderr: TextIO) -> None:
 
 async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: TextIO) -> int:
     """Run the validated command; return the exit code."""
+    if opts.config.region is None:
+        # Name the region the calls go to (the profile's, or the SDK's default) in
+        # every target, so results.jsonl and the plan say where each call went.
+        region = Clients(opts.config).default_region
+        opts = replace(opts, config=replace(opts.config, region=region))
     file: FileSource | None = None
     if opts.things_file is not None:
         file = scan_file(
@@ -364,6 +381,15 @@ def _extra(opts: Options, argv: list[str], sources: _Sources, report: Report) ->
         extra["listingError"] = str(sources.listing_error)
     if sources.listing_cut:
         extra["listingStoppedEarly"] = True
+    # Which figures are estimates rather than counts or measurements.
+    estimates = {"plan.estimatedSeconds": "targets ÷ rate, computed before the run"}
+    if sources.expected is not None:
+        extra["expectedTotal"] = sources.expected
+        estimates["expectedTotal"] = (
+            "DescribeJob's counters before the listing (devices move while a run goes); "
+            "total is the count"
+        )
+    extra["estimates"] = estimates
     return extra
 
 
@@ -383,8 +409,15 @@ def _print_resume_hint(
     if sources.listing_cut:
         what += " and the listing stopped before its end"
     if opts.journal is not None:
+        command, dropped = resume_command(argv, opts)
+        without = ""
+        if dropped:
+            without = (
+                f" (without {' and '.join(dropped)}, so that it finishes the work; "
+                "add them back to limit the resumed run too)"
+            )
         print(
-            f"bulkjobs: {what} ({report.stop_reason}). To resume:\n  {resume_command(argv, opts)}",
+            f"bulkjobs: {what} ({report.stop_reason}). To resume{without}:\n  {command}",
             file=stderr,
         )
     else:

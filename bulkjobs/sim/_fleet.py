@@ -2,7 +2,8 @@
 
 A :class:`FleetSpec` plus a seed always yields the same statuses, execution numbers and
 versions, and the same *ages*: timestamps are spread over the past ``max_age_days``
-before the moment the fleet is built, so "older than 30 days" filters find something.
+before the moment the fleet is built — a terminal execution's end evenly — so an
+"older than 30 days" filter finds about the share of the span older than 30 days.
 """
 
 from __future__ import annotations
@@ -134,8 +135,13 @@ def build_state(
                 # Devices report progress a few times: versions are not all equal.
                 status, version = ExecutionStatus.IN_PROGRESS, 2 + int(rng.random() * 4)
             elif draw < terminal_below:
-                started_at = queued_at + rng.random() * (now - queued_at)
-                updated_at = started_at + rng.random() * (now - started_at)
+                # A terminal execution's last update (when it ended) is spread evenly
+                # over the span, so an age filter finds its share: drawn from the
+                # queue time forward, most would have ended in the last few days.
+                oldest = now - span
+                updated_at = now - rng.random() * span
+                started_at = updated_at - rng.random() * (updated_at - oldest)
+                queued_at = started_at - rng.random() * (started_at - oldest)
                 status = terminal_statuses[int(rng.random() * len(terminal_statuses))]
                 version = 3 + int(rng.random() * 4)
             else:

@@ -7,6 +7,7 @@ and its own counters say what was sent.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -244,3 +245,62 @@ class TestOtherForcedCommands:
         code, out = child.finish()
         assert code == 0, out
         assert all(statuses(sim)[name] is ExecutionStatus.CANCELED for name in names)
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+COUNT = re.compile(r"(\d[\d,]*)/(~?)(\d[\d,]*|\?)")
+
+
+def frames(shown: str) -> list[tuple[int, str]]:
+    """Every "finished/total" the progress bar drew, in order (ANSI codes removed)."""
+    return [(int(m[1].replace(",", "")), m[2] + m[3]) for m in COUNT.finditer(ANSI.sub("", shown))]
+
+
+@pytest.fixture
+def slow_sim() -> Iterator[ThreadedSimulator]:
+    """120 QUEUED executions, cancelled at a --rate slow enough to interrupt."""
+    with ThreadedSimulator(
+        SimConfig(quota=None), FleetSpec(things=120, job_ids=(JOB,), seed=4)
+    ) as simulator:
+        yield simulator
+
+
+def run_as_printed(sim: ThreadedSimulator, command: str) -> tuple[int, str]:
+    """Run a command bulkjobs printed, word for word (``bulkjobs`` is this venv's)."""
+    words = shlex.split(command)
+    assert words[0] == "bulkjobs"
+    return shell(sys.executable, ["-m", "bulkjobs", *words[1:]]).finish()
+
+
+class TestProgressOnATerminal:
+    def test_the_bar_ends_with_the_true_total(self, sim: ThreadedSimulator, tmp_path) -> None:
+        """The bar renders on the terminal and its last frame is the report's total."""
+        report = tmp_path / "report"
+        child = spawn(sim, *EMERGENCY, "--yes", "--report", str(report))
+        code, shown = child.finish()
+        assert code == 0, shown
+        drawn = frames(shown)
+        assert drawn, shown
+        summary = json.loads((report / "summary.json").read_text())
+        assert drawn[-1] == (summary["total"], str(summary["total"]))
+
+    def test_ctrl_c_mid_run_prints_a_resume_command_that_finishes_the_work(
+        self, slow_sim: ThreadedSimulator, tmp_path
+    ) -> None:
+        """Ctrl-C once the bar shows progress: exit 130, a resume command on screen;
+        run as printed, it does the rest and the report accounts for every target."""
+        report = tmp_path / "report"
+        child = spawn(slow_sim, *EMERGENCY, "--yes", "--rate", "20", "--report", str(report))
+        child.wait_for(re.compile(r"(?<![\d,])[1-9]\d/~?\d+"))
+        child.child.sendintr()
+        code, shown = child.finish()
+        assert code == 130, shown
+        assert running(slow_sim) > 0
+        printed = re.search(r"To resume[^\n]*:\r?\n\s+(bulkjobs [^\r\n]+)", shown)
+        assert printed is not None, shown
+        code, shown = run_as_printed(slow_sim, printed[1])
+        assert code == 0, shown
+        assert running(slow_sim) == 0
+        summary = json.loads((report / "summary.json").read_text())
+        assert summary["total"] == 120
+        assert summary["outcomes"] == {"canceled": 120}

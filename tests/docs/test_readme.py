@@ -180,9 +180,10 @@ def programs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Programs]:
             programs.start_block(block)
         # What `make demo` runs, on a smaller fleet (no simulator: it starts its own).
         demo = programs.base / "demo"
-        demo.mkdir()
+        (demo / "tmp").mkdir(parents=True)
         argv = [str(BIN / "bulkjobs"), "demo", "--things", "100", "--quota", "100"]
-        programs.parallel.start("demo", argv, cwd=demo, env=child_env(credentials=False))
+        env = child_env(credentials=False, TMPDIR=str(demo / "tmp"))
+        programs.parallel.start("demo", argv, cwd=demo, env=env)
         yield programs
 
 
@@ -234,6 +235,13 @@ class TestReadme:
         result = programs.parallel.wait("demo")
         assert result.returncode == 0, result.stderr
         assert "server check: 0 executions" in result.stderr
+
+    def test_make_demo_leaves_nothing_behind(self, programs: Programs) -> None:
+        """No report directory left in the temporary directory, nor where it ran."""
+        programs.parallel.wait("demo")
+        demo = programs.base / "demo"
+        assert list((demo / "tmp").iterdir()) == []
+        assert [p.name for p in demo.iterdir()] == ["tmp"]
 
     def test_every_block_has_a_language_this_test_knows(self) -> None:
         """An unlabelled or unknown block would silently escape the checks below."""

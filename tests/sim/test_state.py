@@ -311,6 +311,14 @@ class TestFleetSeeding:
             for e in job.executions.values()
         )
 
+    def test_terminal_executions_ended_evenly_over_the_span(self) -> None:
+        """An age filter finds its share of terminal executions: with 60 days, about
+        half ended more than 30 days ago (not a recent-heavy tenth)."""
+        job = build_state(self.SPEC, now=NOW).job("a")
+        ended = [e.last_updated_at for e in job.executions.values() if e.status in TERMINAL]
+        older = sum(1 for t in ended if t < NOW - 30 * 86_400)
+        assert 0.4 <= older / len(ended) <= 0.6
+
     def test_groups_nest_under_the_root(self) -> None:
         """With groups, only a recursive listing of the root group sees every thing."""
         state = build_state(FleetSpec(things=10, groups=3), now=NOW)

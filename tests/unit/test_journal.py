@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from bulkjobs import Outcome, Result, Target
@@ -35,6 +37,17 @@ class TestJournal:
             for r in written:
                 journal.record(r)
         assert list(JournalReader(path)) == written
+
+    def test_created_readable_by_the_owner_only(self, tmp_path: Path) -> None:
+        """0600 like summary.json and results.jsonl, whatever the umask."""
+        path = tmp_path / "journal.jsonl"
+        old = os.umask(0o022)
+        try:
+            with Journal(path) as journal:
+                journal.record(result("a"))
+        finally:
+            os.umask(old)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
     def test_unfinished_outcomes_are_not_recorded(self, tmp_path: Path) -> None:
         """interrupted and dry_run targets must run again on resume."""
