@@ -314,6 +314,12 @@ def _add_output_options(sub: argparse.ArgumentParser) -> None:
         "codes make a directory per run, e.g. reports/%%Y-%%m-%%dT%%H%%M",
     )
     group.add_argument(
+        "--metrics-textfile",
+        metavar="PATH.prom",
+        help="keep the run's counters in PATH.prom in the Prometheus text format (every few "
+        "seconds and at the end), e.g. in node_exporter's textfile directory",
+    )
+    group.add_argument(
         "--log-format",
         choices=["console", "json"],
         help="console (default) or JSON lines on stderr, for schedulers",
