@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shlex
 import signal
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,17 +19,16 @@ from bulkjobs._filters import Deduplicator, ListingFilter, parse_age
 from bulkjobs._journal import Journal, JournalReader, target_digest
 from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
 from bulkjobs._models import (
-    CancelExecution,
     CancelJob,
-    DeleteExecution,
     OutcomeKind,
     Result,
     Target,
 )
-from bulkjobs._plan import Plan, covers_whole_job
+from bulkjobs._plan import Plan, covers_whole_job, plural
 from bulkjobs._report import Report, ResultsWriter, write_summary
 from bulkjobs._reportfiles import ReportPage
 from bulkjobs._sources import FileSource, scan_file
+from bulkjobs.cli._confirm import confirm
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, print_summary
 
@@ -166,54 +164,20 @@ def _fixed_total(opts: Options, file: FileSource | None) -> int:
     return len(opts.thing_names) + (file.scan.items if file is not None else 0)
 
 
-def _confirm(opts: Options, total: int, stderr: TextIO) -> bool:
-    """Ask before forcing; refuse without a terminal. True to go on."""
-    op = opts.operation
-    if opts.yes or opts.config.dry_run or not op.force:
-        return True
-    if isinstance(op, CancelExecution):
-        what = "cancel with --force (IN_PROGRESS executions will be stopped on the devices)"
-    elif isinstance(op, DeleteExecution):
-        what = "delete with --force (IN_PROGRESS executions included)"
-    else:
-        what = "cancel jobs with --force (their IN_PROGRESS executions included)"
-    count = f"{total:,} targets"
-    if opts.has_listing:
-        count = f"every listed target plus {count}" if total else "every listed target"
-    tty = _terminal()
-    if tty is None:
-        print(
-            f"bulkjobs: refusing to {what} on {count} without a terminal to confirm: add --yes",
-            file=stderr,
-        )
-        return False
-    with tty:
-        tty.write(f"About to {what} on {count}.\nProceed? [y/N] ")
-        tty.flush()
-        answer = tty.readline().strip().lower()
-    return answer in ("y", "yes")
-
-
-def _terminal() -> TextIO | None:
-    try:
-        if sys.stdin.isatty() and sys.stderr.isatty():
-            return open("/dev/tty", "r+", encoding="utf-8")
-    except OSError:
-        return None
-    return None
-
-
 def _whole_job_advice(opts: Options, stderr: TextIO) -> None:
     """Cancelling each execution of a whole job: say that CancelJob exists."""
     if not (opts.from_job and opts.job_id) or opts.quiet:
         return
     if covers_whole_job(opts.operation, opts.statuses, age_filtered=opts.older_than is not None):
+        dry = opts.config.dry_run
+        verb = "would cancel" if dry else "cancels"
+        then = " This dry run sends nothing." if dry else " Continuing as asked."
         force = " --force" if opts.operation.force else ""
         print(
-            f"note: this cancels the executions of job {opts.job_id} one call at a time. "
+            f"note: this {verb} the executions of job {opts.job_id} one call at a time. "
             f"`bulkjobs cancel-job --job-id {opts.job_id}{force}` does it server-side in one "
             "call (AWS documents about 1,000 devices a minute), but also stops the job for "
-            "devices added later. Continuing as asked.",
+            "devices added later." + then,
             file=stderr,
         )
 
@@ -276,8 +240,9 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
                 f"journal {journal} already records a run: add --resume to continue it, "
                 "or choose another --report/--journal"
             )
-        if not _confirm(opts, total, stderr):
-            return 2
+        stop = await confirm(opts, file, stderr)
+        if stop is not None:
+            return stop
         _whole_job_advice(opts, stderr)
         known_total = None if opts.has_listing else total
         return await _run(opts, argv, file, known_total, stdout=stdout, stderr=stderr)
@@ -447,7 +412,7 @@ def _print_resume_hint(
     unfinished = report.count_kind(OutcomeKind.INTERRUPTED)
     if report.stop_reason is None or not (unfinished or sources.listing_cut):
         return
-    what = f"{unfinished:,} targets not finished"
+    what = f"{plural(unfinished, 'target')} not finished"
     if sources.listing_cut:
         what += " and the listing stopped before its end"
     if opts.journal is not None:
