@@ -75,8 +75,12 @@ class TestRates:
         """--deadline 1s: the rate is targets worked on ÷ active seconds; the ones that
         never ran count neither as finished nor as time."""
         report = tmp_path / "r"
-        args = ("cancel-job-execution", "--job-id", JOB, "--from-job", "--rate", "5")
-        assert run(slow_sim, *args, "--deadline", "1s", "--report", str(report), "-q") == 1
+        args: tuple[str, ...] = ("cancel-job-execution", "--job-id", JOB, "--from-job")
+        args += ("--rate", "5")
+        # No grace: calls still waiting for the rate limiter at the deadline would
+        # otherwise go on for up to 10 s and might finish everything.
+        args += ("--deadline", "1s", "--grace-period", "0")
+        assert run(slow_sim, *args, "--report", str(report), "-q") == 1
         summary = summary_of(report)
         results = results_of(report)
         worked = [r for r in results if r["outcome"] != "interrupted"]
@@ -98,7 +102,8 @@ class TestResumeAfterADeadline:
         leaves --deadline out (and says so); run as printed, it finishes the work."""
         report = tmp_path / "r"
         args = ["cancel-job-execution", "--job-id", JOB, "--from-job", "--status", "QUEUED"]
-        args += ["--rate", "5", "--deadline", "1s", "--report", str(report), "-q"]
+        args += ["--rate", "5", "--deadline", "1s", "--grace-period", "0"]
+        args += ["--report", str(report), "-q"]
         assert run(slow_sim, *args) == 1
         err = capsys.readouterr().err
         assert "without --deadline 1s" in err
