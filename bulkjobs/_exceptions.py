@@ -3,13 +3,13 @@
     BulkJobsError
     ├── InvalidInputError        bad targets or options; nothing was sent (CLI exit 2)
     │   └── (carries a list of ValidationIssue: line, field, rule)
-    ├── ConfigurationError       a setting that cannot work (unwritable report dir, …)
-    ├── CredentialsError         no credentials, or the clock is skewed past what AWS accepts
-    ├── ApiError                 a read call (listing, planning) failed past its retries
-    └── RunInterrupted           the run was stopped (signal, deadline, abort threshold);
-                                 the report is still complete
+    ├── ConfigurationError       a setting that cannot work (RunConfig values, a used
+    │                            report directory without resume, …); nothing was sent
+    └── ApiError                 a read call (listing, planning) failed past its retries
 
-Per-target failures never raise: they become outcomes in the report. botocore's
+Per-target failures never raise: they become outcomes in the report, and so do stops
+(signal, deadline, abort threshold, missing credentials, clock skew): the run's
+``stop_reason`` says why and every target not done is ``interrupted``. botocore's
 ClientError codes are translated into outcomes at exactly one place, ``_classify``.
 """
 
@@ -22,9 +22,7 @@ __all__ = [
     "ApiError",
     "BulkJobsError",
     "ConfigurationError",
-    "CredentialsError",
     "InvalidInputError",
-    "RunInterrupted",
     "ValidationIssue",
 ]
 
@@ -69,10 +67,6 @@ class ConfigurationError(BulkJobsError):
     """A setting that cannot work, found before anything was sent."""
 
 
-class CredentialsError(BulkJobsError):
-    """No usable credentials, or a clock skew AWS rejects; retrying cannot help."""
-
-
 class ApiError(BulkJobsError):
     """A call that a run depends on (a listing) failed past its retries."""
 
@@ -81,11 +75,3 @@ class ApiError(BulkJobsError):
         self.code = code
         self.http_status = http_status
         super().__init__(f"{api} failed: {code}: {message}")
-
-
-class RunInterrupted(BulkJobsError):
-    """The run stopped early; unfinished targets were recorded as ``interrupted``."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
