@@ -176,7 +176,7 @@ def run(
     result.checks += [
         Check(
             name=f"dry run of {n_dry:,} peak RSS",
-            target=f"≤ {LIMIT_MB:g} MB" + (" (the target names 1,000,000)" if n_dry < 10**6 else ""),
+            target=f"≤ {LIMIT_MB:g} MB" + (" (for 1,000,000)" if n_dry < 10**6 else ""),
             value=fmt(dry_row.child.max_rss_mb, 1, " MB"),
             ok=dry_row.child.max_rss_mb <= LIMIT_MB,
         ),

@@ -22,6 +22,7 @@ from bulkjobs._exceptions import (
     BulkJobsError,
     ConfigurationError,
     InvalidInputError,
+    RunStopped,
     ValidationIssue,
 )
 from bulkjobs._filters import (
@@ -103,6 +104,7 @@ __all__ = [
     "Request",
     "Result",
     "RunConfig",
+    "RunStopped",
     "Target",
     "ValidationIssue",
     "__version__",

@@ -35,7 +35,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from bulkjobs._client import Clients, Transport
 from bulkjobs._config import RunConfig
 from bulkjobs._destination import Destination
-from bulkjobs._exceptions import ConfigurationError
+from bulkjobs._exceptions import ConfigurationError, RunStopped
 from bulkjobs._models import InvalidTarget, Operation, Outcome, OutcomeKind, Result, Target
 from bulkjobs._rate import RateRegistry, RateStatistics
 from bulkjobs._report import Aggregator, Report
@@ -323,11 +323,15 @@ class Engine:
         self, targets: AsyncIterable[SourceItem], send: MemoryObjectSendStream[SourceItem]
     ) -> None:
         async with send:
-            async for item in targets:
-                if self._abandon:
-                    # A second Ctrl-C: stop at once; the journal holds what finished.
-                    break
-                await send.send(item)
+            try:
+                async for item in targets:
+                    if self._abandon:
+                        # A second Ctrl-C: stop at once; the journal holds what finished.
+                        break
+                    await send.send(item)
+            except RunStopped:
+                # A listing's next page was not fetched because the run is stopping.
+                pass
 
     async def _watch_deadline(self) -> None:
         if self.config.deadline is None:

@@ -5,7 +5,9 @@
     │   └── (carries a list of ValidationIssue: line, field, rule)
     ├── ConfigurationError       a setting that cannot work (RunConfig values, a used
     │                            report directory without resume, …); nothing was sent
-    └── ApiError                 a read call (listing, planning) failed past its retries
+    ├── ApiError                 a read call (listing, planning) failed past its retries
+    └── RunStopped               a read call was not sent because the run is stopping
+                                 (a listing ends there; a resume lists again)
 
 Per-target failures never raise: they become outcomes in the report, and so do stops
 (signal, deadline, abort threshold, missing credentials, clock skew): the run's
@@ -23,6 +25,7 @@ __all__ = [
     "BulkJobsError",
     "ConfigurationError",
     "InvalidInputError",
+    "RunStopped",
     "ValidationIssue",
 ]
 
@@ -75,3 +78,8 @@ class ApiError(BulkJobsError):
         self.code = code
         self.http_status = http_status
         super().__init__(f"{api} failed: {code}: {message}")
+
+
+class RunStopped(BulkJobsError):
+    """``Engine.call`` was refused because the run is stopping: a listing that meets
+    it ends there (the engine's own sources do so quietly)."""

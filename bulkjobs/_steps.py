@@ -23,7 +23,7 @@ import anyio
 from bulkjobs._classify import ErrorClass
 from bulkjobs._client import CallError, CallFailure, Transport
 from bulkjobs._destination import Destination
-from bulkjobs._exceptions import ApiError
+from bulkjobs._exceptions import ApiError, RunStopped
 from bulkjobs._models import (
     FRESH,
     TERMINAL_STATUSES,
@@ -267,6 +267,8 @@ class Steps:
         )
         try:
             return await self._call(track, api, params)
+        except _Stopped:
+            raise RunStopped(f"{api} not sent: the run is stopping") from None
         except _Final as final:
             failure = final.failure
             raise ApiError(

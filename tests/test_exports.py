@@ -48,6 +48,7 @@ EXPECTED = {
     "ApiError",
     "ConfigurationError",
     "InvalidInputError",
+    "RunStopped",
     "ValidationIssue",
     "__version__",
 }

@@ -99,9 +99,7 @@ class TestPublicTypes:
         """What a public call returns is itself in ``bulkjobs.__all__`` (or not ours)."""
         hints = typing.get_type_hints(function, vars(inspect.getmodule(function)))
         ours = {
-            cls
-            for cls in _classes_in(hints.get("return"))
-            if cls.__module__.startswith("bulkjobs")
+            cls for cls in _classes_in(hints.get("return")) if cls.__module__.startswith("bulkjobs")
         }
         private = {cls.__name__ for cls in ours if cls.__name__ not in bulkjobs.__all__}
         assert not private, f"{name} returns {private}"

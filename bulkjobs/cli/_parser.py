@@ -64,8 +64,7 @@ class _StoreOnce(argparse.Action):
         previous = getattr(namespace, self.dest, None)
         if previous is not None and previous != values:
             parser.error(
-                f"argument {option_string}: given twice ({previous!r} and {values!r}); "
-                "give it once"
+                f"argument {option_string}: given twice ({previous!r} and {values!r}); give it once"
             )
         setattr(namespace, self.dest, values)
 

@@ -14,7 +14,7 @@ import anyio
 import structlog
 
 from bulkjobs._engine import Engine, SourceItem
-from bulkjobs._exceptions import ApiError, ConfigurationError
+from bulkjobs._exceptions import ApiError, ConfigurationError, RunStopped
 from bulkjobs._filters import Deduplicator, ListingFilter, parse_age
 from bulkjobs._journal import Journal, JournalReader, target_digest
 from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
@@ -151,6 +151,9 @@ class _Sources:
                         continue
                     if self._keep(listed.target, listed.status):
                         yield listed.target
+            except RunStopped:
+                self.listing_cut = True
+                return
             except ApiError as exc:
                 # Targets already handed out finish normally; the rest cannot be known.
                 self.listing_error = exc

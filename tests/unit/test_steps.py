@@ -400,6 +400,22 @@ class TestRunControl:
         assert shown.request is not None
         assert transport.calls == [("CancelJobExecution", dict(shown.request.params))]
 
+    async def test_a_stop_ends_a_listing_quietly(self) -> None:
+        """A listing whose next page meets a stopping run ends there, without an error."""
+        transport = ScriptedTransport(sequence(failure("ThrottlingException")))
+        engine = Engine(
+            CancelExecution(), RunConfig(rate=1e6), transport=transport, sleep=FakeSleep()
+        )
+
+        async def listing() -> Any:
+            engine.stop("stopped by the test")
+            await engine.call("ListJobExecutionsForJob", {"jobId": "j"})
+            yield T1
+
+        report = await engine.run(listing())
+        assert (report.total, report.stop_reason) == (0, "stopped by the test")
+        assert transport.calls == []
+
     async def test_invalid_lines_are_reported_without_a_call(self) -> None:
         """An InvalidTarget becomes invalid_request; valid neighbours still run."""
         bad = InvalidTarget(target=Target(job_id="j", thing_name="bad name"), reason="pattern")
