@@ -22,7 +22,7 @@ from bulkjobs._exceptions import (
     BulkJobsError,
     ConfigurationError,
     InvalidInputError,
-    RunStopped,
+    RunInterrupted,
     ValidationIssue,
 )
 from bulkjobs._filters import (
@@ -104,7 +104,7 @@ __all__ = [
     "Request",
     "Result",
     "RunConfig",
-    "RunStopped",
+    "RunInterrupted",
     "Target",
     "ValidationIssue",
     "__version__",

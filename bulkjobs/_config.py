@@ -49,6 +49,10 @@ class RunConfig:
     deadline: float | None = None
     #: Seconds in-flight calls may take to finish after a stop request.
     grace_period: float = 10.0
+    #: Seconds this machine's clock may be off the service's. When a call's answer is
+    #: lost, a change the service dates earlier than the call was sent, less this
+    #: margin, is known not to be the call's (see the report's ``confirmed``).
+    clock_margin: float = 2.0
 
     @property
     def destination(self) -> Destination:
@@ -75,6 +79,8 @@ class RunConfig:
         percent = self.abort_failed_percent
         if percent is not None and not (_is_number(percent) and 0 <= percent <= 100):
             raise ConfigurationError("abort_failed_percent must be within 0..100")
+        for name in ("clock_margin",):
+            _require(self, name, lambda v: _is_number(v) and v >= 0, "must be a number ≥ 0")
         if self.deadline is not None and not (_is_number(self.deadline) and self.deadline > 0):
             raise ConfigurationError("deadline must be positive")
         if self.endpoint_url is not None and not self.endpoint_url.startswith(

@@ -35,7 +35,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from bulkjobs._client import Clients, Transport
 from bulkjobs._config import RunConfig
 from bulkjobs._destination import Destination
-from bulkjobs._exceptions import ConfigurationError, RunStopped
+from bulkjobs._exceptions import ConfigurationError, RunInterrupted
 from bulkjobs._models import InvalidTarget, Operation, Outcome, OutcomeKind, Result, Target
 from bulkjobs._rate import RateRegistry, RateStatistics
 from bulkjobs._report import Aggregator, Report
@@ -199,7 +199,10 @@ class Engine:
 
     def report(self) -> Report:
         return self._aggregator.report(
-            self._clock(), stop_reason=self._stop_reason, stopped_by_signal=self._signalled
+            self._clock(),
+            stop_reason=self._stop_reason,
+            stopped_by_signal=self._signalled,
+            calls_saved=0 if self._steps is None else self._steps.calls_saved,
         )
 
     @property
@@ -214,7 +217,10 @@ class Engine:
         self, api: str, params: Mapping[str, Any], *, destination: Destination | None = None
     ) -> dict[str, Any]:
         """An :class:`~bulkjobs._caller.ApiCaller` sharing this run's clients, rate
-        control and retries — for listing sources, which it iterates while running."""
+        control and retries — for listing sources, which it iterates while running.
+
+        Raises :class:`ApiError` once retries are spent, and :class:`RunInterrupted`
+        when the run stopped before the call could be sent."""
         if self._steps is None:
             raise ConfigurationError("Engine.call is available only while the run is going")
         return await self._steps.api_call(api, params, destination=destination)
@@ -269,6 +275,7 @@ class Engine:
                 wall_clock=self._wall,
                 concurrency=concurrency,
                 on_fatal=lambda reason: self.stop(reason),
+                clock_margin=self.config.clock_margin,
             )
             self._steps = steps
             async with anyio.create_task_group() as tg, out_recv:
@@ -329,7 +336,7 @@ class Engine:
                         # A second Ctrl-C: stop at once; the journal holds what finished.
                         break
                     await send.send(item)
-            except RunStopped:
+            except RunInterrupted:
                 # A listing's next page was not fetched because the run is stopping.
                 pass
 

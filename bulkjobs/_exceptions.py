@@ -6,7 +6,7 @@
     ├── ConfigurationError       a setting that cannot work (RunConfig values, a used
     │                            report directory without resume, …); nothing was sent
     ├── ApiError                 a read call (listing, planning) failed past its retries
-    └── RunStopped               a read call was not sent because the run is stopping
+    └── RunInterrupted           a read call was not sent because the run is stopping
                                  (a listing ends there; a resume lists again)
 
 Per-target failures never raise: they become outcomes in the report, and so do stops
@@ -25,7 +25,7 @@ __all__ = [
     "BulkJobsError",
     "ConfigurationError",
     "InvalidInputError",
-    "RunStopped",
+    "RunInterrupted",
     "ValidationIssue",
 ]
 
@@ -80,6 +80,6 @@ class ApiError(BulkJobsError):
         super().__init__(f"{api} failed: {code}: {message}")
 
 
-class RunStopped(BulkJobsError):
+class RunInterrupted(BulkJobsError):
     """``Engine.call`` was refused because the run is stopping: a listing that meets
     it ends there (the engine's own sources do so quietly)."""

@@ -170,6 +170,10 @@ class Target:
     execution_number: int | None
     expected_version: int | None
     destination: Destination
+    #: The execution's status as a listing reported it (None: not listed). A terminal
+    #: status never changes for the same execution number, so a cancel of such a target
+    #: ends ``already_terminal`` without a call. Not part of the target's identity.
+    listed_status: str | None = field(default=None, compare=False)
 
     def __init__(
         self,
@@ -180,6 +184,7 @@ class Target:
         expected_version: int | None = None,
         destination: Destination | None = None,
         region: str | None = None,
+        listed_status: str | None = None,
     ) -> None:
         if destination is None:
             destination = DEFAULT if region is None else Destination(region=region)
@@ -193,6 +198,7 @@ class Target:
         set_field(self, "execution_number", execution_number)
         set_field(self, "expected_version", expected_version)
         set_field(self, "destination", destination)
+        set_field(self, "listed_status", listed_status)
 
     @property
     def region(self) -> str | None:
@@ -241,6 +247,7 @@ class Outcome(enum.StrEnum):
     NOT_FOUND = "not_found"
     IN_PROGRESS_NEEDS_FORCE = "in_progress_needs_force"
     NOT_TERMINAL_NEEDS_FORCE = "not_terminal_needs_force"
+    VERSION_CONFLICT = "version_conflict"
     INVALID_REQUEST = "invalid_request"
     RETRIES_EXHAUSTED = "retries_exhausted"
     CONFLICT_EXHAUSTED = "conflict_exhausted"
@@ -260,6 +267,8 @@ _KINDS: Final = {
     Outcome.NOT_FOUND: OutcomeKind.NOOP,
     Outcome.IN_PROGRESS_NEEDS_FORCE: OutcomeKind.SKIPPED,
     Outcome.NOT_TERMINAL_NEEDS_FORCE: OutcomeKind.SKIPPED,
+    # The user's expectedVersion is an optimistic lock: it held, by design.
+    Outcome.VERSION_CONFLICT: OutcomeKind.SKIPPED,
     Outcome.INVALID_REQUEST: OutcomeKind.FAILED,
     Outcome.RETRIES_EXHAUSTED: OutcomeKind.FAILED,
     Outcome.CONFLICT_EXHAUSTED: OutcomeKind.FAILED,
@@ -291,6 +300,13 @@ class Result:
     finished_at: float | None = None
     #: Seconds spent in the successful or final call, None when no call was made.
     latency: float | None = None
+    #: False for a ``done`` outcome that rests on evidence that cannot rule out another
+    #: actor (the answer to this run's call was lost); ``message`` says why.
+    confirmed: bool = True
+    #: expectedVersion sent with the last mutating call (None: none was sent).
+    expected_version: int | None = None
+    #: versionNumber a describe found after the call was refused or its answer lost.
+    version_found: int | None = None
     #: The call a dry run would have made (None for every other outcome).
     request: Request | None = None
 
@@ -317,8 +333,11 @@ class Result:
                 "httpStatus": self.http_status,
                 "message": self.message,
                 "statusBefore": self.status_before,
-                "expectedVersion": t.expected_version,
+                "expectedVersion": self.expected_version,
+                "targetExpectedVersion": t.expected_version,
                 "versionBefore": self.version_before,
+                "versionFound": self.version_found,
+                "confirmed": self.confirmed if self.outcome.kind is OutcomeKind.DONE else None,
                 "startedAt": self.started_at,
                 "finishedAt": self.finished_at,
                 "latencyMs": None if self.latency is None else round(self.latency * 1000, 3),
@@ -353,7 +372,9 @@ class Result:
             job_id=str(data["jobId"]),
             thing_name=opt_str("thingName"),
             execution_number=opt_int("targetExecutionNumber"),
-            expected_version=opt_int("expectedVersion"),
+            expected_version=opt_int(
+                "targetExpectedVersion" if "targetExpectedVersion" in data else "expectedVersion"
+            ),
             destination=Destination.from_json(data),
         )
         return cls(
@@ -371,6 +392,9 @@ class Result:
             started_at=opt_float("startedAt"),
             finished_at=opt_float("finishedAt"),
             latency=None if latency_ms is None else latency_ms / 1000,
+            confirmed=data.get("confirmed") is not False,
+            expected_version=opt_int("expectedVersion"),
+            version_found=opt_int("versionFound"),
         )
 
 

@@ -42,6 +42,10 @@ class Report:
     stop_reason: str | None = None
     stopped_by_signal: bool = False
     dry_run: bool = False
+    #: ``done`` outcomes resting on evidence that cannot rule out another actor.
+    unconfirmed: int = 0
+    #: Calls not sent because a listing already showed the execution terminal.
+    calls_saved: int = 0
 
     def count(self, outcome: Outcome) -> int:
         return self.outcomes.get(outcome.value, 0)
@@ -67,7 +71,9 @@ class Report:
             "outcomes": self.outcomes,
             "kinds": self.kinds,
             "errorCodes": self.error_codes,
+            "unconfirmed": self.unconfirmed,
             "attempts": self.attempts,
+            "callsSaved": self.calls_saved,
             "throttles": self.throttles,
             "carriedFromJournal": self.carried,
             "latencyMs": self.latency_ms,
@@ -100,9 +106,11 @@ class Aggregator:
     carried: int = 0
     attempts: int = 0
     throttles: int = 0
+    interrupted: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
     error_codes: Counter[str] = field(default_factory=Counter)
+    unconfirmed: int = 0
     # 8 bytes a sample: a million calls cost 8 MB, so percentiles can be exact.
     _latencies: array[float] = field(default_factory=lambda: array("d"))
     _timeline: dict[int, list[int]] = field(default_factory=dict)
@@ -115,6 +123,8 @@ class Aggregator:
         # execution already terminal) stays in results.jsonl, not in the alarm count.
         if result.error_code and result.outcome.kind in _NOT_DONE:
             self.error_codes[result.error_code] += 1
+        if not result.confirmed and result.outcome.kind is OutcomeKind.DONE:
+            self.unconfirmed += 1
         if carried:
             self.carried += 1
             return
@@ -122,6 +132,11 @@ class Aggregator:
         self.throttles += result.throttles
         if result.latency is not None:
             self._latencies.append(result.latency)
+        if result.outcome.kind is OutcomeKind.INTERRUPTED:
+            # Recorded when the run stops, not worked on: counting them would draw a
+            # spike of "finished" targets at the stop and inflate the rate achieved.
+            self.interrupted += 1
+            return
         second = max(0, int(now - self.started))
         bucket = self._timeline.setdefault(second, [0, 0, 0])
         bucket[0] += 1
@@ -129,7 +144,12 @@ class Aggregator:
         bucket[2] += 1 if result.outcome.kind is OutcomeKind.FAILED else 0
 
     def report(
-        self, now: float, *, stop_reason: str | None = None, stopped_by_signal: bool = False
+        self,
+        now: float,
+        *,
+        stop_reason: str | None = None,
+        stopped_by_signal: bool = False,
+        calls_saved: int = 0,
     ) -> Report:
         wall = max(now - self.started, 1e-9)
         samples = sorted(self._latencies)
@@ -137,7 +157,7 @@ class Aggregator:
         for name, q in (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("max", 100.0)):
             latency[name] = round(_percentile(samples, q) * 1000, 3) if samples else None
         latency["mean"] = round(sum(samples) / len(samples) * 1000, 3) if samples else None
-        executed = self.total - self.carried
+        executed = self.total - self.carried - self.interrupted
         timeline: list[dict[str, float | int]] = [
             {"second": s, "finished": b[0], "throttles": b[1], "failed": b[2]}
             for s, b in sorted(self._timeline.items())
@@ -158,6 +178,8 @@ class Aggregator:
             stop_reason=stop_reason,
             stopped_by_signal=stopped_by_signal,
             dry_run=self.dry_run,
+            unconfirmed=self.unconfirmed,
+            calls_saved=calls_saved,
         )
 
 

@@ -48,7 +48,7 @@ EXPECTED = {
     "ApiError",
     "ConfigurationError",
     "InvalidInputError",
-    "RunStopped",
+    "RunInterrupted",
     "ValidationIssue",
     "__version__",
 }

@@ -17,7 +17,7 @@ exit codes:
   0    every target done or a no-op (already terminal, not found)
   1    some targets failed, were skipped by a rule (needs --force), or were left
        unfinished by --deadline, --abort-if-failed-percent or a fatal error
-  2    usage error or invalid input: nothing was sent
+  2    usage error, invalid input, or a forced run not confirmed: nothing was sent
   130  interrupted (Ctrl-C / SIGTERM): finished targets are journalled; resume
        with the command printed on stderr
 """
@@ -134,6 +134,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--report", metavar="DIR", help="also write the report files to DIR")
     demo.add_argument("--seed", type=int, default=7, help="fleet seed (default 7)")
 
+    report = commands.add_parser(
+        "report",
+        help="redraw report.html for a report directory and print its summary",
+        description="Rebuild DIR/report.html from DIR's summary.json and results.jsonl (any "
+        "report directory, also one written by an older bulkjobs) and print the summary, as "
+        "the run printed it.",
+        formatter_class=_Formatter,
+    )
+    report.add_argument("dir", metavar="DIR", help="a report directory (--report of a run)")
+    report.add_argument(
+        "--output",
+        choices=["table", "json"],
+        default="table",
+        help="summary as a table (default) or one JSON line",
+    )
+
     simulate = commands.add_parser(
         "simulate",
         help="serve the AWS IoT Jobs simulator on loopback until Ctrl-C",
@@ -183,7 +199,8 @@ def _add_operation_options(sub: argparse.ArgumentParser, name: str) -> None:
         group.add_argument(
             "--expected-version",
             metavar="N|fresh",
-            help="expectedVersion for every target, or 'fresh' to describe each first",
+            help="expectedVersion for every target: a guard, a mismatch ends the target as "
+            "version_conflict; or 'fresh' to describe each first and retry conflicts",
         )
         group.add_argument(
             "--status-details",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shlex
 import signal
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,21 +13,21 @@ import anyio
 import structlog
 
 from bulkjobs._engine import Engine, SourceItem
-from bulkjobs._exceptions import ApiError, ConfigurationError, RunStopped
+from bulkjobs._exceptions import ApiError, ConfigurationError, RunInterrupted
 from bulkjobs._filters import Deduplicator, ListingFilter, parse_age
 from bulkjobs._journal import Journal, JournalReader, target_digest
 from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
 from bulkjobs._models import (
-    CancelExecution,
     CancelJob,
-    DeleteExecution,
     OutcomeKind,
     Result,
     Target,
 )
-from bulkjobs._plan import Plan, covers_whole_job
+from bulkjobs._plan import Plan, covers_whole_job, plural
 from bulkjobs._report import Report, ResultsWriter, write_summary
+from bulkjobs._reportfiles import ReportPage
 from bulkjobs._sources import FileSource, scan_file
+from bulkjobs.cli._confirm import confirm
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, print_summary
 
@@ -125,8 +124,8 @@ class _Sources:
             return
         try:
             job = await self.engine.call("DescribeJob", {"jobId": opts.job_id})
-        except ApiError:
-            return  # the listing itself will report what is wrong
+        except (ApiError, RunInterrupted):
+            return  # the listing itself will report what is wrong, or stop
         details = job.get("job", {}).get("jobProcessDetails", {})
         statuses = opts.statuses or tuple(_PROCESS_COUNTERS)
         listed = sum(int(details.get(_PROCESS_COUNTERS[s], 0)) for s in statuses)
@@ -151,7 +150,7 @@ class _Sources:
                         continue
                     if self._keep(listed.target, listed.status):
                         yield listed.target
-            except RunStopped:
+            except RunInterrupted:
                 self.listing_cut = True
                 return
             except ApiError as exc:
@@ -167,54 +166,20 @@ def _fixed_total(opts: Options, file: FileSource | None) -> int:
     return len(opts.thing_names) + (file.scan.items if file is not None else 0)
 
 
-def _confirm(opts: Options, total: int, stderr: TextIO) -> bool:
-    """Ask before forcing; refuse without a terminal. True to go on."""
-    op = opts.operation
-    if opts.yes or opts.config.dry_run or not op.force:
-        return True
-    if isinstance(op, CancelExecution):
-        what = "cancel with --force (IN_PROGRESS executions will be stopped on the devices)"
-    elif isinstance(op, DeleteExecution):
-        what = "delete with --force (IN_PROGRESS executions included)"
-    else:
-        what = "cancel jobs with --force (their IN_PROGRESS executions included)"
-    count = f"{total:,} targets"
-    if opts.has_listing:
-        count = f"every listed target plus {count}" if total else "every listed target"
-    tty = _terminal()
-    if tty is None:
-        print(
-            f"bulkjobs: refusing to {what} on {count} without a terminal to confirm: add --yes",
-            file=stderr,
-        )
-        return False
-    with tty:
-        tty.write(f"About to {what} on {count}.\nProceed? [y/N] ")
-        tty.flush()
-        answer = tty.readline().strip().lower()
-    return answer in ("y", "yes")
-
-
-def _terminal() -> TextIO | None:
-    try:
-        if sys.stdin.isatty() and sys.stderr.isatty():
-            return open("/dev/tty", "r+", encoding="utf-8")
-    except OSError:
-        return None
-    return None
-
-
 def _whole_job_advice(opts: Options, stderr: TextIO) -> None:
     """Cancelling each execution of a whole job: say that CancelJob exists."""
     if not (opts.from_job and opts.job_id) or opts.quiet:
         return
     if covers_whole_job(opts.operation, opts.statuses, age_filtered=opts.older_than is not None):
+        dry = opts.config.dry_run
+        verb = "would cancel" if dry else "cancels"
+        then = " This dry run sends nothing." if dry else " Continuing as asked."
         force = " --force" if opts.operation.force else ""
         print(
-            f"note: this cancels the executions of job {opts.job_id} one call at a time. "
+            f"note: this {verb} the executions of job {opts.job_id} one call at a time. "
             f"`bulkjobs cancel-job --job-id {opts.job_id}{force}` does it server-side in one "
             "call (AWS documents about 1,000 devices a minute), but also stops the job for "
-            "devices added later. Continuing as asked.",
+            "devices added later." + then,
             file=stderr,
         )
 
@@ -277,8 +242,9 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
                 f"journal {journal} already records a run: add --resume to continue it, "
                 "or choose another --report/--journal"
             )
-        if not _confirm(opts, total, stderr):
-            return 2
+        stop = await confirm(opts, file, stderr)
+        if stop is not None:
+            return stop
         _whole_job_advice(opts, stderr)
         known_total = None if opts.has_listing else total
         return await _run(opts, argv, file, known_total, stdout=stdout, stderr=stderr)
@@ -298,6 +264,11 @@ async def _run(
 ) -> int:
     engine = Engine(opts.operation, opts.config)
     writer = ResultsWriter(opts.report_dir) if opts.report_dir is not None else None
+    page = (
+        ReportPage(opts.report_dir, resume=opts.resume, rate_limit=opts.config.rate)
+        if opts.report_dir is not None
+        else None
+    )
     journal: Journal | None = None
     finished: set[bytes] = set()
     if opts.resume and opts.journal is not None:
@@ -306,6 +277,8 @@ async def _run(
             engine.carry(result)
             if writer is not None:
                 writer.write(result)
+            if page is not None:
+                page.add(result)
         finished = reader.finished
     if opts.journal is not None and not opts.config.dry_run:
         journal = Journal(opts.journal)
@@ -340,6 +313,8 @@ async def _run(
             journal.record(result, line)
         if writer is not None:
             writer.write(result, line)
+        if page is not None:
+            page.add(result)
 
     progress = Progress(engine, stream=stderr, quiet=opts.quiet)
     try:
@@ -359,7 +334,11 @@ async def _run(
     extra = _extra(opts, argv, sources, report)
     if opts.report_dir is not None and writer is not None:
         writer.close()
+        if page is not None:
+            extra.update(page.extra())
         write_summary(report, opts.report_dir, extra)
+        if page is not None:
+            page.write({**report.to_json(), **extra})
     if opts.config.dry_run:
         _print_plan(sources.plan, opts, stdout)
     print_summary(report, stream=stdout, as_json=opts.log_format == "json")
@@ -406,7 +385,7 @@ def _print_resume_hint(
     unfinished = report.count_kind(OutcomeKind.INTERRUPTED)
     if report.stop_reason is None or not (unfinished or sources.listing_cut):
         return
-    what = f"{unfinished:,} targets not finished"
+    what = f"{plural(unfinished, 'target')} not finished"
     if sources.listing_cut:
         what += " and the listing stopped before its end"
     if opts.journal is not None:
