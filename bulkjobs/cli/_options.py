@@ -24,6 +24,7 @@ from bulkjobs._validation import (
     check_target,
 )
 from bulkjobs.cli._parser import DEFAULTS
+from bulkjobs.cli._shorthand import parse_string_map
 
 __all__ = ["Options", "parse_duration", "resolve"]
 
@@ -55,6 +56,7 @@ class Options:
     report_dir: Path | None
     journal: Path | None
     resume: bool
+    metrics_textfile: Path | None
     log_format: str
     quiet: bool
     verbose: bool
@@ -87,19 +89,14 @@ def parse_duration(text: str) -> float:
 
 
 def _status_details(text: str) -> dict[str, Any]:
-    text = text.strip()
-    if text.startswith("{"):
+    """A JSON object, or the AWS CLI's shorthand (``k=v,k2="a,b"``), as the AWS CLI
+    tells them apart: JSON when the value starts with ``{``."""
+    if text.lstrip().startswith("{"):
         data = json.loads(text)
         if not isinstance(data, dict):
             raise ValueError("must be a JSON object")
         return data
-    details: dict[str, Any] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        key, sep, value = part.partition("=")
-        if not sep:
-            raise ValueError(f"'{part}' is not key=value")
-        details[key.strip()] = value
-    return details
+    return dict(parse_string_map(text))
 
 
 def resolve(args: argparse.Namespace) -> Options:
@@ -140,7 +137,11 @@ def resolve(args: argparse.Namespace) -> Options:
             try:
                 part = _status_details(text)
             except ValueError as exc:
-                bad("--status-details", f"k=v,k2=v2 or a JSON object: {exc}", text)
+                bad(
+                    "--status-details",
+                    f'k=v,k2="a,b" (AWS CLI shorthand) or a JSON object: {exc}',
+                    text,
+                )
                 continue
             details = details or {}
             for key, value in part.items():
@@ -269,6 +270,17 @@ def resolve(args: argparse.Namespace) -> Options:
         problem = _unwritable(journal.parent)
         if problem:
             bad("--journal", problem, journal)
+    metrics_textfile = None
+    if getattr(args, "metrics_textfile", None):
+        metrics_textfile = Path(args.metrics_textfile)
+        if metrics_textfile.suffix != ".prom":
+            bad(
+                "--metrics-textfile",
+                "must end in .prom (node_exporter's textfile collector reads only those)",
+                metrics_textfile,
+            )
+        elif problem := _unwritable(metrics_textfile.parent):
+            bad("--metrics-textfile", problem, metrics_textfile)
     if args.resume and journal is None:
         bad("--resume", "needs --journal PATH or --report DIR (where the journal is)")
     if args.dry_run and args.resume:
@@ -312,6 +324,7 @@ def resolve(args: argparse.Namespace) -> Options:
         report_dir=report_dir,
         journal=journal,
         resume=bool(args.resume),
+        metrics_textfile=metrics_textfile,
         log_format=args.log_format,
         quiet=bool(args.quiet),
         verbose=bool(args.verbose),

@@ -206,7 +206,8 @@ def _add_operation_options(sub: argparse.ArgumentParser, name: str) -> None:
             "--status-details",
             action="append",
             metavar="k=v,...|JSON",
-            help="statusDetails: k=v,k2=v2 or a JSON object (≤ 10 pairs; repeats are merged)",
+            help='statusDetails (≤ 10 pairs; repeats are merged): AWS CLI shorthand, k=v,k2="a,b" '
+            "(quote values with commas), or a JSON object",
         )
     else:
         group.add_argument(
@@ -352,6 +353,12 @@ def _add_output_options(sub: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="write summary.json and results.jsonl to DIR (and journal there); strftime "
         "codes make a directory per run, e.g. reports/%%Y-%%m-%%dT%%H%%M",
+    )
+    group.add_argument(
+        "--metrics-textfile",
+        metavar="PATH.prom",
+        help="keep the run's counters in PATH.prom in the Prometheus text format (every few "
+        "seconds and at the end), e.g. in node_exporter's textfile directory",
     )
     group.add_argument(
         "--log-format",

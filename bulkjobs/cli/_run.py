@@ -7,7 +7,8 @@ import signal
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from functools import partial
+from typing import TYPE_CHECKING, Any, TextIO
 
 import anyio
 import structlog
@@ -30,6 +31,9 @@ from bulkjobs._sources import FileSource, scan_file
 from bulkjobs.cli._confirm import confirm
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, print_summary
+
+if TYPE_CHECKING:
+    from bulkjobs._metrics import MetricsTextfile
 
 __all__ = ["execute"]
 
@@ -269,6 +273,7 @@ async def _run(
         if opts.report_dir is not None
         else None
     )
+    metrics = _metrics(opts)
     journal: Journal | None = None
     finished: set[bytes] = set()
     if opts.resume and opts.journal is not None:
@@ -279,6 +284,8 @@ async def _run(
                 writer.write(result)
             if page is not None:
                 page.add(result)
+            if metrics is not None:
+                metrics.add(result)
         finished = reader.finished
     if opts.journal is not None and not opts.config.dry_run:
         journal = Journal(opts.journal)
@@ -315,17 +322,23 @@ async def _run(
             writer.write(result, line)
         if page is not None:
             page.add(result)
+        if metrics is not None:
+            metrics.add(result)
 
     progress = Progress(engine, stream=stderr, quiet=opts.quiet)
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(_watch_signals, engine, stderr)
             tg.start_soon(progress.run)
+            if metrics is not None:
+                tg.start_soon(metrics.run, partial(_metric_counts, engine))
             await engine.run(sources, total=total, on_result=on_result)
             tg.cancel_scope.cancel()
-    except BaseException:
+    except BaseException as exc:
         if writer is not None:
             writer.abort()
+        if metrics is not None:
+            metrics.finish(130 if isinstance(exc, KeyboardInterrupt) else 1)
         raise
     finally:
         if journal is not None:
@@ -345,7 +358,27 @@ async def _run(
     if sources.listing_error is not None:
         print(f"bulkjobs: error: {sources.listing_error}", file=stderr)
     _print_resume_hint(report, opts, argv, sources, stderr)
+    if metrics is not None:
+        metrics.update(calls=report.attempts, throttles=report.throttles, expected=report.total)
+        metrics.finish(report.exit_code)
     return report.exit_code
+
+
+def _metrics(opts: Options) -> MetricsTextfile | None:
+    if opts.metrics_textfile is None:
+        return None
+    # prometheus_client loads only for the runs that write metrics.
+    from bulkjobs import __version__
+    from bulkjobs._metrics import MetricsTextfile
+
+    return MetricsTextfile(
+        opts.metrics_textfile, operation=opts.operation.name, version=__version__
+    )
+
+
+def _metric_counts(engine: Engine) -> tuple[int, int, int | None]:
+    stats = engine.statistics()
+    return stats.attempts, stats.throttles, stats.total
 
 
 def _extra(opts: Options, argv: list[str], sources: _Sources, report: Report) -> dict[str, Any]:
