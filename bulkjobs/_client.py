@@ -121,6 +121,7 @@ class Clients:
         self._session = session
         self._stack = contextlib.AsyncExitStack()
         self._clients: dict[str, Any] = {}
+        self._quota_clients: dict[str, Any] = {}
         self._lock = anyio.Lock()
 
     @property
@@ -141,7 +142,36 @@ class Clients:
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._clients.clear()
+        self._quota_clients.clear()
         await self._stack.aclose()
+
+    async def service_quotas(self, region: str) -> Any:
+        """A Service Quotas client for ``region``, opened on first use.
+
+        With an ``endpoint_url`` it asks the same endpoint (the simulator answers
+        both APIs); one attempt, short timeouts: it only seeds auto rate mode.
+        """
+        if (found := self._quota_clients.get(region)) is not None:
+            return found
+        async with self._lock:
+            if (found := self._quota_clients.get(region)) is None:
+                cfg = self._config
+                aio_config = AioConfig(
+                    connect_timeout=min(cfg.connect_timeout, 3.0),
+                    read_timeout=min(cfg.read_timeout, 5.0),
+                    retries={"total_max_attempts": 1, "mode": "standard"},
+                    user_agent_extra="bulkjobs",
+                )
+                found = await self._stack.enter_async_context(
+                    self._get_session().create_client(
+                        "service-quotas",
+                        region_name=region,
+                        endpoint_url=cfg.endpoint_url,
+                        config=aio_config,
+                    )
+                )
+                self._quota_clients[region] = found
+        return found
 
     async def client(self, region: str | None) -> Any:
         name = region or self.default_region

@@ -35,7 +35,8 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from bulkjobs._client import Clients, Transport
 from bulkjobs._config import RunConfig
 from bulkjobs._models import InvalidTarget, Operation, Outcome, OutcomeKind, Result, Target
-from bulkjobs._rate import RateRegistry, RateStatistics
+from bulkjobs._quotas import QuotaLookup
+from bulkjobs._rate import RateController, RateRegistry, RateStatistics
 from bulkjobs._report import Aggregator, Report
 from bulkjobs._retry import RetryBudget, RetryPolicy
 from bulkjobs._steps import Steps
@@ -196,9 +197,15 @@ class Engine:
         return self._rates.statistics()
 
     def report(self) -> Report:
-        return self._aggregator.report(
+        report = self._aggregator.report(
             self._clock(), stop_reason=self._stop_reason, stopped_by_signal=self._signalled
         )
+        starts = [
+            {"region": region, "api": api, **stats.start.to_json()}
+            for (region, api), stats in self._rates.statistics().items()
+            if stats.start is not None
+        ]
+        return replace(report, rate_control={"mode": self._rates.mode, "start": starts})
 
     @property
     def signalled(self) -> bool:
@@ -272,6 +279,8 @@ class Engine:
             async with anyio.create_task_group() as tg, out_recv:
                 tg.start_soon(self._watch_deadline)
                 tg.start_soon(self._grace_timer)
+                if isinstance(clients, Clients) and self._rates.mode == "auto":
+                    self._seed_from_service_quotas(QuotaLookup(clients.service_quotas), tg)
                 take = self._source(targets, tg, stack, concurrency)
                 async with anyio.create_task_group() as workers:
                     for _ in range(concurrency):
@@ -280,8 +289,23 @@ class Engine:
                     try:
                         yield ResultStream(out_recv)
                     finally:
+                        self._rates.on_new(None)
                         tg.cancel_scope.cancel()
                         workers.cancel_scope.cancel()
+
+    def _seed_from_service_quotas(self, lookup: QuotaLookup, tg: TaskGroup) -> None:
+        """Look up each auto controller's applied quota as it is created, while its
+        first requests go out at the default: the answer seeds it if it comes before
+        the first throttle (see :meth:`RateController.seed`)."""
+        if not self.config.service_quotas:
+            return
+
+        async def seed(region: str, api: str, controller: RateController) -> None:
+            controller.seed(await lookup.start(region, api, default=controller.start.rate))
+
+        self._rates.on_new(
+            lambda region, api, controller: tg.start_soon(seed, region, api, controller)
+        )
 
     def _source(
         self, targets: Targets, tg: TaskGroup, stack: contextlib.AsyncExitStack, buffer: int

@@ -42,6 +42,9 @@ class Report:
     stop_reason: str | None = None
     stopped_by_signal: bool = False
     dry_run: bool = False
+    #: The rate mode and where each (region, API)'s rate started (see
+    #: :class:`~bulkjobs._rate.RateStart`).
+    rate_control: dict[str, Any] | None = None
 
     def count(self, outcome: Outcome) -> int:
         return self.outcomes.get(outcome.value, 0)
@@ -76,6 +79,7 @@ class Report:
             "stopReason": self.stop_reason,
             "stoppedBySignal": self.stopped_by_signal,
             "exitCode": self.exit_code,
+            **({"rateControl": self.rate_control} if self.rate_control is not None else {}),
             "timeline": self.timeline,
         }
 

@@ -89,6 +89,19 @@ _OUTPUT_SKELETON: Final = {
     "stopReason": None,
     "stoppedBySignal": False,
     "exitCode": 0,
+    "rateControl": {
+        "mode": "auto",
+        "start": [
+            {
+                "region": "us-east-1",
+                "api": "CancelJobExecution",
+                "source": "service-quotas",
+                "rate": 0.0,
+                "quotaCode": "L-00000000",
+                "quotaName": "CancelJobExecution throttle limit",
+            }
+        ],
+    },
     "timeline": [{"second": 0, "finished": 0, "throttles": 0, "failed": 0}],
 }
 
