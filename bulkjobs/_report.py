@@ -104,6 +104,7 @@ class Aggregator:
     carried: int = 0
     attempts: int = 0
     throttles: int = 0
+    interrupted: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
     error_codes: Counter[str] = field(default_factory=Counter)
@@ -126,6 +127,11 @@ class Aggregator:
         self.throttles += result.throttles
         if result.latency is not None:
             self._latencies.append(result.latency)
+        if result.outcome.kind is OutcomeKind.INTERRUPTED:
+            # Recorded when the run stops, not worked on: counting them would draw a
+            # spike of "finished" targets at the stop and inflate the rate achieved.
+            self.interrupted += 1
+            return
         second = max(0, int(now - self.started))
         bucket = self._timeline.setdefault(second, [0, 0, 0])
         bucket[0] += 1
@@ -141,7 +147,7 @@ class Aggregator:
         for name, q in (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("max", 100.0)):
             latency[name] = round(_percentile(samples, q) * 1000, 3) if samples else None
         latency["mean"] = round(sum(samples) / len(samples) * 1000, 3) if samples else None
-        executed = self.total - self.carried
+        executed = self.total - self.carried - self.interrupted
         timeline: list[dict[str, float | int]] = [
             {"second": s, "finished": b[0], "throttles": b[1], "failed": b[2]}
             for s, b in sorted(self._timeline.items())

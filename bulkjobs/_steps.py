@@ -22,7 +22,7 @@ import anyio
 
 from bulkjobs._classify import ErrorClass
 from bulkjobs._client import CallError, CallFailure, Transport
-from bulkjobs._exceptions import ApiError
+from bulkjobs._exceptions import ApiError, RunInterrupted
 from bulkjobs._models import (
     FRESH,
     TERMINAL_STATUSES,
@@ -281,6 +281,10 @@ class Steps:
         track = _Track(target=Target(job_id="-", region=region), started_at=self.wall_clock())
         try:
             return await self._call(track, api, params)
+        except _Stopped as stopped:
+            # A read call waiting for its rate slot when the run stops: the listing
+            # that asked for it ends there (a resume lists again).
+            raise RunInterrupted(f"{api} not sent: the run is stopping") from stopped
         except _Final as final:
             failure = final.failure
             raise ApiError(

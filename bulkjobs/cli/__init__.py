@@ -54,6 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bulkjobs.cli._demo import run_demo
 
         return run_demo(args)
+    if args.command == "report":
+        from bulkjobs.cli._reportcmd import run_report
+
+        return run_report(args.dir, output=args.output)
     if args.generate_cli_skeleton:
         from bulkjobs.cli._inputs import skeleton
 

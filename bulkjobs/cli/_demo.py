@@ -142,5 +142,8 @@ async def _demo(args: argparse.Namespace, endpoint: str) -> int:
         + ", ".join(f"{n:,} {s}" for s, n in sorted(after.items())),
         file=err,
     )
-    print(f"report: {report_dir}/summary.json and results.jsonl", file=err)
+    print(
+        f"report: {report_dir}/report.html (open it in a browser), summary.json, results.jsonl",
+        file=err,
+    )
     return code

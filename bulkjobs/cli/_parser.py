@@ -96,6 +96,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--report", metavar="DIR", help="also write the report files to DIR")
     demo.add_argument("--seed", type=int, default=7, help="fleet seed (default 7)")
 
+    report = commands.add_parser(
+        "report",
+        help="redraw report.html for a report directory and print its summary",
+        description="Rebuild DIR/report.html from DIR's summary.json and results.jsonl (any "
+        "report directory, also one written by an older bulkjobs) and print the summary, as "
+        "the run printed it.",
+        formatter_class=_Formatter,
+    )
+    report.add_argument("dir", metavar="DIR", help="a report directory (--report of a run)")
+    report.add_argument(
+        "--output",
+        choices=["table", "json"],
+        default="table",
+        help="summary as a table (default) or one JSON line",
+    )
+
     simulate = commands.add_parser(
         "simulate",
         help="serve the AWS IoT Jobs simulator on loopback until Ctrl-C",

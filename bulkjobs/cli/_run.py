@@ -14,7 +14,7 @@ import anyio
 import structlog
 
 from bulkjobs._engine import Engine, SourceItem
-from bulkjobs._exceptions import ApiError, ConfigurationError
+from bulkjobs._exceptions import ApiError, ConfigurationError, RunInterrupted
 from bulkjobs._filters import Deduplicator, ListingFilter, parse_age
 from bulkjobs._journal import Journal, JournalReader, target_digest
 from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
@@ -28,6 +28,7 @@ from bulkjobs._models import (
 )
 from bulkjobs._plan import Plan, covers_whole_job
 from bulkjobs._report import Report, ResultsWriter, write_summary
+from bulkjobs._reportfiles import ReportPage
 from bulkjobs._sources import FileSource, scan_file
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, print_summary
@@ -119,8 +120,8 @@ class _Sources:
             return
         try:
             job = await self.engine.call("DescribeJob", {"jobId": opts.job_id})
-        except ApiError:
-            return  # the listing itself will report what is wrong
+        except (ApiError, RunInterrupted):
+            return  # the listing itself will report what is wrong, or stop
         details = job.get("job", {}).get("jobProcessDetails", {})
         statuses = opts.statuses or tuple(_PROCESS_COUNTERS)
         listed = sum(int(details.get(_PROCESS_COUNTERS[s], 0)) for s in statuses)
@@ -145,6 +146,9 @@ class _Sources:
                         continue
                     if self._keep(listed.target, listed.status):
                         yield listed.target
+            except RunInterrupted:
+                self.listing_cut = True
+                return
             except ApiError as exc:
                 # Targets already handed out finish normally; the rest cannot be known.
                 self.listing_error = exc
@@ -289,6 +293,11 @@ async def _run(
 ) -> int:
     engine = Engine(opts.operation, opts.config)
     writer = ResultsWriter(opts.report_dir) if opts.report_dir is not None else None
+    page = (
+        ReportPage(opts.report_dir, resume=opts.resume, rate_limit=opts.config.rate)
+        if opts.report_dir is not None
+        else None
+    )
     journal: Journal | None = None
     finished: set[bytes] = set()
     if opts.resume and opts.journal is not None:
@@ -297,6 +306,8 @@ async def _run(
             engine.carry(result)
             if writer is not None:
                 writer.write(result)
+            if page is not None:
+                page.add(result)
         finished = reader.finished
     if opts.journal is not None and not opts.config.dry_run:
         journal = Journal(opts.journal)
@@ -331,6 +342,8 @@ async def _run(
             journal.record(result, line)
         if writer is not None:
             writer.write(result, line)
+        if page is not None:
+            page.add(result)
 
     progress = Progress(engine, stream=stderr, quiet=opts.quiet)
     try:
@@ -350,7 +363,11 @@ async def _run(
     extra = _extra(opts, argv, sources, report)
     if opts.report_dir is not None and writer is not None:
         writer.close()
+        if page is not None:
+            extra.update(page.extra())
         write_summary(report, opts.report_dir, extra)
+        if page is not None:
+            page.write({**report.to_json(), **extra})
     if opts.config.dry_run:
         _print_plan(sources.plan, opts, stdout)
     print_summary(report, stream=stdout, as_json=opts.log_format == "json")
