@@ -48,6 +48,10 @@ class RunConfig:
     deadline: float | None = None
     #: Seconds in-flight calls may take to finish after a stop request.
     grace_period: float = 10.0
+    #: Seconds this machine's clock may be off the service's. When a call's answer is
+    #: lost, a change the service dates earlier than the call was sent, less this
+    #: margin, is known not to be the call's (see the report's ``confirmed``).
+    clock_margin: float = 2.0
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -58,6 +62,8 @@ class RunConfig:
             raise ConfigurationError("max_attempts must be at least 1")
         if self.abort_failed_percent is not None and not 0 <= self.abort_failed_percent <= 100:
             raise ConfigurationError("abort_failed_percent must be within 0..100")
+        if self.clock_margin < 0:
+            raise ConfigurationError("clock_margin must be ≥ 0")
         if self.deadline is not None and self.deadline <= 0:
             raise ConfigurationError("deadline must be positive")
         if self.endpoint_url is not None and not self.endpoint_url.startswith(

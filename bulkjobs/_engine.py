@@ -198,7 +198,10 @@ class Engine:
 
     def report(self) -> Report:
         report = self._aggregator.report(
-            self._clock(), stop_reason=self._stop_reason, stopped_by_signal=self._signalled
+            self._clock(),
+            stop_reason=self._stop_reason,
+            stopped_by_signal=self._signalled,
+            calls_saved=0 if self._steps is None else self._steps.calls_saved,
         )
         starts = [
             {"region": region, "api": api, **stats.start.to_json()}
@@ -219,7 +222,10 @@ class Engine:
         self, api: str, params: Mapping[str, Any], *, region: str | None = None
     ) -> dict[str, Any]:
         """An :class:`~bulkjobs._caller.ApiCaller` sharing this run's clients, rate
-        control and retries — for listing sources, which it iterates while running."""
+        control and retries — for listing sources, which it iterates while running.
+
+        Raises :class:`ApiError` once retries are spent, and :class:`RunInterrupted`
+        when the run stopped before the call could be sent."""
         if self._steps is None:
             raise RuntimeError("Engine.call is available only while the run is going")
         return await self._steps.api_call(api, params, region=region)
@@ -274,6 +280,7 @@ class Engine:
                 wall_clock=self._wall,
                 concurrency=concurrency,
                 on_fatal=lambda reason: self.stop(reason),
+                clock_margin=self.config.clock_margin,
             )
             self._steps = steps
             async with anyio.create_task_group() as tg, out_recv:

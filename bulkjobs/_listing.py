@@ -191,9 +191,17 @@ def _listed(api: str, entry: Any, *, job_id: str, thing_name: str, region: str |
     if number is not None and (not isinstance(number, int) or isinstance(number, bool)):
         raise _malformed(api, f"executionNumber is not an integer: {number!r}")
     status = summary.get("status")
+    status = status if isinstance(status, str) else None
+    target = Target(
+        job_id=job_id,
+        thing_name=thing_name,
+        execution_number=number,
+        region=region,
+        listed_status=status,
+    )
     return Listed(
-        target=Target(job_id=job_id, thing_name=thing_name, execution_number=number, region=region),
-        status=status if isinstance(status, str) else None,
+        target=target,
+        status=status,
         queued_at=_instant(api, summary.get("queuedAt")),
         started_at=_instant(api, summary.get("startedAt")),
         last_updated_at=_instant(api, summary.get("lastUpdatedAt")),

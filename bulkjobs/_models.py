@@ -97,6 +97,10 @@ class Target:
     expected_version: int | None = None
     #: None means the run's default region.
     region: str | None = None
+    #: The execution's status as a listing reported it (None: not listed). A terminal
+    #: status never changes for the same execution number, so a cancel of such a target
+    #: ends ``already_terminal`` without a call. Not part of the target's identity.
+    listed_status: str | None = field(default=None, compare=False)
 
     @property
     def key(self) -> tuple[str | None, str, str | None, int | None]:
@@ -140,6 +144,7 @@ class Outcome(enum.StrEnum):
     NOT_FOUND = "not_found"
     IN_PROGRESS_NEEDS_FORCE = "in_progress_needs_force"
     NOT_TERMINAL_NEEDS_FORCE = "not_terminal_needs_force"
+    VERSION_CONFLICT = "version_conflict"
     INVALID_REQUEST = "invalid_request"
     RETRIES_EXHAUSTED = "retries_exhausted"
     CONFLICT_EXHAUSTED = "conflict_exhausted"
@@ -159,6 +164,8 @@ _KINDS: Final = {
     Outcome.NOT_FOUND: OutcomeKind.NOOP,
     Outcome.IN_PROGRESS_NEEDS_FORCE: OutcomeKind.SKIPPED,
     Outcome.NOT_TERMINAL_NEEDS_FORCE: OutcomeKind.SKIPPED,
+    # The user's expectedVersion is an optimistic lock: it held, by design.
+    Outcome.VERSION_CONFLICT: OutcomeKind.SKIPPED,
     Outcome.INVALID_REQUEST: OutcomeKind.FAILED,
     Outcome.RETRIES_EXHAUSTED: OutcomeKind.FAILED,
     Outcome.CONFLICT_EXHAUSTED: OutcomeKind.FAILED,
@@ -190,6 +197,13 @@ class Result:
     finished_at: float | None = None
     #: Seconds spent in the successful or final call, None when no call was made.
     latency: float | None = None
+    #: False for a ``done`` outcome that rests on evidence that cannot rule out another
+    #: actor (the answer to this run's call was lost); ``message`` says why.
+    confirmed: bool = True
+    #: expectedVersion sent with the last mutating call (None: none was sent).
+    expected_version: int | None = None
+    #: versionNumber a describe found after the call was refused or its answer lost.
+    version_found: int | None = None
 
     def to_json(self) -> dict[str, object]:
         """One line of results.jsonl."""
@@ -211,8 +225,11 @@ class Result:
             "httpStatus": self.http_status,
             "message": self.message,
             "statusBefore": self.status_before,
-            "expectedVersion": t.expected_version,
+            "expectedVersion": self.expected_version,
+            "targetExpectedVersion": t.expected_version,
             "versionBefore": self.version_before,
+            "versionFound": self.version_found,
+            "confirmed": self.confirmed if self.outcome.kind is OutcomeKind.DONE else None,
             "startedAt": self.started_at,
             "finishedAt": self.finished_at,
             "latencyMs": None if self.latency is None else round(self.latency * 1000, 3),
@@ -243,7 +260,9 @@ class Result:
             job_id=str(data["jobId"]),
             thing_name=opt_str("thingName"),
             execution_number=opt_int("targetExecutionNumber"),
-            expected_version=opt_int("expectedVersion"),
+            expected_version=opt_int(
+                "targetExpectedVersion" if "targetExpectedVersion" in data else "expectedVersion"
+            ),
             region=opt_str("region"),
         )
         return cls(
@@ -261,6 +280,9 @@ class Result:
             started_at=opt_float("startedAt"),
             finished_at=opt_float("finishedAt"),
             latency=None if latency_ms is None else latency_ms / 1000,
+            confirmed=data.get("confirmed") is not False,
+            expected_version=opt_int("expectedVersion"),
+            version_found=opt_int("versionFound"),
         )
 
 

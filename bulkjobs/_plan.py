@@ -23,7 +23,7 @@ from typing import Final
 
 from bulkjobs._models import CancelExecution, InvalidTarget, Operation, Target
 
-__all__ = ["Estimate", "Plan", "covers_whole_job", "format_duration"]
+__all__ = ["Estimate", "Plan", "covers_whole_job", "format_duration", "plural"]
 
 #: Shown per breakdown before "… and N more", so a plan stays readable for many jobs.
 _SHOWN: Final = 10
@@ -43,10 +43,11 @@ class Estimate:
     @property
     def formula(self) -> str:
         where = f" in {self.region}" if self.region is not None else ""
-        return (
-            f"{self.calls:,} calls{where} ÷ {self.rate:g}/s = "
-            f"{self.seconds:,.0f} s ≈ {format_duration(self.seconds)}"
-        )
+        start = f"{plural(self.calls, 'call')}{where} ÷ {self.rate:g}/s = "
+        if self.seconds < 60:
+            # Seconds are already the readable unit: "= 15 s ≈ 15.0 s" says it twice.
+            return start + format_duration(self.seconds)
+        return start + f"{self.seconds:,.0f} s ≈ {format_duration(self.seconds)}"
 
 
 class Plan:
@@ -116,7 +117,7 @@ class Plan:
 
     def render(self, *, rate: float, basis: str | None = None) -> str:
         """The plan as the console shows it; ``basis`` says where ``rate`` comes from."""
-        lines = [f"Plan: {self.total:,} target(s)"]
+        lines = [f"Plan: {plural(self.total, 'target')}"]
         if self.invalid:
             lines[0] += f" and {self.invalid:,} invalid (reported, never sent)"
         lines.append("  by job:    " + _breakdown(self._jobs))
@@ -157,6 +158,11 @@ def covers_whole_job(
         return False
     needed = {"QUEUED", "IN_PROGRESS"} if operation.force else {"QUEUED"}
     return statuses is None or needed <= set(statuses)
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 target``, ``2 targets``, ``1,266 targets``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def format_duration(seconds: float) -> str:

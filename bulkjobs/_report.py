@@ -42,6 +42,10 @@ class Report:
     stop_reason: str | None = None
     stopped_by_signal: bool = False
     dry_run: bool = False
+    #: ``done`` outcomes resting on evidence that cannot rule out another actor.
+    unconfirmed: int = 0
+    #: Calls not sent because a listing already showed the execution terminal.
+    calls_saved: int = 0
     #: The rate mode and where each (region, API)'s rate started (see
     #: :class:`~bulkjobs._rate.RateStart`).
     rate_control: dict[str, Any] | None = None
@@ -70,7 +74,9 @@ class Report:
             "outcomes": self.outcomes,
             "kinds": self.kinds,
             "errorCodes": self.error_codes,
+            "unconfirmed": self.unconfirmed,
             "attempts": self.attempts,
+            "callsSaved": self.calls_saved,
             "throttles": self.throttles,
             "carriedFromJournal": self.carried,
             "latencyMs": self.latency_ms,
@@ -108,6 +114,7 @@ class Aggregator:
     outcomes: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
     error_codes: Counter[str] = field(default_factory=Counter)
+    unconfirmed: int = 0
     # 8 bytes a sample: a million calls cost 8 MB, so percentiles can be exact.
     _latencies: array[float] = field(default_factory=lambda: array("d"))
     _timeline: dict[int, list[int]] = field(default_factory=dict)
@@ -120,6 +127,8 @@ class Aggregator:
         # execution already terminal) stays in results.jsonl, not in the alarm count.
         if result.error_code and result.outcome.kind in _NOT_DONE:
             self.error_codes[result.error_code] += 1
+        if not result.confirmed and result.outcome.kind is OutcomeKind.DONE:
+            self.unconfirmed += 1
         if carried:
             self.carried += 1
             return
@@ -139,7 +148,12 @@ class Aggregator:
         bucket[2] += 1 if result.outcome.kind is OutcomeKind.FAILED else 0
 
     def report(
-        self, now: float, *, stop_reason: str | None = None, stopped_by_signal: bool = False
+        self,
+        now: float,
+        *,
+        stop_reason: str | None = None,
+        stopped_by_signal: bool = False,
+        calls_saved: int = 0,
     ) -> Report:
         wall = max(now - self.started, 1e-9)
         samples = sorted(self._latencies)
@@ -168,6 +182,8 @@ class Aggregator:
             stop_reason=stop_reason,
             stopped_by_signal=stopped_by_signal,
             dry_run=self.dry_run,
+            unconfirmed=self.unconfirmed,
+            calls_saved=calls_saved,
         )
 
 

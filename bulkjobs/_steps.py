@@ -5,9 +5,14 @@ after VersionConflict or InvalidStateTransition it tells whether the execution b
 terminal (``already_terminal``), started (``in_progress_needs_force``) or is still
 cancellable (retry with its fresh version).
 
-A call whose connection broke may have been applied before the answer was lost. Such
-a target is *ambiguous*: if a later describe finds the execution CANCELED (or gone,
-for delete), the earlier attempt did the work and the outcome says so.
+A call whose connection broke may have been applied before the answer was lost. When a
+later read finds the execution CANCELED (or the job, for CancelJob), :mod:`._evidence`
+decides from what the read shows whether this run's call did it: ``canceled`` only when
+the evidence says so, ``already_terminal`` when it says another did, and ``canceled``
+with ``confirmed=False`` when it cannot tell. A delete whose answer was lost and whose
+execution is then gone is ``deleted`` unconfirmed: a deleted execution leaves nothing to
+read. A version the caller gave is a guard: a VersionConflict on it ends the target as
+``version_conflict``; only ``expected_version=FRESH`` retries with the fresh version.
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ import contextlib
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import anyio
 
 from bulkjobs._classify import ErrorClass
 from bulkjobs._client import CallError, CallFailure, Transport
+from bulkjobs._evidence import Lost, Seen, Verdict, judge_cancel, judge_cancel_job
 from bulkjobs._exceptions import ApiError, RunInterrupted
 from bulkjobs._models import (
     FRESH,
@@ -79,7 +86,12 @@ class _Track:
     attempts: int = 0
     throttles: int = 0
     failures: int = 0
-    ambiguous: bool = False
+    #: Wall-clock time the first mutating call whose answer was lost was sent.
+    lost_sent_at: float | None = None
+    #: expectedVersion of each mutating call whose answer was lost.
+    lost_expected: list[int | None] = field(default_factory=list)
+    #: The version the latest describe had reported when the first answer was lost.
+    lost_version_seen: int | None = None
     #: A mutating call was answered with a retryable error: it may yet have applied.
     sent_mutation: bool = False
     latency: float | None = None
@@ -87,6 +99,27 @@ class _Track:
     status_before: str | None = None
     version_before: int | None = None
     execution_number: int | None = None
+    #: The latest versionNumber a describe reported.
+    version_seen: int | None = None
+    version_found: int | None = None
+    expected_sent: int | None = None
+    confirmed: bool = True
+
+    @property
+    def ambiguous(self) -> bool:
+        """A mutating call's answer was lost: it may have been applied."""
+        return self.lost_sent_at is not None
+
+    def lost(self, **sent: Any) -> Lost:
+        assert self.lost_sent_at is not None
+        versions = set(self.lost_expected)
+        single = next(iter(versions)) if len(versions) == 1 else None
+        return Lost(
+            sent_at=self.lost_sent_at,
+            expected_version=single,
+            version_seen=self.lost_version_seen,
+            **sent,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +127,17 @@ class _Execution:
     status: str
     version: int | None
     execution_number: int | None
+    last_updated_at: float | None = None
+    force_canceled: bool | None = None
+    status_details: Mapping[str, str] | None = None
+
+    def seen(self) -> Seen:
+        return Seen(
+            version=self.version,
+            last_updated_at=self.last_updated_at,
+            force_canceled=self.force_canceled,
+            status_details=self.status_details,
+        )
 
 
 @dataclass(slots=True, kw_only=True)
@@ -109,6 +153,9 @@ class Steps:
     wall_clock: Callable[[], float]
     concurrency: int
     on_fatal: Callable[[str], None]
+    clock_margin: float = 2.0
+    #: Calls not sent because a listing showed the target's execution terminal.
+    calls_saved: int = 0
     _capacity: dict[tuple[str, str], anyio.CapacityLimiter] = field(default_factory=dict)
     #: Calls sent and not yet answered (not targets waiting for a rate slot).
     in_flight: int = 0
@@ -143,13 +190,16 @@ class Steps:
             throttles=track.throttles,
             error_code=None if failure is None else failure.code,
             http_status=None if failure is None else failure.http_status,
-            message=track.message if failure is None else failure.message,
+            message=track.message or (None if failure is None else failure.message),
             status_before=track.status_before,
             version_before=track.version_before,
             execution_number=track.execution_number,
             started_at=track.started_at,
             finished_at=self.wall_clock(),
             latency=track.latency,
+            confirmed=track.confirmed,
+            expected_version=track.expected_sent,
+            version_found=track.version_found,
         )
 
     def _final_outcome(self, final: _Final) -> Outcome:
@@ -171,9 +221,18 @@ class Steps:
         self, track: _Track, op: CancelExecution
     ) -> tuple[Outcome, CallFailure | None]:
         target = track.target
-        expected = target.expected_version
-        if expected is None and isinstance(op.expected_version, int):
-            expected = op.expected_version
+        if target.listed_status in TERMINAL_STATUSES:
+            # Terminal is final for an execution number: nothing a call could change.
+            track.status_before = target.listed_status
+            track.message = f"listed as {target.listed_status}: no call needed"
+            # The cancel, and the describe its refusal would have needed (fresh: the
+            # describe alone).
+            self.calls_saved += 1 if op.expected_version == FRESH else 2
+            return Outcome.ALREADY_TERMINAL, None
+        guard = target.expected_version
+        if guard is None and isinstance(op.expected_version, int):
+            guard = op.expected_version
+        expected = guard
         if expected is None and op.expected_version == FRESH:
             execution = await self._describe(track)
             if (early := _cancel_rule(execution.status, op.force)) is not None:
@@ -190,6 +249,7 @@ class Steps:
                 params["expectedVersion"] = expected
             if op.status_details:
                 params["statusDetails"] = dict(op.status_details)
+            track.expected_sent = expected
             try:
                 await self._call(track, "CancelJobExecution", params, mutating=True)
                 return Outcome.CANCELED, None
@@ -198,15 +258,35 @@ class Steps:
                 if failure.cls not in (ErrorClass.VERSION_CONFLICT, ErrorClass.INVALID_STATE):
                     raise
             execution = await self._describe(track)
+            track.version_found = execution.version
             if execution.status == "CANCELED" and track.ambiguous:
-                return Outcome.CANCELED, None
+                lost = track.lost(force=op.force, status_details=op.status_details)
+                verdict, why = judge_cancel(lost, execution.seen(), margin=self.clock_margin)
+                outcome = self._judged(track, verdict, why, Outcome.CANCELED)
+                return outcome, failure if outcome is Outcome.ALREADY_TERMINAL else None
+            if guard is not None and failure.cls is ErrorClass.VERSION_CONFLICT:
+                track.message = _guard_message(guard, execution)
+                return Outcome.VERSION_CONFLICT, failure
             if (rule := _cancel_rule(execution.status, op.force)) is not None:
                 return rule, failure
+            if guard is not None and execution.version != guard:
+                track.message = _guard_message(guard, execution)
+                return Outcome.VERSION_CONFLICT, failure
             conflicts += 1
             if conflicts > self.policy.max_conflict_retries:
                 return Outcome.CONFLICT_EXHAUSTED, failure
-            if expected is not None or failure.cls is ErrorClass.VERSION_CONFLICT:
+            if guard is None and expected is not None:
+                # --expected-version fresh: retry with the version just read.
                 expected = execution.version
+
+    @staticmethod
+    def _judged(track: _Track, verdict: Verdict, why: str, done: Outcome) -> Outcome:
+        """The outcome of a target whose lost answer was weighed by :mod:`._evidence`."""
+        track.message = why
+        if verdict is Verdict.NOT_OURS:
+            return Outcome.ALREADY_TERMINAL
+        track.confirmed = verdict is Verdict.OURS
+        return done
 
     async def _delete_execution(
         self, track: _Track, op: DeleteExecution
@@ -235,14 +315,14 @@ class Steps:
             except _Final as final:
                 failure = final.failure
                 if failure.cls is ErrorClass.NOT_FOUND and track.ambiguous:
-                    return Outcome.DELETED, None
+                    return _deleted_unconfirmed(track), None
                 if failure.cls is not ErrorClass.INVALID_STATE:
                     raise
             try:
                 execution = await self._describe(track, execution_number=number)
             except _Final as final:
                 if final.failure.cls is ErrorClass.NOT_FOUND and track.ambiguous:
-                    return Outcome.DELETED, None
+                    return _deleted_unconfirmed(track), None
                 raise
             if not op.force and execution.status not in TERMINAL_STATUSES:
                 return Outcome.NOT_TERMINAL_NEEDS_FORCE, failure
@@ -264,9 +344,22 @@ class Steps:
                 raise
             failure = final.failure
         # CancelJob refuses a job that is no longer running; tell that from a bad request.
-        job = await self._call(track, "DescribeJob", {"jobId": track.target.job_id})
-        status = str(job.get("job", {}).get("status", ""))
+        job = (await self._call(track, "DescribeJob", {"jobId": track.target.job_id})).get(
+            "job", {}
+        )
+        status = str(job.get("status", ""))
         track.status_before = status or None
+        if status == "CANCELED" and track.ambiguous:
+            lost = track.lost(force=op.force, reason_code=op.reason_code, comment=op.comment)
+            seen = Seen(
+                last_updated_at=_epoch(job.get("lastUpdatedAt")),
+                force_canceled=job.get("forceCanceled"),
+                reason_code=job.get("reasonCode"),
+                comment=job.get("comment"),
+            )
+            verdict, why = judge_cancel_job(lost, seen, margin=self.clock_margin)
+            outcome = self._judged(track, verdict, why, Outcome.CANCELED)
+            return outcome, failure if outcome is Outcome.ALREADY_TERMINAL else None
         if status in ("CANCELED", "COMPLETED", "DELETION_IN_PROGRESS"):
             return Outcome.ALREADY_TERMINAL, failure
         return Outcome.INVALID_REQUEST, failure
@@ -300,11 +393,16 @@ class Steps:
             params["executionNumber"] = execution_number
         response = await self._call(track, "DescribeJobExecution", params)
         data = response.get("execution", {})
+        details = data.get("statusDetails", {}).get("detailsMap")
         execution = _Execution(
             status=str(data.get("status", "")),
             version=data.get("versionNumber"),
             execution_number=data.get("executionNumber"),
+            last_updated_at=_epoch(data.get("lastUpdatedAt")),
+            force_canceled=data.get("forceCanceled"),
+            status_details=details if isinstance(details, dict) else None,
         )
+        track.version_seen = execution.version
         if track.status_before is None:
             track.status_before = execution.status
             track.version_before = execution.version
@@ -345,6 +443,7 @@ class Steps:
                 self.budget.record_first_attempt()
             track.attempts += 1
             try:
+                sent_at = self.wall_clock() if mutating else 0.0
                 began = self.clock()
                 failure: CallFailure | None = None
                 self.in_flight += 1
@@ -373,7 +472,10 @@ class Steps:
                 return response
             track.latency = latency
             if mutating and failure.cls is ErrorClass.TRANSPORT:
-                track.ambiguous = True
+                if track.lost_sent_at is None:
+                    track.lost_sent_at = sent_at
+                    track.lost_version_seen = track.version_seen
+                track.lost_expected.append(params.get("expectedVersion"))
             if not failure.cls.retryable:
                 raise _Final(failure)
             if failure.cls is ErrorClass.THROTTLED:
@@ -410,6 +512,32 @@ class Steps:
         self.stopping = True
         for scope in list(self._waiting):
             scope.cancel()
+
+
+def _guard_message(guard: int, execution: _Execution) -> str:
+    return (
+        f"expectedVersion {guard} was sent; the execution is at version {execution.version} "
+        f"({execution.status}). Not cancelled: a given version is a guard (send the current "
+        "one, or --expected-version fresh)"
+    )
+
+
+def _deleted_unconfirmed(track: _Track) -> Outcome:
+    track.confirmed = False
+    track.message = (
+        "unconfirmed: the answer to this run's delete was lost and the execution is now "
+        "gone; a deleted execution leaves nothing to tell who deleted it"
+    )
+    return Outcome.DELETED
+
+
+def _epoch(value: object) -> float | None:
+    """botocore parses timestamps into aware datetimes; scripted answers may be epochs."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
 
 
 def _cancel_rule(status: str, force: bool) -> Outcome | None:

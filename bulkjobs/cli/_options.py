@@ -55,6 +55,7 @@ class Options:
     report_dir: Path | None
     journal: Path | None
     resume: bool
+    metrics_textfile: Path | None
     log_format: str
     quiet: bool
     verbose: bool
@@ -262,6 +263,17 @@ def resolve(args: argparse.Namespace) -> Options:
         problem = _unwritable(journal.parent)
         if problem:
             bad("--journal", problem, journal)
+    metrics_textfile = None
+    if getattr(args, "metrics_textfile", None):
+        metrics_textfile = Path(args.metrics_textfile)
+        if metrics_textfile.suffix != ".prom":
+            bad(
+                "--metrics-textfile",
+                "must end in .prom (node_exporter's textfile collector reads only those)",
+                metrics_textfile,
+            )
+        elif problem := _unwritable(metrics_textfile.parent):
+            bad("--metrics-textfile", problem, metrics_textfile)
     if args.resume and journal is None:
         bad("--resume", "needs --journal PATH or --report DIR (where the journal is)")
     if args.dry_run and args.resume:
@@ -305,6 +317,7 @@ def resolve(args: argparse.Namespace) -> Options:
         report_dir=report_dir,
         journal=journal,
         resume=bool(args.resume),
+        metrics_textfile=metrics_textfile,
         log_format=args.log_format,
         quiet=bool(args.quiet),
         verbose=bool(args.verbose),

@@ -17,7 +17,7 @@ exit codes:
   0    every target done or a no-op (already terminal, not found)
   1    some targets failed, were skipped by a rule (needs --force), or were left
        unfinished by --deadline, --abort-if-failed-percent or a fatal error
-  2    usage error or invalid input: nothing was sent
+  2    usage error, invalid input, or a forced run not confirmed: nothing was sent
   130  interrupted (Ctrl-C / SIGTERM): finished targets are journalled; resume
        with the command printed on stderr
 """
@@ -161,7 +161,8 @@ def _add_operation_options(sub: argparse.ArgumentParser, name: str) -> None:
         group.add_argument(
             "--expected-version",
             metavar="N|fresh",
-            help="expectedVersion for every target, or 'fresh' to describe each first",
+            help="expectedVersion for every target: a guard, a mismatch ends the target as "
+            "version_conflict; or 'fresh' to describe each first and retry conflicts",
         )
         group.add_argument(
             "--status-details",
@@ -312,6 +313,12 @@ def _add_output_options(sub: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="write summary.json and results.jsonl to DIR (and journal there); strftime "
         "codes make a directory per run, e.g. reports/%%Y-%%m-%%dT%%H%%M",
+    )
+    group.add_argument(
+        "--metrics-textfile",
+        metavar="PATH.prom",
+        help="keep the run's counters in PATH.prom in the Prometheus text format (every few "
+        "seconds and at the end), e.g. in node_exporter's textfile directory",
     )
     group.add_argument(
         "--log-format",

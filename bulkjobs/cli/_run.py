@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shlex
 import signal
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from functools import partial
+from typing import TYPE_CHECKING, Any, TextIO
 
 import anyio
 import structlog
@@ -19,19 +19,21 @@ from bulkjobs._filters import Deduplicator, ListingFilter, parse_age
 from bulkjobs._journal import Journal, JournalReader, target_digest
 from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
 from bulkjobs._models import (
-    CancelExecution,
     CancelJob,
-    DeleteExecution,
     OutcomeKind,
     Result,
     Target,
 )
-from bulkjobs._plan import Plan, covers_whole_job
+from bulkjobs._plan import Plan, covers_whole_job, plural
 from bulkjobs._report import Report, ResultsWriter, write_summary
 from bulkjobs._reportfiles import ReportPage
 from bulkjobs._sources import FileSource, scan_file
+from bulkjobs.cli._confirm import confirm
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, print_summary
+
+if TYPE_CHECKING:
+    from bulkjobs._metrics import MetricsTextfile
 
 __all__ = ["execute"]
 
@@ -162,54 +164,20 @@ def _fixed_total(opts: Options, file: FileSource | None) -> int:
     return len(opts.thing_names) + (file.scan.items if file is not None else 0)
 
 
-def _confirm(opts: Options, total: int, stderr: TextIO) -> bool:
-    """Ask before forcing; refuse without a terminal. True to go on."""
-    op = opts.operation
-    if opts.yes or opts.config.dry_run or not op.force:
-        return True
-    if isinstance(op, CancelExecution):
-        what = "cancel with --force (IN_PROGRESS executions will be stopped on the devices)"
-    elif isinstance(op, DeleteExecution):
-        what = "delete with --force (IN_PROGRESS executions included)"
-    else:
-        what = "cancel jobs with --force (their IN_PROGRESS executions included)"
-    count = f"{total:,} targets"
-    if opts.has_listing:
-        count = f"every listed target plus {count}" if total else "every listed target"
-    tty = _terminal()
-    if tty is None:
-        print(
-            f"bulkjobs: refusing to {what} on {count} without a terminal to confirm: add --yes",
-            file=stderr,
-        )
-        return False
-    with tty:
-        tty.write(f"About to {what} on {count}.\nProceed? [y/N] ")
-        tty.flush()
-        answer = tty.readline().strip().lower()
-    return answer in ("y", "yes")
-
-
-def _terminal() -> TextIO | None:
-    try:
-        if sys.stdin.isatty() and sys.stderr.isatty():
-            return open("/dev/tty", "r+", encoding="utf-8")
-    except OSError:
-        return None
-    return None
-
-
 def _whole_job_advice(opts: Options, stderr: TextIO) -> None:
     """Cancelling each execution of a whole job: say that CancelJob exists."""
     if not (opts.from_job and opts.job_id) or opts.quiet:
         return
     if covers_whole_job(opts.operation, opts.statuses, age_filtered=opts.older_than is not None):
+        dry = opts.config.dry_run
+        verb = "would cancel" if dry else "cancels"
+        then = " This dry run sends nothing." if dry else " Continuing as asked."
         force = " --force" if opts.operation.force else ""
         print(
-            f"note: this cancels the executions of job {opts.job_id} one call at a time. "
+            f"note: this {verb} the executions of job {opts.job_id} one call at a time. "
             f"`bulkjobs cancel-job --job-id {opts.job_id}{force}` does it server-side in one "
             "call (AWS documents about 1,000 devices a minute), but also stops the job for "
-            "devices added later. Continuing as asked.",
+            "devices added later." + then,
             file=stderr,
         )
 
@@ -272,8 +240,9 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
                 f"journal {journal} already records a run: add --resume to continue it, "
                 "or choose another --report/--journal"
             )
-        if not _confirm(opts, total, stderr):
-            return 2
+        stop = await confirm(opts, file, stderr)
+        if stop is not None:
+            return stop
         _whole_job_advice(opts, stderr)
         known_total = None if opts.has_listing else total
         return await _run(opts, argv, file, known_total, stdout=stdout, stderr=stderr)
@@ -298,6 +267,7 @@ async def _run(
         if opts.report_dir is not None
         else None
     )
+    metrics = _metrics(opts)
     journal: Journal | None = None
     finished: set[bytes] = set()
     if opts.resume and opts.journal is not None:
@@ -308,6 +278,8 @@ async def _run(
                 writer.write(result)
             if page is not None:
                 page.add(result)
+            if metrics is not None:
+                metrics.add(result)
         finished = reader.finished
     if opts.journal is not None and not opts.config.dry_run:
         journal = Journal(opts.journal)
@@ -344,17 +316,23 @@ async def _run(
             writer.write(result, line)
         if page is not None:
             page.add(result)
+        if metrics is not None:
+            metrics.add(result)
 
     progress = Progress(engine, stream=stderr, quiet=opts.quiet)
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(_watch_signals, engine, stderr)
             tg.start_soon(progress.run)
+            if metrics is not None:
+                tg.start_soon(metrics.run, partial(_metric_counts, engine))
             await engine.run(sources, total=total, on_result=on_result)
             tg.cancel_scope.cancel()
-    except BaseException:
+    except BaseException as exc:
         if writer is not None:
             writer.abort()
+        if metrics is not None:
+            metrics.finish(130 if isinstance(exc, KeyboardInterrupt) else 1)
         raise
     finally:
         if journal is not None:
@@ -374,7 +352,27 @@ async def _run(
     if sources.listing_error is not None:
         print(f"bulkjobs: error: {sources.listing_error}", file=stderr)
     _print_resume_hint(report, opts, argv, sources, stderr)
+    if metrics is not None:
+        metrics.update(calls=report.attempts, throttles=report.throttles, expected=report.total)
+        metrics.finish(report.exit_code)
     return report.exit_code
+
+
+def _metrics(opts: Options) -> MetricsTextfile | None:
+    if opts.metrics_textfile is None:
+        return None
+    # prometheus_client loads only for the runs that write metrics.
+    from bulkjobs import __version__
+    from bulkjobs._metrics import MetricsTextfile
+
+    return MetricsTextfile(
+        opts.metrics_textfile, operation=opts.operation.name, version=__version__
+    )
+
+
+def _metric_counts(engine: Engine) -> tuple[int, int, int | None]:
+    stats = engine.statistics()
+    return stats.attempts, stats.throttles, stats.total
 
 
 def _extra(opts: Options, argv: list[str], sources: _Sources, report: Report) -> dict[str, Any]:
@@ -414,7 +412,7 @@ def _print_resume_hint(
     unfinished = report.count_kind(OutcomeKind.INTERRUPTED)
     if report.stop_reason is None or not (unfinished or sources.listing_cut):
         return
-    what = f"{unfinished:,} targets not finished"
+    what = f"{plural(unfinished, 'target')} not finished"
     if sources.listing_cut:
         what += " and the listing stopped before its end"
     if opts.journal is not None:

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from bulkjobs.sim import _listing, _rules, _servicequotas, _wire
-from bulkjobs.sim._auth import SignatureCheck
+from bulkjobs.sim._auth import SignatureCheck, signing_region
 from bulkjobs.sim._config import SimConfig
 from bulkjobs.sim._errors import ERROR_STATUS, ApiError, ErrorCode, invalid_request
 from bulkjobs.sim._model import Operation
@@ -59,6 +59,14 @@ class Service:
         self._wall_clock = wall_clock
         self._on_job_canceled = on_job_canceled
         self._request_ids = itertools.count(1)
+        #: The number of the last request received (request ids count from 1).
+        self.requests_received = 0
+        #: The request whose handler is running: handlers are synchronous, so the state
+        #: changes they make can be attributed to it.
+        self._serving: int | None = None
+        #: ARNs for the region the request being served was signed for.
+        self.arns = _wire.Arns(config.account_id, config.region)
+        self._arns_by_region: dict[str, _wire.Arns] = {}
         self._signatures = SignatureCheck()
         self._quota_signatures = SignatureCheck("servicequotas")
 
@@ -68,14 +76,16 @@ class Service:
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         """The aiohttp low-level handler: every request comes through here."""
+        number = self.requests_received = next(self._request_ids)
         if request.method == "POST":
             target = request.headers.get("X-Amz-Target", "")
             if target.startswith(_servicequotas.TARGET_PREFIX):
-                return await self._service_quotas(request, target)
+                return await self._service_quotas(request, target, number)
         route = _route(request.method, request.rel_url.raw_path)
         if route is None:
             self.recorder.unknown_requests += 1
             return self._error(
+                number,
                 ErrorCode.UNKNOWN_OPERATION,
                 f"No operation serves {request.method} {request.rel_url.raw_path}.",
                 ERROR_STATUS[ErrorCode.UNKNOWN_OPERATION],
@@ -83,13 +93,14 @@ class Service:
         operation, handler, raw_params = route
         counters = self.recorder.begin(operation)
         try:
-            return await self._serve(request, operation, handler, raw_params, counters)
+            return await self._serve(request, number, operation, handler, raw_params, counters)
         finally:
             self.recorder.end(counters)
 
     async def _serve(
         self,
         request: web.BaseRequest,
+        number: int,
         operation: Operation,
         handler: Handler,
         raw_params: tuple[str, ...],
@@ -111,7 +122,7 @@ class Service:
                 )
             except ApiError as exc:
                 counters.error(exc.code)
-                return self._error(exc.code, exc.message, ERROR_STATUS[exc.code])
+                return self._error(number, exc.code, exc.message, ERROR_STATUS[exc.code])
         # The quota is charged on arrival, as AWS meters requests, not on completion.
         arrived = self._clock()
         if counters.first_request_at is None:
@@ -126,20 +137,26 @@ class Service:
         if throttled:
             counters.throttled += 1
             counters.error(ErrorCode.THROTTLING)
-            return self._error(ErrorCode.THROTTLING, "Rate exceeded", config.throttle_status)
+            return self._error(
+                number, ErrorCode.THROTTLING, "Rate exceeded", config.throttle_status
+            )
         if faulty and config.p503 and rng.random() < config.p503:
             counters.unavailable += 1
             counters.error(ErrorCode.SERVICE_UNAVAILABLE)
             return self._error(
-                ErrorCode.SERVICE_UNAVAILABLE, "Service is temporarily unavailable.", 503
+                number, ErrorCode.SERVICE_UNAVAILABLE, "Service is temporarily unavailable.", 503
             )
         body = await request.read() if request.method == "PUT" else b""
+        self._serving = number
+        self.arns = self._arns_for(signing_region(request.headers.get("Authorization")))
         try:
             params = _decode_params(raw_params)
             document = handler(self, params, request.query, body, self.now())
         except ApiError as exc:
             counters.error(exc.code)
-            return self._error(exc.code, exc.message, ERROR_STATUS[exc.code])
+            return self._error(number, exc.code, exc.message, ERROR_STATUS[exc.code], exc.details)
+        finally:
+            self._serving = None
         if faulty and config.p_lost_response and rng.random() < config.p_lost_response:
             counters.lost_responses += 1
             return _reset(request)
@@ -150,11 +167,13 @@ class Service:
             body=_wire.encode(document),
             headers={
                 "Content-Type": "application/json",
-                "x-amzn-RequestId": self._request_id(),
+                "x-amzn-RequestId": _request_id(number),
             },
         )
 
-    async def _service_quotas(self, request: web.BaseRequest, target: str) -> web.Response:
+    async def _service_quotas(
+        self, request: web.BaseRequest, target: str, number: int
+    ) -> web.Response:
         """Service Quotas (JSON 1.1) for the quotas in force; costs no IoT quota."""
         self.recorder.service_quota_requests += 1
         config = self.config
@@ -168,40 +187,51 @@ class Service:
                 )
             except ApiError as exc:
                 status, document = 403, {"__type": exc.code.value, "message": exc.message}
-                return self._json_1_1(status, document)
+                return self._json_1_1(number, status, document)
         status, document = _servicequotas.answer(
             target,
             await request.read(),
             self.quota.quotas(),
             enabled=config.service_quotas,
             account_id=config.account_id,
-            region=config.region,
+            region=signing_region(request.headers.get("Authorization")) or config.region,
         )
-        return self._json_1_1(status, document)
+        return self._json_1_1(number, status, document)
 
-    def _json_1_1(self, status: int, document: _wire.Document) -> web.Response:
+    def _json_1_1(self, number: int, status: int, document: _wire.Document) -> web.Response:
         return web.Response(
             status=status,
             body=_wire.encode(document),
             headers={
                 "Content-Type": _servicequotas.CONTENT_TYPE,
-                "x-amzn-RequestId": self._request_id(),
+                "x-amzn-RequestId": _request_id(number),
             },
         )
 
-    def _error(self, code: ErrorCode, message: str, status: int) -> web.Response:
+    def _arns_for(self, region: str | None) -> _wire.Arns:
+        region = region or self.config.region
+        arns = self._arns_by_region.get(region)
+        if arns is None:
+            arns = self._arns_by_region[region] = _wire.Arns(self.config.account_id, region)
+        return arns
+
+    def _error(
+        self,
+        number: int,
+        code: ErrorCode,
+        message: str,
+        status: int,
+        details: Mapping[str, object] | None = None,
+    ) -> web.Response:
         return web.Response(
             status=status,
-            body=_wire.encode({"message": message}),
+            body=_wire.encode({"message": message, **(details or {})}),
             headers={
                 "Content-Type": "application/json",
                 "x-amzn-ErrorType": code.value,
-                "x-amzn-RequestId": self._request_id(),
+                "x-amzn-RequestId": _request_id(number),
             },
         )
-
-    def _request_id(self) -> str:
-        return f"00000000-0000-4000-8000-{next(self._request_ids):012x}"
 
     # -- operations ---------------------------------------------------------------------
 
@@ -218,6 +248,7 @@ class Service:
             expected_version=_rules.expected_version(document.get("expectedVersion")),
             status_details=_rules.status_details(document.get("statusDetails")),
             now=now,
+            by=self._serving,
         )
         return None
 
@@ -229,7 +260,9 @@ class Service:
         force = _rules.flag(query.get("force"), "force")
         # Validated, then not used: the simulated jobs are not customer-managed ones.
         _rules.namespace_id(query.get("namespaceId"))
-        self.state.delete_execution(job_id, thing_name, execution_number, force=force, now=now)
+        self.state.delete_execution(
+            job_id, thing_name, execution_number, force=force, now=now, by=self._serving
+        )
         return None
 
     def cancel_job(
@@ -247,7 +280,7 @@ class Service:
             max_cancelling_jobs=self.config.max_cancelling_jobs,
         )
         self._on_job_canceled()
-        return _wire.cancel_job_result(job)
+        return _wire.cancel_job_result(job, self.arns)
 
     def describe_job_execution(
         self, params: tuple[str, ...], query: Query, body: bytes, now: float
@@ -256,14 +289,14 @@ class Service:
         number = query.get("executionNumber")
         execution_number = None if number is None else _rules.long_value(number, "executionNumber")
         execution = self.state.execution(job_id, thing_name, execution_number)
-        return {"execution": _wire.job_execution(self.state, execution)}
+        return {"execution": _wire.job_execution(self.arns, execution)}
 
     def describe_job(
         self, params: tuple[str, ...], query: Query, body: bytes, now: float
     ) -> _wire.Document | None:
         job_id = _rules.job_id(params[0])
         _rules.flag(query.get("beforeSubstitution"), "beforeSubstitution")
-        return _wire.job(self.state.job(job_id))
+        return _wire.job(self.state.job(job_id), self.arns)
 
     def list_job_executions_for_job(
         self, params: tuple[str, ...], query: Query, body: bytes, now: float
@@ -276,7 +309,7 @@ class Service:
             max_results=_rules.max_results(query.get("maxResults"), DEFAULT_MAX_RESULTS),
             next_token=query.get("nextToken"),
         )
-        thing_arn = self.state.thing_arn
+        thing_arn = self.arns.thing
         summaries = [
             {
                 "thingArn": thing_arn(execution.thing_name),
@@ -371,6 +404,10 @@ def _route(method: str, raw_path: str) -> tuple[Operation, Handler, tuple[str, .
             (parts[2],),
         )
     return None
+
+
+def _request_id(number: int) -> str:
+    return f"00000000-0000-4000-8000-{number:012x}"
 
 
 def _decode_params(raw: tuple[str, ...]) -> tuple[str, ...]:

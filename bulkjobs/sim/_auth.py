@@ -72,3 +72,15 @@ class SignatureCheck:
             ) from None
         self._last_date, self._last_epoch = amz_date or "", epoch
         return epoch
+
+
+def signing_region(authorization: str | None) -> str | None:
+    """The region of a SigV4 ``Authorization`` header's credential scope
+    (``Credential=AKID/20261202/eu-west-1/iot/aws4_request``), or None."""
+    if not authorization:
+        return None
+    _, found, rest = authorization.partition("Credential=")
+    if not found:
+        return None
+    scope = rest.split(",", 1)[0].split("/")
+    return scope[2] if len(scope) >= 5 and scope[2] else None

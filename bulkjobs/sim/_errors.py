@@ -8,6 +8,7 @@ client that (wrongly) classifies by status alone sees what AWS would send it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
@@ -46,12 +47,18 @@ ERROR_STATUS: Final[dict[ErrorCode, int]] = {
 
 
 class ApiError(Exception):
-    """An API-level refusal: becomes one error response, never a crashed handler."""
+    """An API-level refusal: becomes one error response, never a crashed handler.
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    ``details`` are members the error body carries beside ``message``.
+    """
+
+    def __init__(
+        self, code: ErrorCode, message: str, details: Mapping[str, object] | None = None
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.details = details
 
 
 def invalid_request(message: str) -> ApiError:

@@ -88,6 +88,9 @@ class Execution:
     last_updated_at: float
     status_details: dict[str, str] | None = None
     force_canceled: bool = False
+    #: Number of the API request that made the latest change (None: a device, the
+    #: CancelJob sweep, or the seeded history).
+    changed_by: int | None = None
     deleted: bool = False
     # Whether the device-churn pool holds this execution (it is pruned lazily).
     pooled: bool = False
@@ -104,6 +107,7 @@ class Execution:
             last_updated_at=self.last_updated_at,
             status_details=MappingProxyType(dict(self.status_details or {})),
             force_canceled=self.force_canceled,
+            changed_by=self.changed_by,
         )
 
 
@@ -168,6 +172,10 @@ class ExecutionSnapshot:
     last_updated_at: float
     status_details: Mapping[str, str]
     force_canceled: bool
+    #: Number of the API request that made the latest change (request ids count from 1;
+    #: :attr:`Simulator.requests_received` marks where a run began), None when a device,
+    #: CancelJob's background sweep or the seeded history made it.
+    changed_by: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

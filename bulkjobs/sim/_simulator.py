@@ -264,6 +264,15 @@ class Simulator:
             uptime=self._clock() - self._started_at, since=self._started_at
         )
 
+    @property
+    def requests_received(self) -> int:
+        """How many requests arrived so far: the number of the latest (ids count from 1).
+
+        Read it between two runs to tell their changes apart by
+        :attr:`ExecutionSnapshot.changed_by`.
+        """
+        return self._service.requests_received
+
     def reset_statistics(self) -> None:
         """Start counting from zero (between benchmark repeats, say)."""
         self._service.recorder = Recorder()

@@ -8,7 +8,13 @@ model deterministically. Rules follow the IoT API reference:
   the current version is a VersionConflictException, checked first (optimistic lock).
 - DeleteJobExecution: terminal executions can be deleted; QUEUED and IN_PROGRESS only
   with ``force``; a wrong ``executionNumber`` is a ResourceNotFoundException.
-- Every change of an execution increments its ``versionNumber``.
+- Every change of an execution increments its ``versionNumber``; the change records the
+  number of the API request that made it (``by``; None for devices and CancelJob's
+  background sweep), so a test can tell which run changed what.
+- A VersionConflictException carries the execution's current state (``executionState``:
+  status, statusDetails, versionNumber), as the API reference's ``expectedVersion``
+  documents ("an ErrorResponse that contains the current job execution status data").
+  botocore keeps only ``message``, the one member the service model declares.
 - CancelJob: the job turns CANCELED at once; its QUEUED executions (and IN_PROGRESS with
   ``force``) are canceled later, in the background, by :meth:`FleetState.sweep_cancellations`.
 """
@@ -184,6 +190,7 @@ class FleetState:
         expected_version: int | None,
         status_details: dict[str, str] | None,
         now: float,
+        by: int | None = None,
     ) -> Execution:
         execution = self.execution(job_id, thing_name)
         if expected_version is not None and expected_version != execution.version_number:
@@ -191,6 +198,13 @@ class FleetState:
                 ErrorCode.VERSION_CONFLICT,
                 f"The expected version {expected_version} does not match the current "
                 f"version {execution.version_number} of the job execution.",
+                {
+                    "executionState": {
+                        "status": execution.status.value,
+                        "statusDetails": dict(execution.status_details or {}),
+                        "versionNumber": execution.version_number,
+                    }
+                },
             )
         status = execution.status
         if status is not _QUEUED and not (status is _IN_PROGRESS and force):
@@ -201,11 +215,18 @@ class FleetState:
         if status_details is not None:
             execution.status_details = status_details
         execution.force_canceled = force
-        self._move(self._jobs[job_id], execution, ExecutionStatus.CANCELED, now)
+        self._move(self._jobs[job_id], execution, ExecutionStatus.CANCELED, now, by=by)
         return execution
 
     def delete_execution(
-        self, job_id: str, thing_name: str, execution_number: int, *, force: bool, now: float
+        self,
+        job_id: str,
+        thing_name: str,
+        execution_number: int,
+        *,
+        force: bool,
+        now: float,
+        by: int | None = None,
     ) -> None:
         execution = self.execution(job_id, thing_name, execution_number)
         if execution.status not in TERMINAL and not force:
@@ -214,6 +235,7 @@ class FleetState:
             )
         job = self._jobs[job_id]
         del job.executions[thing_name]
+        execution.changed_by = by
         self._forget(job, execution)
         self._settle_job(job, now)
 
@@ -378,7 +400,15 @@ class FleetState:
             cached = self._flattened[group_name] = list(seen)
         return cached
 
-    def _move(self, job: Job, execution: Execution, status: ExecutionStatus, now: float) -> None:
+    def _move(
+        self,
+        job: Job,
+        execution: Execution,
+        status: ExecutionStatus,
+        now: float,
+        *,
+        by: int | None = None,
+    ) -> None:
         previous = execution.status
         if previous is not status:
             job.counts[previous] -= 1
@@ -390,6 +420,7 @@ class FleetState:
                 self._pool_add(execution)
         execution.version_number += 1
         execution.last_updated_at = now
+        execution.changed_by = by
         job.last_updated_at = now
         self._settle_job(job, now)
 

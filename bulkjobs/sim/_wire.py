@@ -8,13 +8,36 @@ into timezone-aware datetimes).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from bulkjobs.sim._errors import invalid_request
 from bulkjobs.sim._model import Execution, ExecutionStatus, Job
-from bulkjobs.sim._state import FleetState
 
 Document = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Arns:
+    """ARNs as the region a request was signed for names them: one simulator serves
+    every region a client asks, and an ARN names the region it lives in."""
+
+    account_id: str
+    region: str
+
+    def thing(self, thing_name: str) -> str:
+        return f"arn:aws:iot:{self.region}:{self.account_id}:thing/{thing_name}"
+
+    def job(self, job_id: str) -> str:
+        return f"arn:aws:iot:{self.region}:{self.account_id}:job/{job_id}"
+
+    def rehome(self, arn: str) -> str:
+        """``arn`` (stored in the seeding region) in this region."""
+        parts = arn.split(":", 4)
+        if len(parts) < 5:
+            return arn
+        parts[3] = self.region
+        return ":".join(parts)
 
 
 def timestamp(value: float) -> float:
@@ -48,14 +71,14 @@ def execution_summary(execution: Execution) -> Document:
     return summary
 
 
-def job_execution(state: FleetState, execution: Execution) -> Document:
+def job_execution(arns: Arns, execution: Execution) -> Document:
     """A ``JobExecution`` as DescribeJobExecution returns it."""
     document: Document = {
         "jobId": execution.job_id,
         "status": execution.status.value,
         "forceCanceled": execution.force_canceled,
         "statusDetails": {"detailsMap": dict(execution.status_details or {})},
-        "thingArn": state.thing_arn(execution.thing_name),
+        "thingArn": arns.thing(execution.thing_name),
         "queuedAt": timestamp(execution.queued_at),
         "lastUpdatedAt": timestamp(execution.last_updated_at),
         "executionNumber": execution.execution_number,
@@ -78,15 +101,15 @@ _PROCESS_DETAIL_NAMES = {
 }
 
 
-def job(job: Job) -> Document:
+def job(job: Job, arns: Arns) -> Document:
     """A ``Job`` as DescribeJob returns it, with per-status counts."""
     document: Document = {
-        "jobArn": job.arn,
+        "jobArn": arns.job(job.job_id),
         "jobId": job.job_id,
         "targetSelection": "SNAPSHOT",
         "status": job.status.value,
         "forceCanceled": job.force_canceled,
-        "targets": list(job.targets),
+        "targets": [arns.rehome(arn) for arn in job.targets],
         "description": job.description,
         "createdAt": timestamp(job.created_at),
         "lastUpdatedAt": timestamp(job.last_updated_at),
@@ -104,8 +127,8 @@ def job(job: Job) -> Document:
     return {"job": document}
 
 
-def cancel_job_result(job: Job) -> Document:
-    return {"jobArn": job.arn, "jobId": job.job_id, "description": job.description}
+def cancel_job_result(job: Job, arns: Arns) -> Document:
+    return {"jobArn": arns.job(job.job_id), "jobId": job.job_id, "description": job.description}
 
 
 def page(key: str, items: list[Any], next_token: str | None) -> Document:
@@ -116,6 +139,9 @@ def page(key: str, items: list[Any], next_token: str | None) -> Document:
 
 
 def encode(document: Document | None) -> bytes:
+    # CancelJobExecution and DeleteJobExecution answer 200 with an empty body, as the
+    # API reference specifies ("If the action is successful, the service sends back an
+    # HTTP 200 response with an empty HTTP body").
     if document is None:
-        return b"{}"
+        return b""
     return json.dumps(document, separators=(",", ":")).encode()

@@ -41,6 +41,8 @@ RUNNING = (ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS)
 DAY = 86_400.0
 AWS = "https://iot.eu-west-1.amazonaws.com"
 INSTALLED = "/opt/bulkjobs/.venv/bin/bulkjobs"
+#: Debian's node_exporter textfile directory, where the unit keeps its metrics.
+NODE_EXPORTER = "/var/lib/prometheus/node-exporter"
 
 GROUP_FLEET = FleetSpec(
     things=80, job_ids=("fw-2026-11",), in_progress=0.3, terminal=0.2, groups=2, seed=4
@@ -133,6 +135,7 @@ def programs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Programs]:
         service = unit_command((EXAMPLES / "bulkjobs-cleanup.service").read_text())
         service = service.replace(INSTALLED, str(BIN / "bulkjobs"))
         service = service.replace("/var/lib/bulkjobs", str(programs.dir("systemd")))
+        service = service.replace(NODE_EXPORTER, str(programs.dir("systemd") / "textfile"))
         programs.start("systemd", shlex.split(service), fleet=CLEANUP_FLEET)
         cron = cron_command((EXAMPLES / "crontab").read_text())
         cron = cron.replace(INSTALLED, str(BIN / "bulkjobs"))
@@ -288,6 +291,10 @@ class TestScheduling:
         (report,) = programs.dir("systemd").glob("cleanup-fw-2026-10-*")
         summary = json.loads((report / "summary.json").read_text())
         assert summary["outcomes"].get("deleted", 0) > 0
+        metrics = (programs.dir("systemd") / "textfile" / "bulkjobs-cleanup.prom").read_text()
+        deleted = 'bulkjobs_targets{kind="done",outcome="deleted",task="bulkjobs-cleanup"}'
+        assert f"{deleted} {float(summary['outcomes']['deleted'])}" in metrics
+        assert 'bulkjobs_exit_code{task="bulkjobs-cleanup"} 0.0' in metrics
         json_lines(result.stdout + result.stderr)  # --log-format json: nothing else
 
     def test_systemd_unit_runs_the_documented_command(self) -> None:
@@ -301,6 +308,7 @@ class TestScheduling:
             "--yes",
             "--log-format json",
             "--report",
+            f"--metrics-textfile {NODE_EXPORTER}/bulkjobs-cleanup.prom",
         ):
             assert part in command
         timer = (EXAMPLES / "bulkjobs-cleanup.timer").read_text()

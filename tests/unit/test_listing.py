@@ -52,6 +52,8 @@ class TestFromJob:
             Target(job_id="job-1", thing_name="a", execution_number=1, region="eu-west-1"),
             Target(job_id="job-1", thing_name="b", execution_number=2, region="eu-west-1"),
         ]
+        # The listed status travels with the target (not part of its identity).
+        assert [item.target.listed_status for item in items] == ["QUEUED", "QUEUED"]
         assert caller.calls == [
             ("ListJobExecutionsForJob", {"jobId": "job-1", "maxResults": PAGE_SIZE}, "eu-west-1"),
             (

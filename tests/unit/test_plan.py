@@ -56,7 +56,26 @@ class TestEstimate:
         )
         estimate = plan.estimate(rate=20)
         assert (estimate.region, estimate.calls, estimate.seconds) == ("eu-west-1", 60, 3.0)
-        assert estimate.formula.startswith("60 calls in eu-west-1 ÷ 20/s = 3 s")
+        assert estimate.formula == "60 calls in eu-west-1 ÷ 20/s = 3.0 s"
+
+    @pytest.mark.parametrize(
+        ("targets", "rate", "formula"),
+        [
+            (150, 10, "150 calls ÷ 10/s = 15.0 s"),
+            (1, 10, "1 call ÷ 10/s = 0.1 s"),
+            (600, 10, "600 calls ÷ 10/s = 60 s ≈ 1 min"),
+        ],
+    )
+    def test_a_duration_is_said_once_in_its_readable_unit(
+        self, targets: int, rate: float, formula: str
+    ) -> None:
+        """Under a minute the seconds are not repeated; one call is not "1 calls"."""
+        plan = plan_of(*[(t("j", f"thing-{n}"), None) for n in range(targets)])
+        assert plan.estimate(rate=rate).formula == formula
+
+    def test_one_target_is_singular(self) -> None:
+        """The plan's first line says "1 target", not "1 targets"."""
+        assert plan_of((t("j", "a"), None)).render(rate=10).splitlines()[0] == "Plan: 1 target"
 
     def test_empty_plan_takes_no_time(self) -> None:
         """No targets, no calls."""
@@ -81,14 +100,14 @@ class TestOutput:
             "statusUnknown": 1,
             "rate": 2,
             "estimatedSeconds": 1.0,
-            "estimate": "2 calls ÷ 2/s = 1 s ≈ 1.0 s",
+            "estimate": "2 calls ÷ 2/s = 1.0 s",
         }
 
     def test_render_for_the_console(self) -> None:
         """render shows each breakdown, trims long ones, and names the rate's basis."""
         plan = plan_of(*[(t(f"job-{n:02d}", "a"), "QUEUED") for n in range(12)])
         text = plan.render(rate=10, basis="10/s (AWS's default quota)")
-        assert text.splitlines()[0] == "Plan: 12 target(s)"
+        assert text.splitlines()[0] == "Plan: 12 targets"
         assert "by job:    job-00: 1," in text
         assert "… and 2 more" in text
         assert "by status: QUEUED: 12" in text

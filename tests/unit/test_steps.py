@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -43,7 +45,12 @@ async def run_one(
 
 
 async def run_many(
-    operation: Operation, handler: Handler, targets: list[Any], **config: Any
+    operation: Operation,
+    handler: Handler,
+    targets: list[Any],
+    *,
+    wall_clock: Callable[[], float] = time.time,
+    **config: Any,
 ) -> tuple[list[Result], ScriptedTransport, FakeSleep]:
     transport = ScriptedTransport(handler)
     sleep = FakeSleep()
@@ -54,6 +61,7 @@ async def run_many(
         transport=transport,
         sleep=sleep,
         rng=random.Random(7),
+        wall_clock=wall_clock,
     )
     results: list[Result] = []
     await engine.run(targets, on_result=results.append)
@@ -189,21 +197,51 @@ class TestRetries:
 
 
 class TestConflicts:
-    async def test_version_conflict_retries_with_fresh_version(self) -> None:
-        """VersionConflict → describe → retry with the version it reported."""
+    async def test_fresh_version_conflict_retries_with_the_version_read(self) -> None:
+        """--expected-version fresh: VersionConflict → describe → retry with that version."""
         handler = by_api(
             CancelJobExecution=[failure("VersionConflictException", 409), OK],
-            DescribeJobExecution=execution("QUEUED", version=8),
+            DescribeJobExecution=[execution("QUEUED", version=7), execution("QUEUED", version=8)],
         )
-        target = Target(job_id="job-1", thing_name="thing-1", expected_version=7)
-        result, transport, _ = await run_one(CancelExecution(), handler, target)
+        result, transport, _ = await run_one(CancelExecution(expected_version="fresh"), handler)
         assert result.outcome is Outcome.CANCELED
         assert transport.apis() == [
+            "DescribeJobExecution",
             "CancelJobExecution",
             "DescribeJobExecution",
             "CancelJobExecution",
         ]
-        assert [c[1].get("expectedVersion") for c in transport.calls[::2]] == [7, 8]
+        assert [c[1].get("expectedVersion") for c in transport.calls[1::2]] == [7, 8]
+        assert result.expected_version == 8
+
+    @pytest.mark.parametrize(
+        ("operation", "target"),
+        [
+            (CancelExecution(expected_version=7), T1),
+            (CancelExecution(), Target(job_id="job-1", thing_name="thing-1", expected_version=7)),
+        ],
+        ids=["run-wide", "per-target"],
+    )
+    async def test_a_given_version_is_a_guard(self, operation: Operation, target: Target) -> None:
+        """A VersionConflict on a version the caller gave ends as version_conflict, with
+        the version sent and the version found; it is never retried with another."""
+        handler = by_api(
+            CancelJobExecution=failure("VersionConflictException", 409),
+            DescribeJobExecution=execution("QUEUED", version=8),
+        )
+        result, transport, _ = await run_one(operation, handler, target)
+        assert result.outcome is Outcome.VERSION_CONFLICT
+        assert transport.apis() == ["CancelJobExecution", "DescribeJobExecution"]
+        assert (result.expected_version, result.version_found) == (7, 8)
+        line = result.to_json()
+        assert (line["expectedVersion"], line["versionFound"], line["kind"]) == (7, 8, "skipped")
+        assert result.error_code == "VersionConflictException"
+
+    async def test_no_version_sent_is_recorded_as_none(self) -> None:
+        """The report's expectedVersion is the version actually sent: none here."""
+        result, _, _ = await run_one(CancelExecution(), sequence(OK))
+        assert result.expected_version is None
+        assert result.to_json()["expectedVersion"] is None
 
     @pytest.mark.parametrize(
         ("error", "status", "force", "outcome"),
@@ -224,10 +262,12 @@ class TestConflicts:
         self, error: str, status: str, force: bool, outcome: Outcome
     ) -> None:
         """After a conflict or refused transition, the fresh status decides."""
+        op = CancelExecution(force=force, expected_version="fresh")
         handler = by_api(
-            CancelJobExecution=failure(error, 409), DescribeJobExecution=execution(status)
+            CancelJobExecution=failure(error, 409),
+            DescribeJobExecution=[execution("QUEUED"), execution(status)],
         )
-        result, _, _ = await run_one(CancelExecution(force=force), handler)
+        result, _, _ = await run_one(op, handler)
         assert result.outcome is outcome
         assert result.error_code == error
 
@@ -238,22 +278,143 @@ class TestConflicts:
             DescribeJobExecution=execution("QUEUED"),
         )
         result, transport, _ = await run_one(
-            CancelExecution(expected_version=1), handler, max_conflict_retries=3
+            CancelExecution(expected_version="fresh"), handler, max_conflict_retries=3
         )
         assert result.outcome is Outcome.CONFLICT_EXHAUSTED
         assert transport.apis().count("CancelJobExecution") == 4
 
-    async def test_lost_answer_that_applied_counts_as_canceled(self) -> None:
-        """A reset after the server applied the cancel is recognised, not reported as a no-op."""
+
+def canceled(version: int = 2, *, updated: float, force: bool = False) -> dict[str, Any]:
+    """A DescribeJobExecution answer for a CANCELED execution."""
+    answer = execution("CANCELED", version=version)
+    answer["execution"].update(lastUpdatedAt=updated, forceCanceled=force)
+    return answer
+
+
+NOW = 1_800_000_000.0
+LOST = failure("ConnectionClosedError", 0)
+REFUSED = failure("InvalidStateTransitionException", 409)
+
+
+class TestLostAnswers:
+    """A call whose answer was lost is only claimed when the evidence says it was ours."""
+
+    async def run(self, op: CancelExecution, *describes: dict[str, Any]) -> Result:
+        handler = by_api(CancelJobExecution=[LOST, REFUSED], DescribeJobExecution=list(describes))
+        result, _, _ = await run_one(op, handler, wall_clock=lambda: NOW)
+        return result
+
+    async def test_changed_before_the_call_was_sent_is_not_ours(self) -> None:
+        """lastUpdatedAt well before the call was sent: an earlier run cancelled it."""
+        result = await self.run(CancelExecution(), canceled(updated=NOW - 600))
+        assert result.outcome is Outcome.ALREADY_TERMINAL
+        assert result.message is not None and "before this run's call was sent" in result.message
+
+    async def test_within_the_clock_margin_it_stays_undecided(self) -> None:
+        """A change dated within the margin before sending could be ours: not claimed,
+        not denied — canceled with confirmed false, and the reason in the message."""
+        result = await self.run(CancelExecution(), canceled(updated=NOW - 1))
+        assert (result.outcome, result.confirmed) == (Outcome.CANCELED, False)
+        assert result.message is not None and result.message.startswith("unconfirmed")
+        assert result.to_json()["confirmed"] is False
+        assert result.error_code is None
+
+    async def test_other_force_flag_is_not_ours(self) -> None:
+        """forceCanceled differs from the force this run sent: someone else cancelled it."""
+        result = await self.run(CancelExecution(force=True), canceled(updated=NOW, force=False))
+        assert result.outcome is Outcome.ALREADY_TERMINAL
+        assert "forceCanceled" in (result.message or "")
+
+    async def test_version_after_a_read_decides(self) -> None:
+        """fresh: read at version 4, lost cancel with expectedVersion 4, found CANCELED at
+        5 — exactly what the call makes: ours, confirmed."""
+        op = CancelExecution(expected_version="fresh")
+        result = await self.run(op, execution("QUEUED", version=4), canceled(5, updated=NOW))
+        assert (result.outcome, result.confirmed) == (Outcome.CANCELED, True)
+        assert result.to_json()["confirmed"] is True
+
+    async def test_version_the_call_cannot_make_is_not_ours(self) -> None:
+        """Lost cancel with expectedVersion 4 cannot have produced version 7."""
+        op = CancelExecution(expected_version="fresh")
+        result = await self.run(op, execution("QUEUED", version=4), canceled(7, updated=NOW))
+        assert result.outcome is Outcome.ALREADY_TERMINAL
+
+    async def test_lost_answer_on_a_guarded_call_is_judged_before_the_guard(self) -> None:
+        """A given version whose cancel applied but whose answer was lost: the retry's
+        VersionConflict is this run's own doing, so the target is canceled, not a conflict."""
         handler = by_api(
-            CancelJobExecution=[
-                failure("ConnectionClosedError", 0),
-                failure("InvalidStateTransitionException", 409),
-            ],
-            DescribeJobExecution=execution("CANCELED"),
+            CancelJobExecution=[LOST, failure("VersionConflictException", 409)],
+            DescribeJobExecution=canceled(4, updated=NOW),
         )
+        result, _, _ = await run_one(
+            CancelExecution(expected_version=3), handler, wall_clock=lambda: NOW
+        )
+        assert (result.outcome, result.confirmed) == (Outcome.CANCELED, True)
+
+    async def test_answered_success_after_a_lost_answer_is_confirmed(self) -> None:
+        """A retry the server answered with success: the earlier attempt did not apply."""
+        handler = by_api(CancelJobExecution=[LOST, OK])
         result, _, _ = await run_one(CancelExecution(), handler)
+        assert (result.outcome, result.confirmed) == (Outcome.CANCELED, True)
+
+    async def test_report_counts_unconfirmed(self) -> None:
+        """summary.json's unconfirmed counts done outcomes the evidence could not pin."""
+        handler = by_api(
+            CancelJobExecution=[LOST, REFUSED], DescribeJobExecution=canceled(updated=NOW)
+        )
+        transport = ScriptedTransport(handler)
+        engine = Engine(
+            CancelExecution(),
+            RunConfig(rate=1e6),
+            transport=transport,
+            sleep=FakeSleep(),
+            wall_clock=lambda: NOW,
+        )
+        report = await engine.run([T1])
+        assert (report.unconfirmed, report.to_json()["unconfirmed"]) == (1, 1)
+
+
+class TestListedTerminal:
+    """An execution a listing showed terminal cannot change again: no call is spent."""
+
+    @pytest.mark.parametrize(("expected", "saved"), [(None, 2), ("fresh", 1)])
+    async def test_cancel_of_a_listed_terminal_execution_sends_nothing(
+        self, expected: str | None, saved: int
+    ) -> None:
+        """already_terminal with the listed status, no call, and the calls saved counted."""
+        target = Target(job_id="job-1", thing_name="thing-1", listed_status="SUCCEEDED")
+        transport = ScriptedTransport(sequence(OK))
+        engine = Engine(
+            CancelExecution(expected_version=expected),  # type: ignore[arg-type]
+            RunConfig(rate=1e6),
+            transport=transport,
+            sleep=FakeSleep(),
+        )
+        results: list[Result] = []
+        report = await engine.run([target], on_result=results.append)
+        assert transport.calls == []
+        assert (results[0].outcome, results[0].status_before) == (
+            Outcome.ALREADY_TERMINAL,
+            "SUCCEEDED",
+        )
+        assert results[0].attempts == 0
+        assert (report.calls_saved, report.to_json()["callsSaved"]) == (saved, saved)
+
+    async def test_a_listed_active_execution_is_still_called(self) -> None:
+        """QUEUED or IN_PROGRESS in a listing may have moved since: the call is made."""
+        target = Target(job_id="job-1", thing_name="thing-1", listed_status="QUEUED")
+        result, transport, _ = await run_one(CancelExecution(), sequence(OK), target)
         assert result.outcome is Outcome.CANCELED
+        assert transport.apis() == ["CancelJobExecution"]
+
+    async def test_delete_of_a_listed_terminal_execution_still_deletes(self) -> None:
+        """Deleting terminal executions is the point of a cleanup: the call is made."""
+        target = Target(
+            job_id="job-1", thing_name="thing-1", execution_number=3, listed_status="CANCELED"
+        )
+        result, transport, _ = await run_one(DeleteExecution(), sequence(OK), target)
+        assert result.outcome is Outcome.DELETED
+        assert transport.apis() == ["DeleteJobExecution"]
 
 
 class TestDeleteExecution:
@@ -293,8 +454,9 @@ class TestDeleteExecution:
         result, _, _ = await run_one(DeleteExecution(), handler, target)
         assert result.outcome is Outcome.NOT_TERMINAL_NEEDS_FORCE
 
-    async def test_lost_answer_then_not_found_counts_as_deleted(self) -> None:
-        """A reset whose delete applied shows up as ResourceNotFound on the retry."""
+    async def test_lost_answer_then_not_found_is_deleted_unconfirmed(self) -> None:
+        """A lost delete, then ResourceNotFound: deleted, but not claimed as certain —
+        a deleted execution leaves nothing to tell who deleted it."""
         target = Target(job_id="job-1", thing_name="thing-1", execution_number=2)
         handler = by_api(
             DeleteJobExecution=[
@@ -303,7 +465,8 @@ class TestDeleteExecution:
             ]
         )
         result, _, _ = await run_one(DeleteExecution(), handler, target)
-        assert result.outcome is Outcome.DELETED
+        assert (result.outcome, result.confirmed) == (Outcome.DELETED, False)
+        assert (result.message or "").startswith("unconfirmed")
 
     async def test_missing_execution_is_not_found(self) -> None:
         """A target with no execution is a no-op: not_found."""

@@ -1,0 +1,246 @@
+"""The CLI on a real pseudo-terminal, as an operator runs it: the confirmation prompt.
+
+Each test spawns ``python -m bulkjobs`` on a pty (pexpect), so stdin, stderr and
+``/dev/tty`` are a terminal exactly as in a shell; the simulator runs in this process
+and its own counters say what was sent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import sys
+from collections.abc import Iterator
+
+import pexpect
+import pytest
+
+from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, ThreadedSimulator
+from tests.cli.conftest import JOB, statuses
+
+RUNNING = {ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS}
+PROMPT = re.compile(r"to proceed \(anything else sends nothing\): ")
+
+
+class Terminal:
+    """One bulkjobs process on a pseudo-terminal of its own."""
+
+    def __init__(self, child: pexpect.spawn[str]) -> None:
+        self.child = child
+
+    def wait_for(self, pattern: str | re.Pattern[str]) -> str:
+        """Everything shown up to and including ``pattern``."""
+        self.child.expect(pattern)
+        return str(self.child.before) + str(self.child.after)
+
+    def prompt(self) -> str:
+        """Wait for the confirmation question; what was shown with it."""
+        return self.wait_for(PROMPT)
+
+    def send(self, line: str) -> None:
+        self.child.sendline(line)
+
+    def finish(self) -> tuple[int, str]:
+        """Wait for the end: the exit status and everything shown since the last wait."""
+        self.child.expect(pexpect.EOF)
+        self.child.close()
+        status = self.child.exitstatus
+        assert status is not None, f"killed by signal {self.child.signalstatus}"
+        return status, str(self.child.before)
+
+
+def spawn(sim: ThreadedSimulator, *argv: str) -> Terminal:
+    """bulkjobs on a fresh pty, pointed at ``sim``."""
+    args = ["-m", "bulkjobs", *argv, "--endpoint-url", sim.endpoint_url, "--region", "us-east-1"]
+    return shell(sys.executable, args)
+
+
+def shell(program: str, args: list[str]) -> Terminal:
+    env = {**os.environ, "TERM": "xterm", "COLUMNS": "120", "LINES": "40"}
+    return Terminal(
+        pexpect.spawn(program, args, env=env, encoding="utf-8", timeout=30, dimensions=(40, 120))
+    )
+
+
+def running(sim: ThreadedSimulator, job: str = JOB) -> int:
+    return sum(1 for s in statuses(sim, job).values() if s in RUNNING)
+
+
+@pytest.fixture
+def big_sim() -> Iterator[ThreadedSimulator]:
+    """250 devices: more than a plain "yes" may confirm."""
+    fleet = FleetSpec(things=250, job_ids=(JOB,), in_progress=0.2, terminal=0.1, seed=5)
+    with ThreadedSimulator(SimConfig(quota=None), fleet) as simulator:
+        yield simulator
+
+
+EMERGENCY = ("cancel-job-execution", "--job-id", JOB, "--from-job", "--force")
+
+
+class TestConfirmationPrompt:
+    def test_the_prompt_shows_the_blast_radius_by_status(self, sim: ThreadedSimulator) -> None:
+        """The prompt names the operation, the region, and the job's counts per status
+        as the server has them; the default answer (Enter) sends nothing."""
+        before = statuses(sim)
+        queued = sum(1 for s in before.values() if s is ExecutionStatus.QUEUED)
+        in_progress = sum(1 for s in before.values() if s is ExecutionStatus.IN_PROGRESS)
+        child = spawn(sim, *EMERGENCY)
+        shown = child.prompt()
+        assert "cancel job executions with --force in us-east-1" in shown
+        assert f"{queued} QUEUED, {in_progress} IN_PROGRESS" in shown
+        assert f"up to {queued + in_progress} executions (QUEUED or IN_PROGRESS)" in shown
+        assert 'Type "yes"' in shown
+        child.send("")
+        code, out = child.finish()
+        assert code == 2
+        assert "nothing was sent" in out
+        assert sim.statistics().mutating_requests == 0
+        assert statuses(sim) == before
+
+    def test_no_sends_nothing(self, sim: ThreadedSimulator) -> None:
+        """Answering "no": exit 2, no mutating call reached the server."""
+        before = statuses(sim)
+        child = spawn(sim, *EMERGENCY)
+        child.prompt()
+        child.send("no")
+        code, out = child.finish()
+        assert code == 2
+        assert "not confirmed" in out
+        assert sim.statistics().mutating_requests == 0
+        assert statuses(sim) == before
+
+    def test_only_an_explicit_yes_proceeds(self, sim: ThreadedSimulator) -> None:
+        """ "y" is not "yes": refused, nothing sent."""
+        child = spawn(sim, *EMERGENCY)
+        child.prompt()
+        child.send("y")
+        code, _ = child.finish()
+        assert code == 2
+        assert sim.statistics().mutating_requests == 0
+
+    def test_yes_runs(self, sim: ThreadedSimulator) -> None:
+        """Answering "yes" runs the cancel: nothing of the job is left running."""
+        assert running(sim) > 0
+        child = spawn(sim, *EMERGENCY)
+        child.prompt()
+        child.send("yes")
+        code, out = child.finish()
+        assert code == 0, out
+        assert running(sim) == 0
+        assert "canceled" in out
+
+    def test_ctrl_c_at_the_prompt_sends_nothing(self, sim: ThreadedSimulator) -> None:
+        """Ctrl-C while the question waits: exit 130, nothing sent."""
+        before = statuses(sim)
+        child = spawn(sim, *EMERGENCY)
+        child.prompt()
+        child.child.sendintr()
+        code, out = child.finish()
+        assert code == 130
+        assert "nothing was sent" in out
+        assert sim.statistics().mutating_requests == 0
+        assert statuses(sim) == before
+
+    def test_ctrl_d_at_the_prompt_sends_nothing(self, sim: ThreadedSimulator) -> None:
+        """End of input (Ctrl-D) is no answer: exit 2, nothing sent."""
+        child = spawn(sim, *EMERGENCY)
+        child.prompt()
+        child.child.sendeof()
+        code, _ = child.finish()
+        assert code == 2
+        assert sim.statistics().mutating_requests == 0
+
+    def test_the_thing_group_emergency_cancel_asks(self, sim: ThreadedSimulator) -> None:
+        """The README's emergency command (thing group, no --yes) asks, and runs on yes."""
+        child = spawn(
+            sim,
+            "cancel-job-execution",
+            "--job-id",
+            JOB,
+            "--thing-group",
+            "fleet",
+            "--recursive",
+            "--force",
+            "--status-details",
+            "reason=bad-firmware",
+        )
+        shown = child.prompt()
+        assert "thing group fleet and its child groups" in shown
+        child.send("yes")
+        code, out = child.finish()
+        assert code == 0, out
+        assert running(sim) == 0
+
+
+class TestTypingTheJobId:
+    def test_a_big_run_needs_the_job_id(self, big_sim: ThreadedSimulator) -> None:
+        """Over the threshold, "yes" is not enough: the job id must be typed."""
+        child = spawn(big_sim, *EMERGENCY)
+        shown = child.prompt()
+        assert f'Type the job id "{JOB}"' in shown
+        child.send("yes")
+        code, _ = child.finish()
+        assert code == 2
+        assert big_sim.statistics().mutating_requests == 0
+
+    def test_the_job_id_confirms_a_big_run(self, big_sim: ThreadedSimulator) -> None:
+        """Typing the job id runs it."""
+        child = spawn(big_sim, *EMERGENCY, "-q")
+        child.prompt()
+        child.send(JOB)
+        code, out = child.finish()
+        assert code == 0, out
+        assert running(big_sim) == 0
+
+
+class TestOtherForcedCommands:
+    def test_cancel_job_force_asks_and_no_sends_nothing(self, sim: ThreadedSimulator) -> None:
+        """cancel-job --force shows the executions AWS would cancel; "no" sends nothing."""
+        child = spawn(sim, "cancel-job", "--job-id", JOB, "--force", "--reason-code", "BAD_FW")
+        expected = f"{running(sim)} executions QUEUED or IN_PROGRESS canceled server-side"
+        assert expected in child.prompt()
+        child.send("no")
+        code, _ = child.finish()
+        assert code == 2
+        assert sim.statistics().mutating_requests == 0
+        assert sim.call(lambda s: s.job(JOB)).status.value == "IN_PROGRESS"
+
+    def test_cancel_job_force_runs_on_yes(self, sim: ThreadedSimulator) -> None:
+        """cancel-job --force on "yes": the job is canceled server-side."""
+        child = spawn(sim, "cancel-job", "--job-id", JOB, "--force", "-q")
+        child.prompt()
+        child.send("yes")
+        code, out = child.finish()
+        assert code == 0, out
+        assert sim.call(lambda s: s.job(JOB)).status.value == "CANCELED"
+
+    def test_delete_force_asks_and_no_sends_nothing(self, sim: ThreadedSimulator) -> None:
+        """delete-job-execution --force asks; "no" deletes nothing."""
+        before = statuses(sim)
+        child = spawn(sim, "delete-job-execution", "--job-id", JOB, "--from-job", "--force")
+        shown = child.prompt()
+        assert "deleted too" in shown
+        child.send("no")
+        code, _ = child.finish()
+        assert code == 2
+        assert statuses(sim) == before
+        assert sim.statistics().mutating_requests == 0
+
+    def test_a_list_piped_on_stdin_is_confirmed_on_the_terminal(
+        self, sim: ThreadedSimulator
+    ) -> None:
+        """``… | bulkjobs --things-file - --force`` still asks on the terminal."""
+        names = sorted(n for n, s in statuses(sim).items() if s in RUNNING)[:3]
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", "-", "--force"]
+        bulkjobs = shlex.join(
+            [sys.executable, "-m", "bulkjobs", *argv, "--endpoint-url", sim.endpoint_url]
+        )
+        command = f"printf '%s\\n' {shlex.join(names)} | {bulkjobs}"
+        child = shell("/bin/sh", ["-c", command])
+        shown = child.prompt()
+        assert "given: 3 targets" in shown
+        child.send("yes")
+        code, out = child.finish()
+        assert code == 0, out
+        assert all(statuses(sim)[name] is ExecutionStatus.CANCELED for name in names)

@@ -1,0 +1,111 @@
+"""What the confirmation asks for, and what it shows (pure: no terminal, no calls)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bulkjobs._jobstatus import JobCounts
+from bulkjobs._models import CancelExecution, CancelJob, DeleteExecution, Operation
+from bulkjobs.cli._confirm import TYPE_JOB_ID_ABOVE, BlastRadius, acted_statuses
+
+
+def radius(
+    *,
+    operation: Operation | None = None,
+    at_most: int | None,
+    jobs: tuple[JobCounts, ...] = (),
+    given_by_job: dict[str, int] | None = None,
+    given: int = 0,
+) -> BlastRadius:
+    return BlastRadius(
+        operation=operation or CancelExecution(force=True),
+        region="eu-west-1",
+        endpoint_url=None,
+        given=given,
+        given_by_job=given_by_job or {},
+        given_by_region={"eu-west-1": given} if given else {},
+        jobs=jobs,
+        statuses=("QUEUED", "IN_PROGRESS"),
+        at_most=at_most,
+    )
+
+
+def job(job_id: str = "fw-1", **counts: int) -> JobCounts:
+    return JobCounts(job_id=job_id, status="IN_PROGRESS", counts=counts)
+
+
+class TestTheAnswerAskedFor:
+    def test_a_small_run_is_confirmed_with_yes(self) -> None:
+        """Up to the threshold, "yes" confirms."""
+        assert radius(at_most=TYPE_JOB_ID_ABOVE, jobs=(job(),)).answer == "yes"
+
+    def test_a_big_run_needs_the_job_id(self) -> None:
+        """Over the threshold, the job id is the answer."""
+        assert radius(at_most=TYPE_JOB_ID_ABOVE + 1, jobs=(job(),)).answer == "fw-1"
+
+    def test_an_unknown_size_needs_the_job_id(self) -> None:
+        """A size not known before listing is treated as big."""
+        assert radius(at_most=None, jobs=(job(),)).answer == "fw-1"
+
+    def test_a_big_run_over_several_jobs_needs_the_count(self) -> None:
+        """Several jobs: the number of targets is typed instead."""
+        found = radius(at_most=500, given=500, given_by_job={"a": 250, "b": 250})
+        assert found.answer == "500"
+        assert 'Type the number of targets "500"' in found.question()
+
+
+class TestActedStatuses:
+    @pytest.mark.parametrize(
+        ("operation", "statuses", "expected"),
+        [
+            (CancelExecution(force=True), None, ("QUEUED", "IN_PROGRESS")),
+            (CancelExecution(force=False), None, ("QUEUED",)),
+            (CancelExecution(force=True), ("IN_PROGRESS", "FAILED"), ("IN_PROGRESS",)),
+            (CancelJob(force=True), None, ("QUEUED", "IN_PROGRESS")),
+            (DeleteExecution(force=False), ("QUEUED", "FAILED"), ("FAILED",)),
+        ],
+    )
+    def test_statuses_the_operation_changes(
+        self,
+        operation: Operation,
+        statuses: tuple[str, ...] | None,
+        expected: tuple[str, ...],
+    ) -> None:
+        """Force widens what changes; --status narrows it."""
+        assert acted_statuses(operation, statuses) == expected
+
+    def test_a_forced_delete_changes_every_status(self) -> None:
+        """delete --force deletes executions in any status."""
+        assert len(acted_statuses(DeleteExecution(force=True), None)) == 8
+
+
+class TestTheBlastRadiusShown:
+    def test_counts_by_status_and_what_changes(self) -> None:
+        """The job's counts per status, and how many executions change at most."""
+        lines = radius(at_most=37, jobs=(job(QUEUED=32, IN_PROGRESS=5, FAILED=3),)).lines()
+        text = "\n".join(lines)
+        assert "in eu-west-1" in lines[0]
+        assert "32 QUEUED, 5 IN_PROGRESS, 3 FAILED" in text
+        assert "up to 37 executions (QUEUED or IN_PROGRESS)" in text
+
+    def test_given_targets_by_job_and_region(self) -> None:
+        """Targets given outright are counted by job and region, singular when one."""
+        text = "\n".join(radius(at_most=1, given=1, given_by_job={"fw-1": 1}).lines())
+        assert "given: 1 target — by job: fw-1 1; by region: eu-west-1 1" in text
+        assert "up to 1 execution " in text
+
+    def test_cancel_job_counts_the_executions_aws_will_cancel(self) -> None:
+        """cancel-job: the jobs, and the executions cancelled server-side."""
+        shown = radius(
+            operation=CancelJob(force=True),
+            at_most=1,
+            given=1,
+            jobs=(job(QUEUED=71, IN_PROGRESS=95, SUCCEEDED=4),),
+        )
+        assert "1 job; 166 executions QUEUED or IN_PROGRESS canceled server-side" in "\n".join(
+            shown.lines()
+        )
+
+    def test_an_unknown_size_says_so(self) -> None:
+        """No count: the prompt says it is not known yet rather than guess."""
+        assert "not known until the listing runs" in "\n".join(radius(at_most=None).lines())
