@@ -24,6 +24,7 @@ from bulkjobs._validation import (
     check_target,
 )
 from bulkjobs.cli._parser import DEFAULTS
+from bulkjobs.cli._shorthand import parse_string_map
 
 __all__ = ["Options", "parse_duration", "resolve"]
 
@@ -88,19 +89,14 @@ def parse_duration(text: str) -> float:
 
 
 def _status_details(text: str) -> dict[str, Any]:
-    text = text.strip()
-    if text.startswith("{"):
+    """A JSON object, or the AWS CLI's shorthand (``k=v,k2="a,b"``), as the AWS CLI
+    tells them apart: JSON when the value starts with ``{``."""
+    if text.lstrip().startswith("{"):
         data = json.loads(text)
         if not isinstance(data, dict):
             raise ValueError("must be a JSON object")
         return data
-    details: dict[str, Any] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        key, sep, value = part.partition("=")
-        if not sep:
-            raise ValueError(f"'{part}' is not key=value")
-        details[key.strip()] = value
-    return details
+    return dict(parse_string_map(text))
 
 
 def resolve(args: argparse.Namespace) -> Options:
@@ -140,7 +136,11 @@ def resolve(args: argparse.Namespace) -> Options:
             try:
                 details = _status_details(args.status_details)
             except ValueError as exc:
-                bad("--status-details", f"k=v,k2=v2 or a JSON object: {exc}", args.status_details)
+                bad(
+                    "--status-details",
+                    f'k=v,k2="a,b" (AWS CLI shorthand) or a JSON object: {exc}',
+                    args.status_details,
+                )
         operation = CancelExecution(
             force=args.force,
             expected_version=expected,  # type: ignore[arg-type]

@@ -167,7 +167,8 @@ def _add_operation_options(sub: argparse.ArgumentParser, name: str) -> None:
         group.add_argument(
             "--status-details",
             metavar="k=v,...|JSON",
-            help="statusDetails: k=v,k2=v2 or a JSON object (≤ 10 pairs)",
+            help='statusDetails (≤ 10 pairs): AWS CLI shorthand, k=v,k2="a,b" (quote values '
+            "with commas), or a JSON object",
         )
     else:
         group.add_argument(
