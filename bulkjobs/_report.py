@@ -85,7 +85,7 @@ class Report:
             "stopReason": self.stop_reason,
             "stoppedBySignal": self.stopped_by_signal,
             "exitCode": self.exit_code,
-            **({"rateControl": self.rate_control} if self.rate_control is not None else {}),
+            "rateControl": self.rate_control,
             "timeline": self.timeline,
         }
 
