@@ -21,6 +21,7 @@ from typing import Any
 import anyio
 import structlog
 
+from bulkjobs._destination import Destination
 from bulkjobs._rate import RateStart
 
 __all__ = ["QUOTA_PERMISSIONS", "SERVICE_CODE", "QuotaLookup", "match_quota"]
@@ -35,8 +36,8 @@ LOOKUP_TIMEOUT = 10.0
 
 log = structlog.get_logger("bulkjobs")
 
-#: Opens (or returns the open) Service Quotas client for a region.
-ClientOpener = Callable[[str], Awaitable[Any]]
+#: Opens (or returns the open) Service Quotas client for a destination.
+ClientOpener = Callable[[Destination], Awaitable[Any]]
 
 
 def match_quota(api: str, quotas: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
@@ -56,60 +57,69 @@ def match_quota(api: str, quotas: Iterable[Mapping[str, Any]]) -> Mapping[str, A
 
 
 class QuotaLookup:
-    """Applied quotas per (region, API); every answer a :class:`RateStart`.
+    """Applied quotas per (destination, API); every answer a :class:`RateStart`.
 
-    Concurrent lookups in one region share one listing.
+    Concurrent lookups in one destination share one listing.
     """
 
     def __init__(self, open_client: ClientOpener) -> None:
         self._open = open_client
-        self._listings: dict[str, list[Mapping[str, Any]] | str] = {}
-        self._locks: dict[str, anyio.Lock] = {}
+        self._listings: dict[Destination, list[Mapping[str, Any]] | str] = {}
+        self._locks: dict[Destination, anyio.Lock] = {}
 
-    async def start(self, region: str, api: str, *, default: float) -> RateStart:
-        """Where ``api``'s auto rate in ``region`` should start: its applied quota, or
+    async def start(self, destination: Destination, api: str, *, default: float) -> RateStart:
+        """Where ``api``'s auto rate in ``destination`` should start: its applied quota, or
         ``default`` with a note saying why not."""
         try:
             with anyio.fail_after(LOOKUP_TIMEOUT):
-                return await self._start(region, api, default=default)
+                return await self._start(destination, api, default=default)
         except TimeoutError:
-            return self._fallback(region, api, default, "Service Quotas did not answer in time")
+            return self._fallback(
+                destination, api, default, "Service Quotas did not answer in time"
+            )
 
-    async def _start(self, region: str, api: str, *, default: float) -> RateStart:
-        listing = await self._listing(region)
+    async def _start(self, destination: Destination, api: str, *, default: float) -> RateStart:
+        listing = await self._listing(destination)
         if isinstance(listing, str):
-            return self._fallback(region, api, default, listing)
+            return self._fallback(destination, api, default, listing)
         entry = match_quota(api, listing)
         if entry is None:
-            return self._fallback(region, api, default, f"no {api} rate quota listed")
+            return self._fallback(destination, api, default, f"no {api} rate quota listed")
         code, name = str(entry["QuotaCode"]), str(entry["QuotaName"])
         try:
-            client = await self._open(region)
+            client = await self._open(destination)
             answer = await client.get_service_quota(ServiceCode=SERVICE_CODE, QuotaCode=code)
         except Exception as exc:
-            return self._fallback(region, api, default, _why(exc))
+            return self._fallback(destination, api, default, _why(exc))
         value = answer.get("Quota", {}).get("Value")
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return self._fallback(region, api, default, f"{name} has no value")
+            return self._fallback(destination, api, default, f"{name} has no value")
         if not (math.isfinite(value) and value > 0):
-            return self._fallback(region, api, default, f"{name} is {value!r}")
-        log.debug("applied quota read", region=region, api=api, quota=value, code=code, name=name)
+            return self._fallback(destination, api, default, f"{name} is {value!r}")
+        log.debug(
+            "applied quota read",
+            destination=str(destination),
+            api=api,
+            quota=value,
+            code=code,
+            name=name,
+        )
         return RateStart(
             source="service-quotas", rate=float(value), quota_code=code, quota_name=name
         )
 
-    async def _listing(self, region: str) -> list[Mapping[str, Any]] | str:
-        """IoT's quotas in ``region``, or why they could not be listed."""
-        lock = self._locks.setdefault(region, anyio.Lock())
+    async def _listing(self, destination: Destination) -> list[Mapping[str, Any]] | str:
+        """IoT's quotas in ``destination``, or why they could not be listed."""
+        lock = self._locks.setdefault(destination, anyio.Lock())
         async with lock:
-            found = self._listings.get(region)
+            found = self._listings.get(destination)
             if found is None:
-                found = self._listings[region] = await self._list(region)
+                found = self._listings[destination] = await self._list(destination)
         return found
 
-    async def _list(self, region: str) -> list[Mapping[str, Any]] | str:
+    async def _list(self, destination: Destination) -> list[Mapping[str, Any]] | str:
         try:
-            client = await self._open(region)
+            client = await self._open(destination)
             quotas: list[Mapping[str, Any]] = []
             paginator = client.get_paginator("list_service_quotas")
             async for page in paginator.paginate(ServiceCode=SERVICE_CODE):
@@ -119,8 +129,8 @@ class QuotaLookup:
         return quotas
 
     @staticmethod
-    def _fallback(region: str, api: str, default: float, why: str) -> RateStart:
-        log.debug("no applied quota", region=region, api=api, reason=why)
+    def _fallback(destination: Destination, api: str, default: float, why: str) -> RateStart:
+        log.debug("no applied quota", destination=str(destination), api=api, reason=why)
         return RateStart(source="default", rate=default, note=f"Service Quotas: {why}")
 
 
