@@ -3,6 +3,12 @@
 The keys are the AWS API's own parameter names (``jobId``, ``thingName``, ``force``,
 ``expectedVersion``, …) plus bulkjobs' bulk ones (``thingNames``, ``thingsFile``,
 ``rate``, …). A value given on the command line wins over the same key in the input.
+
+The input skeleton's sample values never change a run: each is either the option's own
+default (``"rate": "auto"``, ``"force": false``) or a placeholder — ``""``, ``[""]``,
+``{"KeyName": ""}`` — that is refused when left in, naming the key, as the AWS CLI
+refuses its unedited placeholders. A sample such as ``"status": ["QUEUED"]`` would
+silently narrow a listing to QUEUED executions.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from bulkjobs._exceptions import InvalidInputError, ValidationIssue
+from bulkjobs._models import Outcome
 
 __all__ = ["apply_cli_input", "skeleton"]
 
@@ -26,7 +33,7 @@ _COMMON: Final[dict[str, _Spec]] = {
     "maxAttempts": ("max_attempts", (int,), 10),
     "dryRun": ("dry_run", (bool,), False),
     "deadline": ("deadline", (str,), ""),
-    "abortIfFailedPercent": ("abort_if_failed_percent", (int, float), 0),
+    "abortIfFailedPercent": ("abort_if_failed_percent", (int, float), ""),
     "abortMinExecuted": ("abort_min_executed", (int,), 100),
     "gracePeriod": ("grace_period", (int, float), 10),
     "journal": ("journal", (str,), ""),
@@ -45,7 +52,7 @@ _TARGETS: Final[dict[str, _Spec]] = {
     "thingGroup": ("thing_group", (str,), ""),
     "recursive": ("recursive", (bool,), False),
     "fromThings": ("from_things", (list,), [""]),
-    "status": ("status", (str, list), ["QUEUED"]),
+    "status": ("status", (str, list), [""]),
     "olderThan": ("older_than", (str,), ""),
     "skipInvalid": ("skip_invalid", (bool,), False),
     "force": ("force", (bool,), False),
@@ -53,13 +60,13 @@ _TARGETS: Final[dict[str, _Spec]] = {
 _BY_COMMAND: Final[dict[str, dict[str, _Spec]]] = {
     "cancel-job-execution": {
         **_TARGETS,
-        "expectedVersion": ("expected_version", (int, str), 0),
+        "expectedVersion": ("expected_version", (int, str), ""),
         "statusDetails": ("status_details", (dict, str), {"KeyName": ""}),
         **_COMMON,
     },
     "delete-job-execution": {
         **_TARGETS,
-        "executionNumber": ("execution_number", (int, str), 0),
+        "executionNumber": ("execution_number", (int, str), ""),
         "namespaceId": ("namespace_id", (str,), ""),
         **_COMMON,
     },
@@ -73,30 +80,79 @@ _BY_COMMAND: Final[dict[str, dict[str, _Spec]]] = {
     },
 }
 
-_OUTPUT_SKELETON: Final = {
-    "operation": "cancel-job-execution",
-    "total": 0,
-    "dryRun": False,
-    "outcomes": {"canceled": 0, "already_terminal": 0, "in_progress_needs_force": 0},
-    "kinds": {"done": 0, "noop": 0, "skipped": 0, "failed": 0, "interrupted": 0},
-    "errorCodes": {"InvalidStateTransitionException": 0},
-    "attempts": 0,
-    "throttles": 0,
-    "carriedFromJournal": 0,
-    "latencyMs": {"p50": 0.0, "p90": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0},
-    "wallTimeSeconds": 0.0,
-    "achievedRatePerSecond": 0.0,
-    "stopReason": None,
-    "stoppedBySignal": False,
-    "exitCode": 0,
-    "timeline": [{"second": 0, "finished": 0, "throttles": 0, "failed": 0}],
+#: What each command can end a target in (every kind has its outcomes listed).
+_OUTCOMES: Final[dict[str, tuple[str, ...]]] = {
+    "cancel-job-execution": (
+        "canceled",
+        "already_terminal",
+        "not_found",
+        "in_progress_needs_force",
+        "version_conflict",
+        "invalid_request",
+        "retries_exhausted",
+        "conflict_exhausted",
+        "error",
+        "interrupted",
+        "dry_run",
+    ),
+    "delete-job-execution": (
+        "deleted",
+        "not_found",
+        "not_terminal_needs_force",
+        "invalid_request",
+        "retries_exhausted",
+        "conflict_exhausted",
+        "error",
+        "interrupted",
+        "dry_run",
+    ),
+    "cancel-job": (
+        "canceled",
+        "already_terminal",
+        "not_found",
+        "invalid_request",
+        "retries_exhausted",
+        "error",
+        "interrupted",
+        "dry_run",
+    ),
 }
+_ERROR_CODES: Final = {
+    "cancel-job-execution": "InvalidStateTransitionException",
+    "delete-job-execution": "InvalidStateTransitionException",
+    "cancel-job": "LimitExceededException",
+}
+
+
+def _output_skeleton(command: str) -> dict[str, Any]:
+    outcomes = _OUTCOMES[command]
+    kinds = dict.fromkeys(dict.fromkeys(Outcome(o).kind.value for o in outcomes), 0)
+    return {
+        "operation": command,
+        "total": 0,
+        "dryRun": False,
+        "outcomes": dict.fromkeys(outcomes, 0),
+        "kinds": kinds,
+        "errorCodes": {_ERROR_CODES[command]: 0},
+        "unconfirmed": 0,
+        "attempts": 0,
+        "callsSaved": 0,
+        "throttles": 0,
+        "carriedFromJournal": 0,
+        "latencyMs": {"p50": 0.0, "p90": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0},
+        "wallTimeSeconds": 0.0,
+        "achievedRatePerSecond": 0.0,
+        "stopReason": None,
+        "stoppedBySignal": False,
+        "exitCode": 0,
+        "timeline": [{"second": 0, "finished": 0, "throttles": 0, "failed": 0}],
+    }
 
 
 def skeleton(command: str, kind: str) -> str:
     """The text ``--generate-cli-skeleton KIND`` prints for ``command``."""
     if kind == "output":
-        return json.dumps(_OUTPUT_SKELETON, indent=4)
+        return json.dumps(_output_skeleton(command), indent=4)
     values = {key: spec[2] for key, spec in _BY_COMMAND[command].items()}
     if kind == "yaml-input":
         import yaml
@@ -180,6 +236,17 @@ def apply_cli_input(args: argparse.Namespace) -> None:
         dest, types, _ = spec
         if value is None:
             continue
+        if _is_placeholder(value):
+            issues.append(
+                ValidationIssue(
+                    source=source,
+                    line=None,
+                    field=key,
+                    rule="still holds the skeleton's placeholder: fill it in or remove the key",
+                    value=json.dumps(value),
+                )
+            )
+            continue
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             names = " or ".join(t.__name__.replace("str", "string") for t in types)
             issues.append(
@@ -195,13 +262,18 @@ def apply_cli_input(args: argparse.Namespace) -> None:
         raise InvalidInputError(issues)
 
 
+def _is_placeholder(value: Any) -> bool:
+    """The skeleton's empty samples; no option takes them as a real value."""
+    return bool(value == "" or value == [""] or value == {"KeyName": ""})
+
+
 def _normalise(dest: str, value: Any) -> Any:
     if dest in ("thing_names", "job_ids", "from_things") and isinstance(value, str):
         return [value]
     if dest == "status" and isinstance(value, list):
         return ",".join(str(v) for v in value)
-    if dest == "status_details" and isinstance(value, dict):
-        return json.dumps(value)
+    if dest == "status_details":
+        return [json.dumps(value) if isinstance(value, dict) else value]
     if dest in ("expected_version", "execution_number", "rate"):
         return str(value)
     return value

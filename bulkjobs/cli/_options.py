@@ -24,6 +24,7 @@ from bulkjobs._validation import (
     check_target,
 )
 from bulkjobs.cli._parser import DEFAULTS
+from bulkjobs.cli._shorthand import parse_string_map
 
 __all__ = ["Options", "parse_duration", "resolve"]
 
@@ -88,19 +89,14 @@ def parse_duration(text: str) -> float:
 
 
 def _status_details(text: str) -> dict[str, Any]:
-    text = text.strip()
-    if text.startswith("{"):
+    """A JSON object, or the AWS CLI's shorthand (``k=v,k2="a,b"``), as the AWS CLI
+    tells them apart: JSON when the value starts with ``{``."""
+    if text.lstrip().startswith("{"):
         data = json.loads(text)
         if not isinstance(data, dict):
             raise ValueError("must be a JSON object")
         return data
-    details: dict[str, Any] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        key, sep, value = part.partition("=")
-        if not sep:
-            raise ValueError(f"'{part}' is not key=value")
-        details[key.strip()] = value
-    return details
+    return dict(parse_string_map(text))
 
 
 def resolve(args: argparse.Namespace) -> Options:
@@ -135,12 +131,23 @@ def resolve(args: argparse.Namespace) -> Options:
                     bad(
                         "--expected-version", "must be an integer or 'fresh'", args.expected_version
                     )
-        details = None
-        if args.status_details is not None:
+        details: dict[str, Any] | None = None
+        for text in args.status_details or ():
+            # Repeats are merged; a key given two different values is refused.
             try:
-                details = _status_details(args.status_details)
+                part = _status_details(text)
             except ValueError as exc:
-                bad("--status-details", f"k=v,k2=v2 or a JSON object: {exc}", args.status_details)
+                bad(
+                    "--status-details",
+                    f'k=v,k2="a,b" (AWS CLI shorthand) or a JSON object: {exc}',
+                    text,
+                )
+                continue
+            details = details or {}
+            for key, value in part.items():
+                if key in details and details[key] != value:
+                    bad("--status-details", f"key {key!r} given twice with different values")
+                details[key] = value
         operation = CancelExecution(
             force=args.force,
             expected_version=expected,  # type: ignore[arg-type]
@@ -237,8 +244,8 @@ def resolve(args: argparse.Namespace) -> Options:
                 from datetime import UTC, datetime
 
                 parse_age(str(args.older_than), now=datetime.now(UTC))
-            except ValueError as exc:
-                bad("--older-than", str(exc), args.older_than)
+            except InvalidInputError as exc:
+                bad("--older-than", exc.issues[0].rule, args.older_than)
             if not (from_job or from_things):
                 bad("--older-than", "applies to listing sources (--from-job, --from-thing)")
         if things_file is not None and things_file != "-" and not os.path.isfile(things_file):

@@ -50,13 +50,18 @@ CASES = [
     ),
     (
         "status-details-key",
-        lambda t: [C, "--job-id", JOB, "--thing-name", "t", "--status-details", "bad key=v"],
+        lambda t: [C, "--job-id", JOB, "--thing-name", "t", "--status-details", "a.b=v"],
         "statusDetails key",
     ),
     (
         "status-details-control-char",
-        lambda t: [C, "--job-id", JOB, "--thing-name", "t", "--status-details", "k=a\x07b"],
+        lambda t: [C, "--job-id", JOB, "--thing-name", "t", "--status-details", 'k="a\x07b"'],
         "statusDetails[k]",
+    ),
+    (
+        "status-details-shorthand",
+        lambda t: [C, "--job-id", JOB, "--thing-name", "t", "--status-details", " k = v "],
+        "AWS CLI shorthand",
     ),
     (
         "expected-version-text",

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bulkjobs import CancelExecution, CancelJob, DeleteExecution, InvalidInputError
+from bulkjobs import CancelExecution, CancelJob, DeleteExecution, InvalidInputError, Outcome
+from bulkjobs._report import Report
 from bulkjobs.cli._inputs import apply_cli_input, skeleton
 from bulkjobs.cli._options import Options, parse_duration, resolve
 from bulkjobs.cli._parser import build_parser
@@ -163,6 +164,51 @@ class TestInvalidOptions:
         assert any("reasonCode" in text for text in found)
 
 
+class TestRepeatedOptions:
+    def test_status_details_are_merged(self) -> None:
+        """--status-details twice: both pairs are sent, none dropped."""
+        opts = parse(
+            "cancel-job-execution", "--job-id", "j", "--thing-name", "t",
+            "--status-details", "k0=v", "--status-details", '{"k1": "w"}',
+        )  # fmt: skip
+        assert isinstance(opts.operation, CancelExecution)
+        assert opts.operation.status_details == {"k0": "v", "k1": "w"}
+
+    def test_one_key_with_two_values_is_refused(self) -> None:
+        """Merging cannot pick between two values of one key: it says so."""
+        found = issues_of(
+            "cancel-job-execution", "--job-id", "j", "--thing-name", "t",
+            "--status-details", "k=a", "--status-details", "k=b",
+        )  # fmt: skip
+        assert any("--status-details" in i and "'k' given twice" in i for i in found)
+
+    @pytest.mark.parametrize(
+        "argv",
+        [
+            ["--rate", "5", "--rate", "6"],
+            ["--region", "eu-west-1", "--region", "us-east-1"],
+            ["--report", "a", "--report", "b"],
+            ["--job-id", "j2"],
+            ["--force", "--no-force"],
+        ],
+    )
+    def test_other_repeats_are_refused(
+        self, argv: list[str], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A single-value option given twice with different values stops with exit 2."""
+        with pytest.raises(SystemExit) as caught:
+            parse("cancel-job-execution", "--job-id", "j", "--thing-name", "t", *argv)
+        assert caught.value.code == 2
+        err = capsys.readouterr().err
+        assert "given twice" in err or "contradicts" in err
+
+    def test_the_same_value_twice_is_harmless(self) -> None:
+        """Nothing is dropped when both say the same."""
+        opts = parse("cancel-job-execution", "--job-id", "j", "--thing-name", "t",
+                     "--rate", "5", "--rate", "5")  # fmt: skip
+        assert opts.config.rate == 5
+
+
 class TestCliInput:
     def test_json_fills_what_flags_leave_out(self) -> None:
         """--cli-input-json supplies the API's parameter names; flags given win."""
@@ -198,12 +244,76 @@ class TestCliInput:
         found = issues_of("cancel-job-execution", "--cli-input-json", document)
         assert any(expected in text for text in found), found
 
-    @pytest.mark.parametrize(
-        "command", ["cancel-job-execution", "delete-job-execution", "cancel-job"]
-    )
-    def test_skeleton_round_trips(self, command: str) -> None:
-        """The input skeleton lists only keys --cli-input-json accepts."""
+
+COMMANDS = ["cancel-job-execution", "delete-job-execution", "cancel-job"]
+PLACEHOLDERS = ("", [""], {"KeyName": ""})
+
+
+class TestSkeletons:
+    @pytest.mark.parametrize("command", COMMANDS)
+    def test_unedited_placeholders_are_refused_by_name(self, command: str) -> None:
+        """Every placeholder left in is refused, naming its key; nothing else is wrong."""
         document = json.loads(skeleton(command, "input"))
-        args = build_parser().parse_args([command, "--cli-input-json", json.dumps(document)])
-        apply_cli_input(args)  # no unknown keys, no type errors
-        assert {"jobId", "force"} <= set(document)
+        placeholders = {key for key, value in document.items() if value in PLACEHOLDERS}
+        assert {"jobId"} <= placeholders
+        found = issues_of(command, "--cli-input-json", json.dumps(document))
+        assert len(found) == len(placeholders), found
+        for key in placeholders:
+            assert any(f" {key}: still holds the skeleton's placeholder" in t for t in found)
+
+    @pytest.mark.parametrize(
+        ("command", "filled", "argv"),
+        [
+            (
+                "cancel-job-execution",
+                {"jobId": "j", "fromJob": True, "force": True},
+                ["--job-id", "j", "--from-job", "--force"],
+            ),
+            (
+                "delete-job-execution",
+                {"jobId": "j", "thingName": "t"},
+                ["--job-id", "j", "--thing-name", "t"],
+            ),
+            ("cancel-job", {"jobId": "j"}, ["--job-id", "j"]),
+        ],
+    )
+    def test_sample_values_never_narrow_a_run(
+        self, command: str, filled: dict[str, object], argv: list[str]
+    ) -> None:
+        """The skeleton's non-placeholder samples are the defaults: a skeleton with only
+        the wanted keys filled runs exactly as the same options given on the command
+        line (no sample status narrows a listing, no sample version guards a cancel)."""
+        document = json.loads(skeleton(command, "input"))
+        kept = {k: v for k, v in document.items() if v not in PLACEHOLDERS}
+        kept.update(filled)
+        from_skeleton = parse(command, "--cli-input-json", json.dumps(kept))
+        assert from_skeleton == parse(command, *argv)
+        if command == "cancel-job-execution":
+            assert from_skeleton.statuses is None
+
+    @pytest.mark.parametrize("command", COMMANDS)
+    def test_output_skeleton_is_the_commands_own(self, command: str) -> None:
+        """--generate-cli-skeleton output names the command and the outcomes it can end
+        a target in, with the keys summary.json has."""
+        document = json.loads(skeleton(command, "output"))
+        assert document["operation"] == command
+        outcomes = set(document["outcomes"])
+        assert outcomes <= {o.value for o in Outcome}
+        done = {"deleted"} if command == "delete-job-execution" else {"canceled"}
+        assert {o for o in outcomes if Outcome(o).kind.value == "done"} == done
+        assert set(document["kinds"]) == {Outcome(o).kind.value for o in outcomes}
+        report = Report(
+            operation=command,
+            total=0,
+            outcomes={},
+            kinds={},
+            error_codes={},
+            attempts=0,
+            throttles=0,
+            carried=0,
+            latency_ms={},
+            wall_time=1.0,
+            achieved_rate=0.0,
+            timeline=[],
+        )
+        assert set(document) == set(report.to_json())
