@@ -53,6 +53,9 @@ class Report:
     active_time: float = 0.0
     #: Targets worked on with calls: not carried, interrupted, dry-run or invalid.
     executed: int = 0
+    #: The rate mode and where each (region, API)'s rate started (see
+    #: :class:`~bulkjobs._rate.RateStart`).
+    rate_control: dict[str, Any] | None = None
 
     def count(self, outcome: Outcome) -> int:
         return self.outcomes.get(outcome.value, 0)
@@ -91,6 +94,7 @@ class Report:
             "stopReason": self.stop_reason,
             "stoppedBySignal": self.stopped_by_signal,
             "exitCode": self.exit_code,
+            "rateControl": self.rate_control,
             "timeline": self.timeline,
         }
 
