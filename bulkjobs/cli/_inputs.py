@@ -76,6 +76,8 @@ _BY_COMMAND: Final[dict[str, dict[str, _Spec]]] = {
         "reasonCode": ("reason_code", (str,), ""),
         "comment": ("comment", (str,), ""),
         "force": ("force", (bool,), False),
+        "wait": ("wait", (bool,), False),
+        "waitTimeout": ("wait_timeout", (str,), ""),
         **_COMMON,
     },
 }

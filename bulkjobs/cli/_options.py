@@ -60,6 +60,9 @@ class Options:
     log_format: str
     quiet: bool
     verbose: bool
+    #: cancel-job --wait: follow the server-side cancel for at most ``wait_timeout`` s.
+    wait: bool = False
+    wait_timeout: float = 3600.0
 
     @property
     def has_listing(self) -> bool:
@@ -285,6 +288,17 @@ def resolve(args: argparse.Namespace) -> Options:
         bad("--resume", "needs --journal PATH or --report DIR (where the journal is)")
     if args.dry_run and args.resume:
         bad("--resume", "cannot be combined with --dry-run")
+    wait = bool(getattr(args, "wait", False))
+    wait_timeout = 3600.0
+    if getattr(args, "wait_timeout", None) is not None:
+        try:
+            wait_timeout = parse_duration(str(args.wait_timeout))
+        except ValueError as exc:
+            bad("--wait-timeout", str(exc), args.wait_timeout)
+        if not wait:
+            bad("--wait-timeout", "applies with --wait")
+    if wait and args.dry_run:
+        bad("--wait", "cannot be combined with --dry-run (nothing would be cancelled)")
     if args.quiet and args.verbose:
         bad("--quiet", "cannot be combined with --verbose")
 
@@ -328,6 +342,8 @@ def resolve(args: argparse.Namespace) -> Options:
         log_format=args.log_format,
         quiet=bool(args.quiet),
         verbose=bool(args.verbose),
+        wait=wait,
+        wait_timeout=wait_timeout,
     )
 
 

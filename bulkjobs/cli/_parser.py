@@ -38,6 +38,7 @@ DEFAULTS: Final[dict[str, Any]] = {
     "abort_min_executed": 100,
     "grace_period": 10.0,
     "verbose": False,
+    "wait": False,
 }
 
 _DESCRIPTIONS: Final = {
@@ -192,6 +193,18 @@ def _add_operation_options(sub: argparse.ArgumentParser, name: str) -> None:
             "--force",
             action=_FlagOnce,
             help="also cancel IN_PROGRESS executions (default: --no-force)",
+        )
+        group.add_argument(
+            "--wait",
+            action="store_true",
+            default=None,
+            help="follow each job with DescribeJob until AWS has cancelled its executions "
+            "server-side (none QUEUED, nor IN_PROGRESS with --force), and say how long it took",
+        )
+        group.add_argument(
+            "--wait-timeout",
+            metavar="DURATION",
+            help="with --wait: stop waiting after this long (default 1h); AWS goes on",
         )
         return
     group.add_argument(

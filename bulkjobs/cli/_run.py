@@ -33,6 +33,7 @@ from bulkjobs._sources import FileSource, scan_file
 from bulkjobs.cli._confirm import confirm
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, print_summary
+from bulkjobs.cli._wait import after_cancel_job, followed_job
 
 if TYPE_CHECKING:
     from bulkjobs._metrics import MetricsTextfile
@@ -330,7 +331,11 @@ async def _run(
         filter=listing_filter,
     )
 
+    cancelled: list[tuple[str, float]] = []
+
     def on_result(result: Result) -> None:
+        if (job := followed_job(opts, result)) is not None:
+            cancelled.append(job)
         # Serialised once for both files: this runs for every target.
         line = result.to_line()
         if journal is not None:
@@ -363,22 +368,33 @@ async def _run(
     report = engine.report()
     extra = _extra(opts, argv, sources, report)
     run_code = report.exit_code
-    if sources.listing_cut and run_code == 0:
+    if (sources.listing_cut or sources.listing_error is not None) and run_code == 0:
         # The listing stopped before its end: the targets it never reached are not done.
         run_code = extra["exitCode"] = 1
+
+    def write_files() -> None:
+        if opts.report_dir is not None and writer is not None:
+            write_summary(report, opts.report_dir, extra)
+            if page is not None:
+                page.write({**report.to_json(), **extra})
+
     if opts.report_dir is not None and writer is not None:
         writer.close()
         if page is not None:
             extra.update(page.extra())
-        write_summary(report, opts.report_dir, extra)
-        if page is not None:
-            page.write({**report.to_json(), **extra})
+    write_files()
     if opts.config.dry_run:
         _print_plan(sources.plan, opts, stdout)
     print_summary(report, stream=stdout, as_json=opts.log_format == "json")
     if sources.listing_error is not None:
         print(f"bulkjobs: error: {sources.listing_error}", file=stderr)
     _print_resume_hint(report, opts, argv, sources, stderr)
+    # CancelJob only starts the cancel: AWS does the executions server-side after.
+    followed = await after_cancel_job(opts, cancelled, stderr)
+    if followed is not None:
+        run_code = extra["exitCode"] = followed.exit_code(run_code)
+        extra["serverSideCancel"] = followed.to_json()
+        write_files()
     if metrics is not None:
         metrics.update(calls=report.attempts, throttles=report.throttles, expected=report.total)
         metrics.finish(run_code)

@@ -216,3 +216,16 @@ class TestReaderGoesAway:
         _, err = child.communicate(timeout=30)
         assert err == b""
         assert child.returncode == 141
+
+
+class TestListingFailure:
+    def test_a_failed_listing_is_not_success(
+        self, sim: ThreadedSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A nightly cleanup whose listing fails (no such job) exits 1, not 0: cron must
+        not read it as "cleaned up"."""
+        report = tmp_path / "r"
+        args = ("delete-job-execution", "--job-id", "no-such-job", "--from-job", "--yes")
+        assert run(sim, *args, "--report", str(report), "-q") == 1
+        assert "ResourceNotFound" in capsys.readouterr().err
+        assert summary_of(report)["exitCode"] == 1

@@ -304,3 +304,21 @@ class TestProgressOnATerminal:
         summary = json.loads((report / "summary.json").read_text())
         assert summary["total"] == 120
         assert summary["outcomes"] == {"canceled": 120}
+
+
+class TestWaitingOnATerminal:
+    def test_cancel_job_wait_draws_the_server_side_cancel(self, tmp_path) -> None:
+        """cancel-job --force --wait: confirmed with yes, a bar follows AWS's cancel to
+        its end, then how long it took; nothing of the job is left running."""
+        fleet = FleetSpec(things=60, job_ids=(JOB,), in_progress=0.25, seed=12)
+        with ThreadedSimulator(SimConfig(quota=None, cancel_job_rate=30), fleet) as sim:
+            child = spawn(sim, "cancel-job", "--job-id", JOB, "--force", "--wait")
+            child.prompt()
+            child.send("yes")
+            code, shown = child.finish()
+            assert code == 0, shown
+            assert running(sim) == 0
+        assert "cancelled server-side" in shown
+        drawn = frames(shown)
+        assert drawn and drawn[-1][0] == int(drawn[-1][1])
+        assert f"job {JOB}: AWS cancelled" in shown
