@@ -1,12 +1,12 @@
 """Benchmarks: bulkjobs against its peers, on one machine, against the simulator.
 
     python -m benchmarks --quick            # about two minutes
-    python -m benchmarks --full             # the sizes quoted in DESIGN.md
+    python -m benchmarks --full             # the sizes the README's figures quote
     python -m benchmarks --quick --only quota --only startup
 
 Each scenario is a module with ``run(mode) -> ScenarioResult``:
 
-* :mod:`benchmarks.quota` — quota saturation and a quota drop (issue 4), peers included;
+* :mod:`benchmarks.quota` — quota saturation and a quota drop, peers included;
 * :mod:`benchmarks.hotpath` — engine overhead against raw aiobotocore, plus a profile;
 * :mod:`benchmarks.memory` — peak RSS for a million-line dry run and for real calls;
 * :mod:`benchmarks.startup` — CLI launch to first request, and import costs.

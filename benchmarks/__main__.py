@@ -1,7 +1,7 @@
 """``python -m benchmarks --quick|--full [--only NAME ...]``: run, print, save JSON.
 
 Quick mode is the check anyone can run in about two minutes; full mode runs the same
-code at the sizes DESIGN.md quotes. Each scenario runs under a hard time limit and every
+code at full size (the README's figures). Each scenario runs under a hard time limit and every
 child process is killed on the way out, whatever the way out is.
 """
 
@@ -70,7 +70,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         dest="mode",
         action="store_const",
         const="full",
-        help="the sizes DESIGN.md quotes; several minutes more",
+        help="full sizes, as the README's figures; several minutes more",
     )
     parser.add_argument(
         "--only",

@@ -28,7 +28,7 @@ from benchmarks._tools import RunSpec, ToolRun
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Server:
-    """The simulated account every row runs against (issue 4's: 40/s, 50 ms, 2 % 503s)."""
+    """The simulated account every row runs against (40/s, 50 ms, 2 % 503s)."""
 
     quota: float = 40.0
     burst_seconds: float = 1.0

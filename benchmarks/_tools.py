@@ -279,7 +279,7 @@ def run_aiobotocore_gather(spec: RunSpec, *, limit: int = 64) -> ToolRun:
     )
 
 
-#: Row label → runner, in the order of issue 4's table.
+#: Row label → runner, in the order the quota table prints them.
 Runner = Callable[[RunSpec], ToolRun]
 PEERS: list[tuple[str, str, Runner]] = [
     ("boto3 loop (one at a time)", "boto3_loop", run_boto3_loop),

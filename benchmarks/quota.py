@@ -1,4 +1,4 @@
-"""Scenario 1: quota saturation (issue 4's table) and a quota that drops mid-run.
+"""Scenario 1: quota saturation against peers, and a quota that drops mid-run.
 
 Every row gets a fresh simulator process with the same seeded fleet (all QUEUED), quota,
 latency and 503 share, and cancels every execution of one job; the figures are defined
@@ -240,7 +240,7 @@ def _seconds_table(rows: list[Row]) -> Table:
 
 
 def _checks(rows: dict[str, Row], drop: Row) -> list[Check]:
-    """Issue 4's targets: (quota use ≥, throttled ≤, none lost) per scenario."""
+    """The targets: (quota use ≥, throttled ≤, none lost) per scenario."""
     return [
         *_row_checks("auto", rows["bulkjobs_auto"], use=0.95, throttled=0.01),
         *_row_checks("fixed", rows["bulkjobs_fixed"], use=0.98, throttled=0.002),

@@ -16,16 +16,22 @@ targets from the API, ``from_job(engine.call, job_id, statuses)`` and friends.
 from typing import TYPE_CHECKING
 
 from bulkjobs._config import RunConfig
+from bulkjobs._destination import Destination
 from bulkjobs._exceptions import (
     ApiError,
     BulkJobsError,
     ConfigurationError,
-    CredentialsError,
     InvalidInputError,
     RunInterrupted,
     ValidationIssue,
 )
-from bulkjobs._filters import Deduplicator, ListingFilter, parse_age
+from bulkjobs._filters import (
+    Deduplicator,
+    DedupStatistics,
+    FilterStatistics,
+    ListingFilter,
+    parse_age,
+)
 from bulkjobs._lazy import lazy_attributes
 from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
 from bulkjobs._models import (
@@ -37,15 +43,17 @@ from bulkjobs._models import (
     Operation,
     Outcome,
     OutcomeKind,
+    Request,
     Result,
     Target,
 )
 from bulkjobs._report import Report
-from bulkjobs._sources import FileSource, iter_file_targets, scan_file
+from bulkjobs._sources import FileScan, FileSource, iter_file_targets, scan_file
 
 if TYPE_CHECKING:
     from bulkjobs._api import run, run_sync, validate
     from bulkjobs._engine import Engine, EngineStatistics
+    from bulkjobs._rate import RateStatistics
 
 __version__ = "0.1.0"
 
@@ -57,6 +65,7 @@ _LAZY = {
     "validate": "bulkjobs._api",
     "Engine": "bulkjobs._engine",
     "EngineStatistics": "bulkjobs._engine",
+    "RateStatistics": "bulkjobs._rate",
 }
 
 
@@ -74,12 +83,15 @@ __all__ = [
     "CancelExecution",
     "CancelJob",
     "ConfigurationError",
-    "CredentialsError",
+    "DedupStatistics",
     "Deduplicator",
     "DeleteExecution",
+    "Destination",
     "Engine",
     "EngineStatistics",
+    "FileScan",
     "FileSource",
+    "FilterStatistics",
     "InvalidInputError",
     "InvalidTarget",
     "Listed",
@@ -87,7 +99,9 @@ __all__ = [
     "Operation",
     "Outcome",
     "OutcomeKind",
+    "RateStatistics",
     "Report",
+    "Request",
     "Result",
     "RunConfig",
     "RunInterrupted",

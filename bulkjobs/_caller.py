@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from bulkjobs._destination import Destination
+
 __all__ = ["ApiCaller"]
 
 
 class ApiCaller(Protocol):
     async def __call__(
-        self, api: str, params: Mapping[str, Any], *, region: str | None = None
+        self, api: str, params: Mapping[str, Any], *, destination: Destination | None = None
     ) -> dict[str, Any]:
         """Call ``api`` (e.g. ``"ListJobExecutionsForJob"``) with botocore's parameter
-        names; raise ``ApiError`` on a final failure."""
+        names at ``destination`` (None: the run's default); raise ``ApiError`` on a
+        final failure."""
         ...

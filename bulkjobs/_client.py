@@ -1,4 +1,4 @@
-"""The thin I/O layer: one aiobotocore IoT client per region, and one call.
+"""The thin I/O layer: one aiobotocore IoT client per destination, and one call.
 
 botocore's own retries are switched off (``total_max_attempts=1``) so the engine owns
 the retry policy: with both layers retrying, a throttled call would be repeated
@@ -21,6 +21,7 @@ from aiobotocore.session import AioSession
 
 from bulkjobs._classify import ErrorClass, classify_code
 from bulkjobs._config import DEFAULT_REGION, RunConfig
+from bulkjobs._destination import Destination
 
 __all__ = ["CallError", "CallFailure", "Clients", "Transport"]
 
@@ -104,31 +105,37 @@ class Transport(Protocol):
     """What the engine needs from the I/O layer: scripted in unit tests."""
 
     @property
-    def default_region(self) -> str: ...
+    def default_destination(self) -> Destination:
+        """Where a target without a destination of its own goes, every field set."""
+        ...
 
     async def call(
-        self, api: str, params: Mapping[str, Any], *, region: str | None = None
+        self, api: str, params: Mapping[str, Any], *, destination: Destination
     ) -> dict[str, Any]:
-        """Send one call; raise :class:`CallError` on any failure."""
+        """Send one call to ``destination`` (resolved: every field set); raise
+        :class:`CallError` on any failure."""
         ...
 
 
 class Clients:
-    """Opens one client per region on first use; closes them all on exit."""
+    """Opens one client per destination on first use; closes them all on exit."""
 
     def __init__(self, config: RunConfig, *, session: AioSession | None = None) -> None:
         self._config = config
         self._session = session
         self._stack = contextlib.AsyncExitStack()
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[Destination, Any] = {}
         self._lock = anyio.Lock()
 
     @property
-    def default_region(self) -> str:
-        if self._config.region:
-            return self._config.region
+    def default_destination(self) -> Destination:
+        configured = self._config.destination
+        if configured.region is not None:
+            return configured
+        # Without --region, the profile's configuration (or AWS_REGION) decides.
         session = self._get_session()
-        return str(session.get_config_variable("region") or DEFAULT_REGION)
+        region = str(session.get_config_variable("region") or DEFAULT_REGION)
+        return Destination(region=region)
 
     def _get_session(self) -> AioSession:
         if self._session is None:
@@ -143,12 +150,11 @@ class Clients:
         self._clients.clear()
         await self._stack.aclose()
 
-    async def client(self, region: str | None) -> Any:
-        name = region or self.default_region
-        if (found := self._clients.get(name)) is not None:
+    async def client(self, destination: Destination) -> Any:
+        if (found := self._clients.get(destination)) is not None:
             return found
         async with self._lock:
-            if (found := self._clients.get(name)) is None:
+            if (found := self._clients.get(destination)) is None:
                 cfg = self._config
                 aio_config = AioConfig(
                     max_pool_connections=max(cfg.concurrency, 10),
@@ -162,20 +168,20 @@ class Clients:
                     found = await self._stack.enter_async_context(
                         self._get_session().create_client(
                             "iot",
-                            region_name=name,
+                            region_name=destination.region,
                             endpoint_url=cfg.endpoint_url,
                             config=aio_config,
                         )
                     )
                 except Exception as exc:
                     raise CallError(translate(exc)) from exc
-                self._clients[name] = found
+                self._clients[destination] = found
         return found
 
     async def call(
-        self, api: str, params: Mapping[str, Any], *, region: str | None = None
+        self, api: str, params: Mapping[str, Any], *, destination: Destination
     ) -> dict[str, Any]:
-        client = await self.client(region)
+        client = await self.client(destination)
         try:
             response: dict[str, Any] = await getattr(client, _METHOD[api])(**params)
         except Exception as exc:

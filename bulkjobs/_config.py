@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ConfigurationError
 
 __all__ = ["DEFAULT_REGION", "RunConfig"]
@@ -51,20 +54,51 @@ class RunConfig:
     #: margin, is known not to be the call's (see the report's ``confirmed``).
     clock_margin: float = 2.0
 
+    @property
+    def destination(self) -> Destination:
+        """Where targets without a destination of their own send their calls."""
+        return Destination(region=self.region)
+
     def __post_init__(self) -> None:
-        if self.concurrency < 1:
-            raise ConfigurationError("concurrency must be at least 1")
-        if self.rate is not None and not self.rate > 0:
+        # Every rule here, so that nothing deeper (the retry policy, the clients) is
+        # the first to find a bad value, with an error from outside the one root.
+        for name in ("concurrency", "max_attempts"):
+            _require(self, name, lambda v: _is_int(v) and v >= 1, "must be an integer ≥ 1")
+        for name in ("max_conflict_retries", "retry_budget_floor", "abort_min_executed"):
+            _require(self, name, lambda v: _is_int(v) and v >= 0, "must be an integer ≥ 0")
+        for name in ("base_delay", "max_delay", "retry_budget_ratio", "grace_period"):
+            _require(self, name, lambda v: _is_number(v) and v >= 0, "must be a number ≥ 0")
+        for name in ("connect_timeout", "read_timeout"):
+            _require(self, name, lambda v: _is_number(v) and v > 0, "must be a number > 0")
+        if self.base_delay > self.max_delay:
+            raise ConfigurationError(
+                f"base_delay ({self.base_delay:g}) must not exceed max_delay ({self.max_delay:g})"
+            )
+        if self.rate is not None and not (_is_number(self.rate) and self.rate > 0):
             raise ConfigurationError("rate must be positive (or None for auto)")
-        if self.max_attempts < 1:
-            raise ConfigurationError("max_attempts must be at least 1")
-        if self.abort_failed_percent is not None and not 0 <= self.abort_failed_percent <= 100:
+        percent = self.abort_failed_percent
+        if percent is not None and not (_is_number(percent) and 0 <= percent <= 100):
             raise ConfigurationError("abort_failed_percent must be within 0..100")
-        if self.clock_margin < 0:
-            raise ConfigurationError("clock_margin must be ≥ 0")
-        if self.deadline is not None and self.deadline <= 0:
+        for name in ("clock_margin",):
+            _require(self, name, lambda v: _is_number(v) and v >= 0, "must be a number ≥ 0")
+        if self.deadline is not None and not (_is_number(self.deadline) and self.deadline > 0):
             raise ConfigurationError("deadline must be positive")
         if self.endpoint_url is not None and not self.endpoint_url.startswith(
             ("http://", "https://")
         ):
             raise ConfigurationError("endpoint_url must start with http:// or https://")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    # NaN compares false with everything, so "v >= 0" alone would let it through.
+    return _is_int(value) or (isinstance(value, float) and value == value)
+
+
+def _require(config: RunConfig, name: str, ok: Callable[[Any], bool], rule: str) -> None:
+    value = getattr(config, name)
+    if not ok(value):
+        raise ConfigurationError(f"{name} {rule} (got {value!r})")

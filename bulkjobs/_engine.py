@@ -34,6 +34,8 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from bulkjobs._client import Clients, Transport
 from bulkjobs._config import RunConfig
+from bulkjobs._destination import Destination
+from bulkjobs._exceptions import ConfigurationError, RunInterrupted
 from bulkjobs._models import InvalidTarget, Operation, Outcome, OutcomeKind, Result, Target
 from bulkjobs._rate import RateRegistry, RateStatistics
 from bulkjobs._report import Aggregator, Report
@@ -191,8 +193,8 @@ class Engine:
             stopping=self._stop_reason,
         )
 
-    def rate_statistics(self) -> dict[tuple[str, str], RateStatistics]:
-        """The rate controllers' snapshots, keyed by (region, API)."""
+    def rate_statistics(self) -> dict[tuple[Destination, str], RateStatistics]:
+        """The rate controllers' snapshots, keyed by (destination, API)."""
         return self._rates.statistics()
 
     def report(self) -> Report:
@@ -212,7 +214,7 @@ class Engine:
         self._aggregator.add(result, self._clock(), carried=True)
 
     async def call(
-        self, api: str, params: Mapping[str, Any], *, region: str | None = None
+        self, api: str, params: Mapping[str, Any], *, destination: Destination | None = None
     ) -> dict[str, Any]:
         """An :class:`~bulkjobs._caller.ApiCaller` sharing this run's clients, rate
         control and retries — for listing sources, which it iterates while running.
@@ -220,8 +222,8 @@ class Engine:
         Raises :class:`ApiError` once retries are spent, and :class:`RunInterrupted`
         when the run stopped before the call could be sent."""
         if self._steps is None:
-            raise RuntimeError("Engine.call is available only while the run is going")
-        return await self._steps.api_call(api, params, region=region)
+            raise ConfigurationError("Engine.call is available only while the run is going")
+        return await self._steps.api_call(api, params, destination=destination)
 
     # -- running -------------------------------------------------------------------------
 
@@ -242,13 +244,13 @@ class Engine:
     @asynccontextmanager
     async def results(
         self, targets: Targets, *, total: int | None = None
-    ) -> AsyncIterator[ResultStream]:
+    ) -> AsyncIterator[AsyncIterator[Result]]:
         """Start the run; yield a stream of results as targets finish.
 
         Leaving the block early stops the run (remaining targets are not reported).
         """
         if self._used:
-            raise RuntimeError("an Engine runs once; create a new one")
+            raise ConfigurationError("an Engine runs once; create a new one")
         self._used = True
         self._total = total
         concurrency = self.config.concurrency
@@ -328,11 +330,15 @@ class Engine:
         self, targets: AsyncIterable[SourceItem], send: MemoryObjectSendStream[SourceItem]
     ) -> None:
         async with send:
-            async for item in targets:
-                if self._abandon:
-                    # A second Ctrl-C: stop at once; the journal holds what finished.
-                    break
-                await send.send(item)
+            try:
+                async for item in targets:
+                    if self._abandon:
+                        # A second Ctrl-C: stop at once; the journal holds what finished.
+                        break
+                    await send.send(item)
+            except RunInterrupted:
+                # A listing's next page was not fetched because the run is stopping.
+                pass
 
     async def _watch_deadline(self) -> None:
         if self.config.deadline is None:
@@ -420,7 +426,9 @@ class Engine:
         return self._plain(target, Outcome.INTERRUPTED, message)
 
     def _dry_run(self, target: Target) -> Result:
-        return self._plain(target, Outcome.DRY_RUN, f"would call {self.operation.api}")
+        request = self.operation.request(target)
+        result = self._plain(target, Outcome.DRY_RUN, f"would call {request.api}")
+        return replace(result, request=request)
 
     def _invalid(self, item: InvalidTarget) -> Result:
         result = self._plain(item.target, Outcome.INVALID_REQUEST, item.reason)

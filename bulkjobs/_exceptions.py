@@ -3,13 +3,15 @@
     BulkJobsError
     ├── InvalidInputError        bad targets or options; nothing was sent (CLI exit 2)
     │   └── (carries a list of ValidationIssue: line, field, rule)
-    ├── ConfigurationError       a setting that cannot work (unwritable report dir, …)
-    ├── CredentialsError         no credentials, or the clock is skewed past what AWS accepts
+    ├── ConfigurationError       a setting that cannot work (RunConfig values, a used
+    │                            report directory without resume, …); nothing was sent
     ├── ApiError                 a read call (listing, planning) failed past its retries
-    └── RunInterrupted           the run was stopped (signal, deadline, abort threshold);
-                                 the report is still complete
+    └── RunInterrupted           a read call was not sent because the run is stopping
+                                 (a listing ends there; a resume lists again)
 
-Per-target failures never raise: they become outcomes in the report. botocore's
+Per-target failures never raise: they become outcomes in the report, and so do stops
+(signal, deadline, abort threshold, missing credentials, clock skew): the run's
+``stop_reason`` says why and every target not done is ``interrupted``. botocore's
 ClientError codes are translated into outcomes at exactly one place, ``_classify``.
 """
 
@@ -22,7 +24,6 @@ __all__ = [
     "ApiError",
     "BulkJobsError",
     "ConfigurationError",
-    "CredentialsError",
     "InvalidInputError",
     "RunInterrupted",
     "ValidationIssue",
@@ -69,10 +70,6 @@ class ConfigurationError(BulkJobsError):
     """A setting that cannot work, found before anything was sent."""
 
 
-class CredentialsError(BulkJobsError):
-    """No usable credentials, or a clock skew AWS rejects; retrying cannot help."""
-
-
 class ApiError(BulkJobsError):
     """A call that a run depends on (a listing) failed past its retries."""
 
@@ -84,8 +81,5 @@ class ApiError(BulkJobsError):
 
 
 class RunInterrupted(BulkJobsError):
-    """The run stopped early; unfinished targets were recorded as ``interrupted``."""
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
+    """``Engine.call`` was refused because the run is stopping: a listing that meets
+    it ends there (the engine's own sources do so quietly)."""

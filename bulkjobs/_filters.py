@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Final, TypeVar
 
+from bulkjobs._exceptions import ConfigurationError, InvalidInputError, ValidationIssue
 from bulkjobs._listing import Listed
 from bulkjobs._models import EXECUTION_STATUSES, InvalidTarget, Target, target_digest
 
@@ -22,6 +23,7 @@ __all__ = [
     "Deduplicator",
     "FilterStatistics",
     "ListingFilter",
+    "SortKey",
     "parse_age",
     "sort_key",
 ]
@@ -30,6 +32,8 @@ _AGE: Final = re.compile(r"(\d+)\s*([mhdw])")
 _UNITS: Final = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 Item = TypeVar("Item", bound=Target | InvalidTarget)
+#: The destination's fields, then jobId, thingName and executionNumber.
+SortKey = tuple[str | int, ...]
 
 
 def parse_age(text: str, *, now: datetime) -> datetime:
@@ -38,9 +42,21 @@ def parse_age(text: str, *, now: datetime) -> datetime:
     ``TEXT`` is an age — ``90m``, ``12h``, ``30d``, ``2w`` (``m`` is minutes; months have
     no fixed length) — counted back from ``now``, or an ISO 8601 date (midnight UTC) or
     datetime (UTC when it carries no offset). ``now`` must be timezone-aware.
+
+    Raises :class:`InvalidInputError` (field ``olderThan``) for text it cannot use.
     """
     if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
+        raise ConfigurationError("now must be timezone-aware")
+    try:
+        return _cutoff(text, now)
+    except ValueError as exc:
+        issue = ValidationIssue(
+            source="options", line=None, field="olderThan", rule=str(exc), value=text
+        )
+        raise InvalidInputError([issue]) from None
+
+
+def _cutoff(text: str, now: datetime) -> datetime:
     value = text.strip()
     if match := _AGE.fullmatch(value.lower()):
         amount = int(match.group(1))
@@ -97,15 +113,16 @@ class ListingFilter:
         self, *, statuses: Collection[str] | None = None, cutoff: datetime | None = None
     ) -> None:
         if statuses is not None:
+            rule = None
             if not statuses:
-                raise ValueError("statuses must name at least one status (or be None for all)")
-            unknown = sorted(set(statuses) - set(EXECUTION_STATUSES))
-            if unknown:
-                raise ValueError(
-                    f"unknown status {', '.join(unknown)}: use {', '.join(EXECUTION_STATUSES)}"
-                )
+                rule = "must name at least one status (or be None for all)"
+            elif unknown := sorted(set(statuses) - set(EXECUTION_STATUSES)):
+                rule = f"unknown status {', '.join(unknown)}: use {', '.join(EXECUTION_STATUSES)}"
+            if rule is not None:
+                issue = ValidationIssue(source="options", line=None, field="status", rule=rule)
+                raise InvalidInputError([issue])
         if cutoff is not None and cutoff.tzinfo is None:
-            raise ValueError("cutoff must be timezone-aware")
+            raise ConfigurationError("cutoff must be timezone-aware")
         self._statuses = None if statuses is None else frozenset(statuses)
         self._cutoff = cutoff
         self._seen = self._kept = 0
@@ -153,10 +170,11 @@ class ListingFilter:
         )
 
 
-def sort_key(target: Target) -> tuple[str, str, str, int]:
+def sort_key(target: Target) -> SortKey:
     """Total order on :attr:`Target.key` (None sorts first) for sorted de-duplication."""
-    region, job_id, thing, number = target.key
-    return (region or "", job_id, thing or "", -1 if number is None else number)
+    destination = tuple("" if part is None else str(part) for part in target.destination.key)
+    number = target.execution_number
+    return (*destination, target.job_id, target.thing_name or "", -1 if number is None else number)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -178,8 +196,8 @@ class Deduplicator:
 
     ``assume_sorted=True`` compares each target with the previous one only: exact and
     O(1) memory, for input ordered by :func:`sort_key` (a file source's first pass tells
-    whether it is). Out-of-order input raises ``ValueError`` instead of letting
-    duplicates through unnoticed.
+    whether it is). Out-of-order input raises :class:`ConfigurationError` instead of
+    letting duplicates through unnoticed.
 
     Otherwise the set of 128-bit BLAKE2b digests of the keys seen so far is kept: about
     85 bytes per distinct target (a 49-byte ``bytes`` object plus its share of the set's
@@ -194,7 +212,7 @@ class Deduplicator:
 
     def __init__(self, *, assume_sorted: bool = False) -> None:
         self._sorted = assume_sorted
-        self._previous: tuple[str, str, str, int] | None = None
+        self._previous: SortKey | None = None
         self._digests: set[bytes] = set()
         self._seen = 0
         self._duplicates = 0
@@ -207,7 +225,7 @@ class Deduplicator:
             previous, self._previous = self._previous, key
             if previous is not None and key < previous:
                 self._previous = previous
-                raise ValueError(
+                raise ConfigurationError(
                     f"input is not sorted: {target.describe()} comes after a later key; "
                     "de-duplicate without assume_sorted"
                 )

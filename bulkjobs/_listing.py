@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from bulkjobs._caller import ApiCaller
+from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ApiError, InvalidInputError, ValidationIssue
 from bulkjobs._models import Target
 from bulkjobs._validation import JOB_ID, THING_GROUP_NAME, THING_NAME, check_status
@@ -49,7 +50,7 @@ def from_job(
     job_id: str,
     statuses: Sequence[str] | None = None,
     *,
-    region: str | None = None,
+    destination: Destination | None = None,
 ) -> AsyncGenerator[Listed, None]:
     """Executions of ``job_id`` (ListJobExecutionsForJob), all or those in ``statuses``.
 
@@ -58,24 +59,26 @@ def from_job(
     downstream (:class:`~bulkjobs._filters.Deduplicator`).
     """
     _raise_if_any(_check("jobId", JOB_ID.check(job_id), job_id), *_check_statuses(statuses))
-    return _from_job(caller, job_id, _unique(statuses), region)
+    return _from_job(caller, job_id, _unique(statuses), destination)
 
 
 async def _from_job(
-    caller: ApiCaller, job_id: str, statuses: list[str | None], region: str | None
+    caller: ApiCaller, job_id: str, statuses: list[str | None], destination: Destination | None
 ) -> AsyncGenerator[Listed, None]:
     api = "ListJobExecutionsForJob"
     for status in statuses:
         params: dict[str, Any] = {"jobId": job_id}
         if status is not None:
             params["status"] = status
-        pages = _pages(caller, api, params, "executionSummaries", region)
+        pages = _pages(caller, api, params, "executionSummaries", destination)
         async with contextlib.aclosing(pages):
             async for page in pages:
                 for entry in page:
                     arn = entry.get("thingArn") if isinstance(entry, dict) else None
                     thing_name = _thing_name(api, arn)
-                    yield _listed(api, entry, job_id=job_id, thing_name=thing_name, region=region)
+                    yield _listed(
+                        api, entry, job_id=job_id, thing_name=thing_name, destination=destination
+                    )
 
 
 def from_thing(
@@ -85,7 +88,7 @@ def from_thing(
     *,
     job_id: str | None = None,
     namespace_id: str | None = None,
-    region: str | None = None,
+    destination: Destination | None = None,
 ) -> AsyncGenerator[Listed, None]:
     """Executions on ``thing_name`` across jobs (ListJobExecutionsForThing), optionally
     only those of ``job_id`` and only in ``statuses`` (one listing per status)."""
@@ -93,7 +96,7 @@ def from_thing(
     if job_id is not None:
         issues.append(_check("jobId", JOB_ID.check(job_id), job_id))
     _raise_if_any(*issues, *_check_statuses(statuses))
-    return _from_thing(caller, thing_name, _unique(statuses), job_id, namespace_id, region)
+    return _from_thing(caller, thing_name, _unique(statuses), job_id, namespace_id, destination)
 
 
 async def _from_thing(
@@ -102,7 +105,7 @@ async def _from_thing(
     statuses: list[str | None],
     job_id: str | None,
     namespace_id: str | None,
-    region: str | None,
+    destination: Destination | None,
 ) -> AsyncGenerator[Listed, None]:
     api = "ListJobExecutionsForThing"
     for status in statuses:
@@ -113,7 +116,7 @@ async def _from_thing(
             params["jobId"] = job_id
         if namespace_id is not None:
             params["namespaceId"] = namespace_id
-        pages = _pages(caller, api, params, "executionSummaries", region)
+        pages = _pages(caller, api, params, "executionSummaries", destination)
         async with contextlib.aclosing(pages):
             async for page in pages:
                 for entry in page:
@@ -121,7 +124,11 @@ async def _from_thing(
                     if not isinstance(listed_job, str):
                         raise _malformed(api, f"summary without a jobId: {entry!r}")
                     yield _listed(
-                        api, entry, job_id=listed_job, thing_name=thing_name, region=region
+                        api,
+                        entry,
+                        job_id=listed_job,
+                        thing_name=thing_name,
+                        destination=destination,
                     )
 
 
@@ -131,7 +138,7 @@ def from_thing_group(
     job_id: str,
     *,
     recursive: bool = False,
-    region: str | None = None,
+    destination: Destination | None = None,
 ) -> AsyncGenerator[Listed, None]:
     """One target per thing in ``group`` (ListThingsInThingGroup) for ``job_id``.
 
@@ -142,34 +149,38 @@ def from_thing_group(
         _check("thingGroupName", THING_GROUP_NAME.check(group), group),
         _check("jobId", JOB_ID.check(job_id), job_id),
     )
-    return _from_thing_group(caller, group, job_id, recursive, region)
+    return _from_thing_group(caller, group, job_id, recursive, destination)
 
 
 async def _from_thing_group(
-    caller: ApiCaller, group: str, job_id: str, recursive: bool, region: str | None
+    caller: ApiCaller, group: str, job_id: str, recursive: bool, destination: Destination | None
 ) -> AsyncGenerator[Listed, None]:
     api = "ListThingsInThingGroup"
     params: dict[str, Any] = {"thingGroupName": group}
     if recursive:
         params["recursive"] = True
-    pages = _pages(caller, api, params, "things", region)
+    pages = _pages(caller, api, params, "things", destination)
     async with contextlib.aclosing(pages):
         async for page in pages:
             for name in page:
                 if not isinstance(name, str):
                     raise _malformed(api, f"thing name is not a string: {name!r}")
-                yield Listed(target=Target(job_id=job_id, thing_name=name, region=region))
+                yield Listed(target=Target(job_id=job_id, thing_name=name, destination=destination))
 
 
 async def _pages(
-    caller: ApiCaller, api: str, params: Mapping[str, Any], key: str, region: str | None
+    caller: ApiCaller,
+    api: str,
+    params: Mapping[str, Any],
+    key: str,
+    destination: Destination | None,
 ) -> AsyncGenerator[list[Any], None]:
     token: str | None = None
     while True:
         request = {**params, "maxResults": PAGE_SIZE}
         if token is not None:
             request["nextToken"] = token
-        response = await caller(api, request, region=region)
+        response = await caller(api, request, destination=destination)
         page = response.get(key) or []
         if not isinstance(page, list):
             raise _malformed(api, f"{key} is not a list")
@@ -183,7 +194,9 @@ async def _pages(
         token = str(next_token)
 
 
-def _listed(api: str, entry: Any, *, job_id: str, thing_name: str, region: str | None) -> Listed:
+def _listed(
+    api: str, entry: Any, *, job_id: str, thing_name: str, destination: Destination | None
+) -> Listed:
     summary = entry.get("jobExecutionSummary") if isinstance(entry, dict) else None
     if not isinstance(summary, dict):
         raise _malformed(api, f"entry without a jobExecutionSummary: {entry!r}")
@@ -196,7 +209,7 @@ def _listed(api: str, entry: Any, *, job_id: str, thing_name: str, region: str |
         job_id=job_id,
         thing_name=thing_name,
         execution_number=number,
-        region=region,
+        destination=destination,
         listed_status=status,
     )
     return Listed(

@@ -11,7 +11,10 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal, TypeAlias
+from typing import Any, ClassVar, Final, Literal, TypeAlias
+
+from bulkjobs._destination import DEFAULT, Destination
+from bulkjobs._exceptions import ConfigurationError
 
 __all__ = [
     "FRESH",
@@ -23,6 +26,7 @@ __all__ = [
     "Operation",
     "Outcome",
     "OutcomeKind",
+    "Request",
     "Result",
     "Target",
     "target_digest",
@@ -56,6 +60,28 @@ class CancelExecution:
 
     name: Literal["cancel-job-execution"] = field(default="cancel-job-execution", init=False)
     api: Literal["CancelJobExecution"] = field(default="CancelJobExecution", init=False)
+    #: Acts on one execution per target, not on the target's whole job.
+    whole_job: ClassVar[bool] = False
+
+    def request(self, target: Target) -> Request:
+        """The CancelJobExecution call for ``target`` as far as it is known before any
+        call: a ``fresh`` expectedVersion is only known after DescribeJobExecution."""
+        params: dict[str, Any] = {
+            "jobId": target.job_id,
+            "thingName": target.thing_name,
+            "force": self.force,
+        }
+        expected = target.expected_version
+        if expected is None and isinstance(self.expected_version, int):
+            expected = self.expected_version
+        pending: tuple[str, ...] = ()
+        if expected is not None:
+            params["expectedVersion"] = expected
+        elif self.expected_version == FRESH:
+            pending = ("expectedVersion",)
+        if self.status_details:
+            params["statusDetails"] = dict(self.status_details)
+        return Request(api=self.api, params=params, resolved_at_run=pending)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,6 +96,22 @@ class DeleteExecution:
 
     name: Literal["delete-job-execution"] = field(default="delete-job-execution", init=False)
     api: Literal["DeleteJobExecution"] = field(default="DeleteJobExecution", init=False)
+    whole_job: ClassVar[bool] = False
+
+    def request(self, target: Target, execution_number: int | None = None) -> Request:
+        """The DeleteJobExecution call for ``target``; without a number (the target's,
+        or ``execution_number`` once resolved) it is left to DescribeJobExecution."""
+        number = target.execution_number if execution_number is None else execution_number
+        params: dict[str, Any] = {
+            "jobId": target.job_id,
+            "thingName": target.thing_name,
+            "executionNumber": number,
+            "force": self.force,
+        }
+        if self.namespace_id is not None:
+            params["namespaceId"] = self.namespace_id
+        pending = ("executionNumber",) if number is None else ()
+        return Request(api=self.api, params=params, resolved_at_run=pending)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,38 +124,99 @@ class CancelJob:
 
     name: Literal["cancel-job"] = field(default="cancel-job", init=False)
     api: Literal["CancelJob"] = field(default="CancelJob", init=False)
+    #: One call per job: targets name jobs, and their things are ignored.
+    whole_job: ClassVar[bool] = True
+
+    def request(self, target: Target) -> Request:
+        """The CancelJob call for ``target``'s job."""
+        params: dict[str, Any] = {"jobId": target.job_id, "force": self.force}
+        if self.reason_code is not None:
+            params["reasonCode"] = self.reason_code
+        if self.comment is not None:
+            params["comment"] = self.comment
+        return Request(api=self.api, params=params)
 
 
 Operation: TypeAlias = CancelExecution | DeleteExecution | CancelJob
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Request:
+    """One mutating call as it would be sent: what a dry run shows for each target."""
+
+    api: str
+    params: Mapping[str, Any]
+    #: Parameters the run learns from DescribeJobExecution first (absent or None here).
+    resolved_at_run: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "api": self.api,
+            "params": dict(self.params),
+            "resolvedAtRun": list(self.resolved_at_run),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
 class Target:
-    """One thing to act on. ``thing_name`` is None only for CancelJob targets."""
+    """One thing to act on. ``thing_name`` is None only for CancelJob targets.
+
+    ``destination`` says where its calls go (the run's default when unset);
+    ``region="eu-west-1"`` is shorthand for ``destination=Destination(region=...)``.
+    """
 
     job_id: str
-    thing_name: str | None = None
-    execution_number: int | None = None
-    expected_version: int | None = None
-    #: None means the run's default region.
-    region: str | None = None
+    thing_name: str | None
+    execution_number: int | None
+    expected_version: int | None
+    destination: Destination
     #: The execution's status as a listing reported it (None: not listed). A terminal
     #: status never changes for the same execution number, so a cancel of such a target
     #: ends ``already_terminal`` without a call. Not part of the target's identity.
     listed_status: str | None = field(default=None, compare=False)
 
+    def __init__(
+        self,
+        *,
+        job_id: str,
+        thing_name: str | None = None,
+        execution_number: int | None = None,
+        expected_version: int | None = None,
+        destination: Destination | None = None,
+        region: str | None = None,
+        listed_status: str | None = None,
+    ) -> None:
+        if destination is None:
+            destination = DEFAULT if region is None else Destination(region=region)
+        elif region is not None and region != destination.region:
+            raise ConfigurationError(
+                f"region {region!r} contradicts destination {destination.label!r}"
+            )
+        set_field = object.__setattr__
+        set_field(self, "job_id", job_id)
+        set_field(self, "thing_name", thing_name)
+        set_field(self, "execution_number", execution_number)
+        set_field(self, "expected_version", expected_version)
+        set_field(self, "destination", destination)
+        set_field(self, "listed_status", listed_status)
+
     @property
-    def key(self) -> tuple[str | None, str, str | None, int | None]:
+    def region(self) -> str | None:
+        """The destination's region (None: the run's default)."""
+        return self.destination.region
+
+    @property
+    def key(self) -> tuple[object, ...]:
         """Identity used for de-duplication, the journal and resume."""
-        return (self.region, self.job_id, self.thing_name, self.execution_number)
+        return (*self.destination.key, self.job_id, self.thing_name, self.execution_number)
 
     def describe(self) -> str:
         """Human label, e.g. ``job-1/thing-7#3``."""
         text = self.job_id if self.thing_name is None else f"{self.job_id}/{self.thing_name}"
         if self.execution_number is not None:
             text += f"#{self.execution_number}"
-        if self.region:
-            text = f"{self.region}:{text}"
+        if not self.destination.is_default:
+            text = f"{self.destination.label}:{text}"
         return text
 
 
@@ -204,36 +307,45 @@ class Result:
     expected_version: int | None = None
     #: versionNumber a describe found after the call was refused or its answer lost.
     version_found: int | None = None
+    #: The call a dry run would have made (None for every other outcome).
+    request: Request | None = None
 
     def to_json(self) -> dict[str, object]:
         """One line of results.jsonl."""
         t = self.target
-        return {
+        line: dict[str, object] = {
             "jobId": t.job_id,
             "thingName": t.thing_name,
             "executionNumber": self.execution_number
             if self.execution_number is not None
             else t.execution_number,
             "targetExecutionNumber": t.execution_number,
-            "region": t.region,
-            "operation": self.operation,
-            "outcome": self.outcome.value,
-            "kind": self.outcome.kind.value,
-            "attempts": self.attempts,
-            "throttles": self.throttles,
-            "errorCode": self.error_code,
-            "httpStatus": self.http_status,
-            "message": self.message,
-            "statusBefore": self.status_before,
-            "expectedVersion": self.expected_version,
-            "targetExpectedVersion": t.expected_version,
-            "versionBefore": self.version_before,
-            "versionFound": self.version_found,
-            "confirmed": self.confirmed if self.outcome.kind is OutcomeKind.DONE else None,
-            "startedAt": self.started_at,
-            "finishedAt": self.finished_at,
-            "latencyMs": None if self.latency is None else round(self.latency * 1000, 3),
         }
+        line.update(t.destination.to_json())
+        line.update(
+            {
+                "operation": self.operation,
+                "outcome": self.outcome.value,
+                "kind": self.outcome.kind.value,
+                "attempts": self.attempts,
+                "throttles": self.throttles,
+                "errorCode": self.error_code,
+                "httpStatus": self.http_status,
+                "message": self.message,
+                "statusBefore": self.status_before,
+                "expectedVersion": self.expected_version,
+                "targetExpectedVersion": t.expected_version,
+                "versionBefore": self.version_before,
+                "versionFound": self.version_found,
+                "confirmed": self.confirmed if self.outcome.kind is OutcomeKind.DONE else None,
+                "startedAt": self.started_at,
+                "finishedAt": self.finished_at,
+                "latencyMs": None if self.latency is None else round(self.latency * 1000, 3),
+            }
+        )
+        if self.request is not None:
+            line["request"] = self.request.to_json()
+        return line
 
     def to_line(self) -> str:
         """:meth:`to_json` as one compact JSON line (results.jsonl and the journal)."""
@@ -263,7 +375,7 @@ class Result:
             expected_version=opt_int(
                 "targetExpectedVersion" if "targetExpectedVersion" in data else "expectedVersion"
             ),
-            region=opt_str("region"),
+            destination=Destination.from_json(data),
         )
         return cls(
             target=target,

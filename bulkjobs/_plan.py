@@ -21,13 +21,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
+from bulkjobs._exceptions import ConfigurationError
 from bulkjobs._models import CancelExecution, InvalidTarget, Operation, Target
 
 __all__ = ["Estimate", "Plan", "covers_whole_job", "format_duration", "plural"]
 
 #: Shown per breakdown before "… and N more", so a plan stays readable for many jobs.
 _SHOWN: Final = 10
-_DEFAULT_REGION: Final = "default"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,7 +68,7 @@ class Plan:
             return
         self.total += 1
         self._jobs[item.job_id] += 1
-        self._regions[item.region or _DEFAULT_REGION] += 1
+        self._regions[item.destination.label] += 1
         if status is not None:
             self._statuses[status] += 1
 
@@ -93,7 +93,7 @@ class Plan:
     def estimate(self, *, rate: float) -> Estimate:
         """Duration at ``rate`` calls per second per region (see the module docstring)."""
         if not rate > 0:
-            raise ValueError("rate must be positive")
+            raise ConfigurationError("rate must be positive")
         if not self._regions:
             return Estimate(rate=rate, region=None, calls=0, seconds=0.0)
         region, calls = self._regions.most_common(1)[0]

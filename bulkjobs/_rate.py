@@ -1,10 +1,10 @@
-"""Rate control per (region, API), shared by every worker of a run.
+"""Rate control per (destination, API), shared by every worker of a run.
 
 A worker calls :meth:`RateController.acquire` before each request (first attempts,
 retries and the DescribeJobExecution calls of that API alike), :meth:`~RateController.
 release` when the response is in, and :meth:`~RateController.record` with what it was::
 
-    rate = registry.get(region, "CancelJobExecution")
+    rate = registry.get(destination, "CancelJobExecution")
     await rate.acquire()
     began = clock()
     try:
@@ -28,8 +28,8 @@ Two modes:
     bursts are the controller's decision, not the limiter's: the only one is the
     core's ``initial_burst`` at the start, granted here without waiting.
 
-Pacing is :class:`aiolimiter.AsyncLimiter`, a leaky bucket whose rate the controller
-retunes in place (see :meth:`RateController._tune`).
+Pacing is :class:`~bulkjobs._bucket.AsyncBucket`, a leaky bucket whose depth and rate
+the controller retunes in place while tasks wait on it (see :meth:`RateController._tune`).
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypedDict, Unpack
 
-from aiolimiter import AsyncLimiter
-
+from bulkjobs._bucket import AsyncBucket
+from bulkjobs._destination import Destination
 from bulkjobs._ratecore import AutoRateCore, AutoRateParams, Phase, positive
 
 __all__ = [
@@ -154,13 +154,13 @@ class ControllerOptions(TypedDict, total=False):
 
 
 class RateController:
-    """Paces one API in one region; shared by all workers that call it.
+    """Paces one API at one destination; shared by all workers that call it.
 
     ``rate=None`` discovers the quota (auto mode), starting at ``initial_rate`` and kept
     within ``[min_rate, max_rate]``; a number fixes it.  ``burst`` overrides how many
     seconds of rate the limiter lets through back to back.  ``clock`` (seconds,
     monotonic) defaults to :func:`time.monotonic`, which is also what asyncio's loop
-    time — and so aiolimiter — runs on.
+    time — and so the bucket — runs on.
 
     Usage is ``await acquire()`` before a request, ``release()`` once it is answered
     (or failed), and ``record(...)`` with the outcome; ``release`` is separate from
@@ -218,8 +218,8 @@ class RateController:
         self._min_capacity = _AUTO_MIN_CAPACITY if rate is None else 1.0
         self._max_concurrency = max_concurrency
         self._clock = clock or time.monotonic
-        # Created on first use: aiolimiter binds to the running loop.
-        self._limiter: AsyncLimiter | None = None
+        # Created on first use: the bucket binds to the running loop.
+        self._limiter: AsyncBucket | None = None
         self._in_flight = self._acquired = self._throttled = 0
         self._completed = self._errors = 0
         # Smoothed latency and mean deviation, as RFC 6298 smooths round-trip times.
@@ -245,7 +245,7 @@ class RateController:
             # The core's initial burst: granted at once, taking the limiter's own
             # slots first so that pacing starts from a full limiter afterwards.
             self._head_start -= 1
-            if limiter.has_capacity():
+            if limiter.has_room():
                 await limiter.acquire()
         else:
             await limiter.acquire()
@@ -314,41 +314,30 @@ class RateController:
             phase=core.phase if isinstance(core, AutoRateCore) else "fixed",
         )
 
-    def _tune(self, rate: float) -> AsyncLimiter:
+    def _tune(self, rate: float) -> AsyncBucket:
         """The limiter, set to ``rate``.
 
-        AsyncLimiter is a leaky bucket of ``max_rate`` units draining at ``max_rate /
-        time_period`` per second, computed once in ``__init__``.  A new instance per
-        change would strand the tasks waiting on the old one, so the same instance is
-        retuned in place: first drain the level at the old rate up to now, then set
-        capacity and drain rate together, then let the waiter at the head recompute
-        its wake-up time (it was scheduled at the old rate).  The capacity stays at
+        A new bucket per change would strand the tasks waiting on the old one, so the
+        same one is retuned in place (it drains at the old rate up to now, then takes
+        the new depth and rate, and reschedules its head waiter).  The depth stays at
         ``burst`` seconds of rate — in auto mode about one request — so the limiter
         never sends a burst the server's bucket would not take.
         """
         capacity = max(self._min_capacity, rate * self._burst)
         limiter = self._limiter
         if limiter is None:
-            limiter = self._limiter = AsyncLimiter(capacity, capacity / rate)
-            return limiter
-        if limiter.max_rate == capacity and limiter._rate_per_sec == rate:
-            return limiter
-        limiter._leak()
-        limiter.max_rate = capacity
-        limiter.time_period = capacity / rate
-        limiter._rate_per_sec = rate
-        # aiolimiter >= 1.2 keeps a timer for the head waiter; older ones poll.
-        wake: Callable[[], None] | None = getattr(limiter, "_wake_next", None)
-        if wake is not None:
-            wake()
+            limiter = self._limiter = AsyncBucket(capacity, rate)
+        else:
+            limiter.retune(capacity, rate)
         return limiter
 
 
 class RateRegistry:
-    """One :class:`RateController` per (region, API), created on first use.
+    """One :class:`RateController` per (destination, API), created on first use.
 
-    AWS applies each API's quota per account and region, so workers calling the same
-    API in the same region share a controller, and nothing else does.
+    AWS applies each API's quota per account and region — a destination — so workers
+    calling the same API at the same destination share a controller, and nothing else
+    does.
     """
 
     __slots__ = ("_controllers", "_options", "_rate")
@@ -360,17 +349,17 @@ class RateRegistry:
         RateController(rate=rate, **controller_kwargs)
         self._rate = rate
         self._options = controller_kwargs
-        self._controllers: dict[tuple[str, str], RateController] = {}
+        self._controllers: dict[tuple[Destination, str], RateController] = {}
 
-    def get(self, region: str, api: str) -> RateController:
-        key = (region, api)
+    def get(self, destination: Destination, api: str) -> RateController:
+        key = (destination, api)
         controller = self._controllers.get(key)
         if controller is None:
             controller = RateController(rate=self._rate, **self._options)
             self._controllers[key] = controller
         return controller
 
-    def statistics(self) -> dict[tuple[str, str], RateStatistics]:
+    def statistics(self) -> dict[tuple[Destination, str], RateStatistics]:
         return {key: c.statistics() for key, c in self._controllers.items()}
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from bulkjobs._exceptions import ConfigurationError
+
 __all__ = ["RetryBudget", "RetryPolicy"]
 
 
@@ -26,11 +28,11 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+            raise ConfigurationError("max_attempts must be at least 1")
         if self.max_conflict_retries < 0:
-            raise ValueError("max_conflict_retries must be ≥ 0")
+            raise ConfigurationError("max_conflict_retries must be ≥ 0")
         if not 0 <= self.base_delay <= self.max_delay:
-            raise ValueError("need 0 ≤ base_delay ≤ max_delay")
+            raise ConfigurationError("need 0 ≤ base_delay ≤ max_delay")
 
     def backoff(self, failures: int, rng: random.Random) -> float:
         """Delay before the next attempt after ``failures`` consecutive failures (≥ 1)."""

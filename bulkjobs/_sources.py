@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import IO
 
+from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ConfigurationError, InvalidInputError, ValidationIssue
 from bulkjobs._fileformats import (
     MAX_LINE_BYTES,
@@ -34,8 +35,8 @@ from bulkjobs._fileformats import (
     WholeFileError,
     detect_format,
 )
-from bulkjobs._filters import sort_key
-from bulkjobs._models import Operation, Target
+from bulkjobs._filters import SortKey, sort_key
+from bulkjobs._models import InvalidTarget, Operation, Target
 
 __all__ = [
     "MAX_LINE_BYTES",
@@ -76,13 +77,14 @@ def iter_file_targets(
     job_id: str | None,
     operation: Operation,
     input_format: InputFormat = "auto",
-    region: str | None = None,
+    destination: Destination | None = None,
     stdin: IO[bytes] | None = None,
-) -> Iterator[Target | InvalidLine]:
+) -> Iterator[Target | InvalidTarget]:
     """Targets of ``path`` (``"-"``: ``stdin``, by default ``sys.stdin.buffer``) in one
     lazy pass. A broken line comes out as an :class:`InvalidLine`; a broken file raises
     :class:`InvalidInputError` (before any target, except for an empty file)."""
     source = "<stdin>" if path == "-" else path
+    region = None if destination is None else destination.region
     parser = LineParser(source, job_id, operation, region, detect_format(path, input_format))
     with contextlib.ExitStack() as stack:
         try:
@@ -100,7 +102,7 @@ def scan_file(
     job_id: str | None,
     operation: Operation,
     input_format: InputFormat = "auto",
-    region: str | None = None,
+    destination: Destination | None = None,
     max_issues: int = 100,
     stdin: IO[bytes] | None = None,
     spool_dir: str | None = None,
@@ -110,11 +112,12 @@ def scan_file(
     Use the result as a context manager so that copy is removed.
     """
     source = "<stdin>" if path == "-" else path
+    region = None if destination is None else destination.region
     parser = LineParser(source, job_id, operation, region, detect_format(path, input_format))
     issues: list[ValidationIssue] = []
     count = targets = invalid = 0
     fatal, in_order = False, True
-    previous: tuple[str, str, str, int] | None = None
+    previous: SortKey | None = None
     spool: IO[bytes] | None = None
     signature: tuple[int, int, int] | None = None
 
@@ -193,7 +196,7 @@ class FileSource:
         if self.scan.fatal or (self.scan.issue_count and not skip_invalid):
             raise InvalidInputError(self.scan.issues)
 
-    def __iter__(self) -> Iterator[Target | InvalidLine]:
+    def __iter__(self) -> Iterator[Target | InvalidTarget]:
         scan = self.scan
         if scan.fatal:
             raise InvalidInputError(scan.issues)

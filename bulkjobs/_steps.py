@@ -1,6 +1,6 @@
 """What happens to one target: the calls, their retries, and the outcome they add up to.
 
-The decisions follow DESIGN.md. Describe (DescribeJobExecution) is the tie-breaker:
+Describe (DescribeJobExecution) is the tie-breaker:
 after VersionConflict or InvalidStateTransition it tells whether the execution became
 terminal (``already_terminal``), started (``in_progress_needs_force``) or is still
 cancellable (retry with its fresh version).
@@ -28,6 +28,7 @@ import anyio
 
 from bulkjobs._classify import ErrorClass
 from bulkjobs._client import CallError, CallFailure, Transport
+from bulkjobs._destination import Destination
 from bulkjobs._evidence import Lost, Seen, Verdict, judge_cancel, judge_cancel_job
 from bulkjobs._exceptions import ApiError, RunInterrupted
 from bulkjobs._models import (
@@ -156,11 +157,11 @@ class Steps:
     clock_margin: float = 2.0
     #: Calls not sent because a listing showed the target's execution terminal.
     calls_saved: int = 0
-    _capacity: dict[tuple[str, str], anyio.CapacityLimiter] = field(default_factory=dict)
+    _capacity: dict[tuple[Destination, str], anyio.CapacityLimiter] = field(default_factory=dict)
     #: Calls sent and not yet answered (not targets waiting for a rate slot).
     in_flight: int = 0
     stopping: bool = False
-    _region: str | None = None
+    _default: Destination | None = None
     _waiting: set[anyio.CancelScope] = field(default_factory=set)
 
     async def process(self, target: Target) -> Result:
@@ -239,16 +240,11 @@ class Steps:
                 return early, None
             expected = execution.version
         conflicts = 0
+        base = op.request(target).params
         while True:
-            params: dict[str, Any] = {
-                "jobId": target.job_id,
-                "thingName": target.thing_name,
-                "force": op.force,
-            }
+            params = dict(base)
             if expected is not None:
                 params["expectedVersion"] = expected
-            if op.status_details:
-                params["statusDetails"] = dict(op.status_details)
             track.expected_sent = expected
             try:
                 await self._call(track, "CancelJobExecution", params, mutating=True)
@@ -300,15 +296,8 @@ class Steps:
             number = execution.execution_number
         track.execution_number = number
         races = 0
+        params = op.request(target, number).params
         while True:
-            params: dict[str, Any] = {
-                "jobId": target.job_id,
-                "thingName": target.thing_name,
-                "executionNumber": number,
-                "force": op.force,
-            }
-            if op.namespace_id is not None:
-                params["namespaceId"] = op.namespace_id
             try:
                 await self._call(track, "DeleteJobExecution", params, mutating=True)
                 return Outcome.DELETED, None
@@ -331,13 +320,8 @@ class Steps:
                 return Outcome.CONFLICT_EXHAUSTED, failure
 
     async def _cancel_job(self, track: _Track, op: CancelJob) -> tuple[Outcome, CallFailure | None]:
-        params: dict[str, Any] = {"jobId": track.target.job_id, "force": op.force}
-        if op.reason_code is not None:
-            params["reasonCode"] = op.reason_code
-        if op.comment is not None:
-            params["comment"] = op.comment
         try:
-            await self._call(track, "CancelJob", params, mutating=True)
+            await self._call(track, "CancelJob", op.request(track.target).params, mutating=True)
             return Outcome.CANCELED, None
         except _Final as final:
             if final.failure.cls is not ErrorClass.INVALID_REQUEST:
@@ -367,11 +351,13 @@ class Steps:
     # -- calls -------------------------------------------------------------------------
 
     async def api_call(
-        self, api: str, params: Mapping[str, Any], *, region: str | None = None
+        self, api: str, params: Mapping[str, Any], *, destination: Destination | None = None
     ) -> dict[str, Any]:
         """An :class:`~bulkjobs._caller.ApiCaller` for read calls (listings), with the
         same rate control and retries as the targets' own calls."""
-        track = _Track(target=Target(job_id="-", region=region), started_at=self.wall_clock())
+        track = _Track(
+            target=Target(job_id="-", destination=destination), started_at=self.wall_clock()
+        )
         try:
             return await self._call(track, api, params)
         except _Stopped as stopped:
@@ -410,14 +396,14 @@ class Steps:
             track.execution_number = execution.execution_number
         return execution
 
-    def _default_region(self) -> str:
-        # Resolved once: without --region it reads the profile's configuration.
-        if self._region is None:
-            self._region = self.clients.default_region
-        return self._region
+    def _default_destination(self) -> Destination:
+        # Resolved once: without a region it reads the profile's configuration.
+        if self._default is None:
+            self._default = self.clients.default_destination
+        return self._default
 
-    def _limiter(self, region: str, api: str) -> anyio.CapacityLimiter:
-        key = (region, api)
+    def _limiter(self, destination: Destination, api: str) -> anyio.CapacityLimiter:
+        key = (destination, api)
         limiter = self._capacity.get(key)
         if limiter is None:
             limiter = self._capacity[key] = anyio.CapacityLimiter(self.concurrency)
@@ -426,9 +412,9 @@ class Steps:
     async def _call(
         self, track: _Track, api: str, params: Mapping[str, Any], *, mutating: bool = False
     ) -> dict[str, Any]:
-        region = track.target.region or self._default_region()
-        rate = self.rates.get(region, api)
-        limiter = self._limiter(region, api)
+        destination = track.target.destination.resolve(self._default_destination())
+        rate = self.rates.get(destination, api)
+        limiter = self._limiter(destination, api)
         while True:
             # Waiting for a slot sends nothing: a stop interrupts it, so an interrupted
             # run leaves unsent targets to --resume instead of spending its grace period.
@@ -448,7 +434,7 @@ class Steps:
                 failure: CallFailure | None = None
                 self.in_flight += 1
                 try:
-                    response = await self.clients.call(api, params, region=region)
+                    response = await self.clients.call(api, params, destination=destination)
                 except CallError as error:
                     failure = error.failure
                 finally:

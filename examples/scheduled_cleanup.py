@@ -151,7 +151,7 @@ def main() -> int:
     args = parse_args()
     try:
         cutoff = parse_age(args.older_than, now=datetime.now(UTC))
-    except ValueError as exc:
+    except InvalidInputError as exc:
         log.error("cleanup.invalid_arguments", error=str(exc))
         return 2
     with endpoint(args.endpoint_url, REHEARSAL_FLEET, REHEARSAL_SIM) as url:

@@ -20,6 +20,8 @@ EXPECTED = {
     "FRESH",
     "Target",
     "InvalidTarget",
+    "Destination",
+    "Request",
     # sources and filters
     "from_job",
     "from_thing",
@@ -31,6 +33,11 @@ EXPECTED = {
     "scan_file",
     "iter_file_targets",
     "FileSource",
+    "FileScan",
+    # statistics snapshots that public methods return
+    "DedupStatistics",
+    "FilterStatistics",
+    "RateStatistics",
     # results
     "Outcome",
     "OutcomeKind",
@@ -40,7 +47,6 @@ EXPECTED = {
     "BulkJobsError",
     "ApiError",
     "ConfigurationError",
-    "CredentialsError",
     "InvalidInputError",
     "RunInterrupted",
     "ValidationIssue",
@@ -68,7 +74,7 @@ def test_exports_come_from_private_modules() -> None:
 
 def test_errors_share_one_root() -> None:
     """Every exception bulkjobs raises is a BulkJobsError."""
-    for name in ("ApiError", "ConfigurationError", "CredentialsError", "InvalidInputError"):
+    for name in ("ApiError", "ConfigurationError", "InvalidInputError"):
         assert issubclass(getattr(bulkjobs, name), bulkjobs.BulkJobsError)
 
 

@@ -13,7 +13,6 @@ from functools import partial
 from bulkjobs._exceptions import (
     BulkJobsError,
     ConfigurationError,
-    CredentialsError,
     InvalidInputError,
 )
 from bulkjobs.cli._parser import build_parser
@@ -94,9 +93,6 @@ def run_command(opts: object, argv: list[str]) -> int:
         print(f"bulkjobs: error: {exc}", file=sys.stderr)
         print("bulkjobs: nothing was sent.", file=sys.stderr)
         return 2
-    except CredentialsError as exc:
-        print(f"bulkjobs: error: {exc}", file=sys.stderr)
-        return 1
     except BulkJobsError as exc:
         print(f"bulkjobs: error: {exc}", file=sys.stderr)
         return 1

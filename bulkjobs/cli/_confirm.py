@@ -233,14 +233,17 @@ async def measure(opts: Options, file: FileSource | None) -> BlastRadius:
         job_ids = [opts.job_id] if opts.job_id else []
     statuses = acted_statuses(operation, opts.statuses)
     clients = Clients(opts.config)
-    region = opts.config.region or clients.default_region
+    destination = clients.default_destination
+    region = str(destination.region)
     jobs: list[JobCounts] = []
     uncounted: list[tuple[str, str]] = []
     async with clients:
         for job_id in job_ids[:_DESCRIBED_JOBS]:
             with anyio.move_on_after(_SIZING_TIMEOUT) as scope:
                 try:
-                    response = await clients.call("DescribeJob", {"jobId": job_id})
+                    response = await clients.call(
+                        "DescribeJob", {"jobId": job_id}, destination=destination
+                    )
                     jobs.append(JobCounts.from_describe(job_id, response))
                 except CallError as exc:
                     failure = exc.failure

@@ -272,8 +272,8 @@ def _normalise(dest: str, value: Any) -> Any:
         return [value]
     if dest == "status" and isinstance(value, list):
         return ",".join(str(v) for v in value)
-    if dest == "status_details" and isinstance(value, dict):
-        return json.dumps(value)
+    if dest == "status_details":
+        return [json.dumps(value) if isinstance(value, dict) else value]
     if dest in ("expected_version", "execution_number", "rate"):
         return str(value)
     return value

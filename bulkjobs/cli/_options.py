@@ -131,16 +131,23 @@ def resolve(args: argparse.Namespace) -> Options:
                     bad(
                         "--expected-version", "must be an integer or 'fresh'", args.expected_version
                     )
-        details = None
-        if args.status_details is not None:
+        details: dict[str, Any] | None = None
+        for text in args.status_details or ():
+            # Repeats are merged; a key given two different values is refused.
             try:
-                details = _status_details(args.status_details)
+                part = _status_details(text)
             except ValueError as exc:
                 bad(
                     "--status-details",
                     f'k=v,k2="a,b" (AWS CLI shorthand) or a JSON object: {exc}',
-                    args.status_details,
+                    text,
                 )
+                continue
+            details = details or {}
+            for key, value in part.items():
+                if key in details and details[key] != value:
+                    bad("--status-details", f"key {key!r} given twice with different values")
+                details[key] = value
         operation = CancelExecution(
             force=args.force,
             expected_version=expected,  # type: ignore[arg-type]
@@ -237,8 +244,8 @@ def resolve(args: argparse.Namespace) -> Options:
                 from datetime import UTC, datetime
 
                 parse_age(str(args.older_than), now=datetime.now(UTC))
-            except ValueError as exc:
-                bad("--older-than", str(exc), args.older_than)
+            except InvalidInputError as exc:
+                bad("--older-than", exc.issues[0].rule, args.older_than)
             if not (from_job or from_things):
                 bad("--older-than", "applies to listing sources (--from-job, --from-thing)")
         if things_file is not None and things_file != "-" and not os.path.isfile(things_file):

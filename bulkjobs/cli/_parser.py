@@ -50,6 +50,41 @@ _DESCRIPTIONS: Final = {
 }
 
 
+class _StoreOnce(argparse.Action):
+    """A single-value option given twice is refused: which one was meant is a guess,
+    and keeping the last silently drops the other (the same value twice is harmless)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        previous = getattr(namespace, self.dest, None)
+        if previous is not None and previous != values:
+            parser.error(
+                f"argument {option_string}: given twice ({previous!r} and {values!r}); give it once"
+            )
+        setattr(namespace, self.dest, values)
+
+
+class _FlagOnce(argparse.BooleanOptionalAction):
+    """``--force --no-force``: a contradiction is refused rather than settled by order."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        previous = getattr(namespace, self.dest, None)
+        super().__call__(parser, namespace, values, option_string)
+        if previous is not None and previous != getattr(namespace, self.dest):
+            parser.error(f"argument {option_string}: contradicts an earlier {self.dest} flag")
+
+
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     def __init__(self, prog: str) -> None:
         super().__init__(prog, max_help_position=34, width=100)
@@ -74,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=EXIT_CODES_HELP,
             formatter_class=_Formatter,
         )
+        # Every option that takes one value, here and in the helpers below.
+        sub.register("action", None, _StoreOnce)
+        sub.register("action", "store", _StoreOnce)
         _add_operation_options(sub, name)
         if name != "cancel-job":
             _add_target_options(sub)
@@ -140,7 +178,7 @@ def _add_operation_options(sub: argparse.ArgumentParser, name: str) -> None:
         group.add_argument("--comment", metavar="C", help="comment (≤ 2028 characters)")
         group.add_argument(
             "--force",
-            action=argparse.BooleanOptionalAction,
+            action=_FlagOnce,
             help="also cancel IN_PROGRESS executions (default: --no-force)",
         )
         return
@@ -149,7 +187,7 @@ def _add_operation_options(sub: argparse.ArgumentParser, name: str) -> None:
     )
     group.add_argument(
         "--force",
-        action=argparse.BooleanOptionalAction,
+        action=_FlagOnce,
         help=(
             "also cancel IN_PROGRESS executions"
             if name == "cancel-job-execution"
@@ -166,9 +204,10 @@ def _add_operation_options(sub: argparse.ArgumentParser, name: str) -> None:
         )
         group.add_argument(
             "--status-details",
+            action="append",
             metavar="k=v,...|JSON",
-            help='statusDetails (≤ 10 pairs): AWS CLI shorthand, k=v,k2="a,b" (quote values '
-            "with commas), or a JSON object",
+            help='statusDetails (≤ 10 pairs; repeats are merged): AWS CLI shorthand, k=v,k2="a,b" '
+            "(quote values with commas), or a JSON object",
         )
     else:
         group.add_argument(

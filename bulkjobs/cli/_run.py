@@ -88,18 +88,24 @@ class _Sources:
 
     def _listings(self) -> list[AsyncIterator[Listed]]:
         opts, call = self.opts, self.engine.call
-        region = opts.config.region
+        region = opts.config.destination
         found: list[AsyncIterator[Listed]] = []
         if opts.from_job and opts.job_id:
-            found.append(from_job(call, opts.job_id, opts.statuses, region=region))
+            found.append(from_job(call, opts.job_id, opts.statuses, destination=region))
         if opts.thing_group and opts.job_id:
             found.append(
                 from_thing_group(
-                    call, opts.thing_group, opts.job_id, recursive=opts.recursive, region=region
+                    call,
+                    opts.thing_group,
+                    opts.job_id,
+                    recursive=opts.recursive,
+                    destination=region,
                 )
             )
         for thing in opts.from_things:
-            found.append(from_thing(call, thing, opts.statuses, job_id=opts.job_id, region=region))
+            found.append(
+                from_thing(call, thing, opts.statuses, job_id=opts.job_id, destination=region)
+            )
         return found
 
     def _keep(self, item: SourceItem, status: str | None = None) -> bool:
@@ -222,7 +228,7 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
             job_id=opts.job_id,
             operation=opts.operation,
             input_format=opts.input_format,
-            region=opts.config.region,
+            destination=opts.config.destination,
         )
     try:
         if file is not None:

@@ -164,6 +164,51 @@ class TestInvalidOptions:
         assert any("reasonCode" in text for text in found)
 
 
+class TestRepeatedOptions:
+    def test_status_details_are_merged(self) -> None:
+        """--status-details twice: both pairs are sent, none dropped."""
+        opts = parse(
+            "cancel-job-execution", "--job-id", "j", "--thing-name", "t",
+            "--status-details", "k0=v", "--status-details", '{"k1": "w"}',
+        )  # fmt: skip
+        assert isinstance(opts.operation, CancelExecution)
+        assert opts.operation.status_details == {"k0": "v", "k1": "w"}
+
+    def test_one_key_with_two_values_is_refused(self) -> None:
+        """Merging cannot pick between two values of one key: it says so."""
+        found = issues_of(
+            "cancel-job-execution", "--job-id", "j", "--thing-name", "t",
+            "--status-details", "k=a", "--status-details", "k=b",
+        )  # fmt: skip
+        assert any("--status-details" in i and "'k' given twice" in i for i in found)
+
+    @pytest.mark.parametrize(
+        "argv",
+        [
+            ["--rate", "5", "--rate", "6"],
+            ["--region", "eu-west-1", "--region", "us-east-1"],
+            ["--report", "a", "--report", "b"],
+            ["--job-id", "j2"],
+            ["--force", "--no-force"],
+        ],
+    )
+    def test_other_repeats_are_refused(
+        self, argv: list[str], capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A single-value option given twice with different values stops with exit 2."""
+        with pytest.raises(SystemExit) as caught:
+            parse("cancel-job-execution", "--job-id", "j", "--thing-name", "t", *argv)
+        assert caught.value.code == 2
+        err = capsys.readouterr().err
+        assert "given twice" in err or "contradicts" in err
+
+    def test_the_same_value_twice_is_harmless(self) -> None:
+        """Nothing is dropped when both say the same."""
+        opts = parse("cancel-job-execution", "--job-id", "j", "--thing-name", "t",
+                     "--rate", "5", "--rate", "5")  # fmt: skip
+        assert opts.config.rate == 5
+
+
 class TestCliInput:
     def test_json_fills_what_flags_leave_out(self) -> None:
         """--cli-input-json supplies the API's parameter names; flags given win."""

@@ -9,6 +9,7 @@ import anyio
 import botocore.exceptions as bexc
 
 from bulkjobs._client import CallError, CallFailure, translate
+from bulkjobs._destination import Destination
 
 Answer = dict[str, Any] | CallFailure
 Handler = Callable[[str, dict[str, Any]], Answer]
@@ -44,7 +45,7 @@ def execution(status: str, version: int = 1, number: int = 1) -> dict[str, Any]:
 class ScriptedTransport:
     """Records every call and answers it with ``handler(api, params)``."""
 
-    default_region = "us-east-1"
+    default_destination = Destination(region="us-east-1")
 
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
@@ -54,7 +55,7 @@ class ScriptedTransport:
         return [api for api, _ in self.calls]
 
     async def call(
-        self, api: str, params: Mapping[str, Any], *, region: str | None = None
+        self, api: str, params: Mapping[str, Any], *, destination: Destination
     ) -> dict[str, Any]:
         await anyio.lowlevel.checkpoint()
         self.calls.append((api, dict(params)))

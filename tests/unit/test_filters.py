@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import pytest
 
+from bulkjobs._exceptions import ConfigurationError, InvalidInputError
 from bulkjobs._filters import Deduplicator, ListingFilter, parse_age, sort_key
 from bulkjobs._listing import Listed
 from bulkjobs._models import InvalidTarget, Target
@@ -85,13 +86,16 @@ class TestParseAge:
         ],
     )
     def test_unreadable_ages_say_what_is_accepted(self, text: str, message: str) -> None:
-        """Errors are ValueErrors with a message fit for the command line."""
-        with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        """Errors are InvalidInputErrors naming the field, with a rule fit for the command line."""
+        with pytest.raises(InvalidInputError) as caught:
             parse_age(text, now=NOW)
+        (issue,) = caught.value.issues
+        assert (issue.field, issue.value) == ("olderThan", text)
+        assert message in issue.rule
 
     def test_now_must_be_aware(self) -> None:
         """A naive now would compare wrongly with AWS's aware timestamps."""
-        with pytest.raises(ValueError, match="timezone-aware"):
+        with pytest.raises(ConfigurationError, match="timezone-aware"):
             parse_age("1d", now=datetime(2024, 1, 1))
 
 
@@ -122,7 +126,7 @@ class TestStatusFilter:
         self, statuses: list[str], message: str
     ) -> None:
         """A typo or an empty list is an error, not an empty selection."""
-        with pytest.raises(ValueError, match=message):
+        with pytest.raises(InvalidInputError, match=message):
             ListingFilter(statuses=statuses)
 
 
@@ -229,7 +233,7 @@ class TestDeduplicationSorted:
     def test_unsorted_input_raises_instead_of_missing_repeats(self) -> None:
         """Input out of order would let repeats through: it is refused loudly."""
         dedup = Deduplicator(assume_sorted=True)
-        with pytest.raises(ValueError, match="not sorted"):
+        with pytest.raises(ConfigurationError, match="not sorted"):
             list(dedup.filter([target("b"), target("a")]))
 
     def test_none_sorts_before_any_value(self) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ApiError, InvalidInputError
 from bulkjobs._listing import PAGE_SIZE, Listed, from_job, from_thing, from_thing_group
 from bulkjobs._models import Target
@@ -20,12 +21,12 @@ class ScriptedCaller:
 
     def __init__(self, *responses: dict[str, Any]) -> None:
         self.responses = list(responses)
-        self.calls: list[tuple[str, dict[str, Any], str | None]] = []
+        self.calls: list[tuple[str, dict[str, Any], Destination | None]] = []
 
     async def __call__(
-        self, api: str, params: Mapping[str, Any], *, region: str | None = None
+        self, api: str, params: Mapping[str, Any], *, destination: Destination | None = None
     ) -> dict[str, Any]:
-        self.calls.append((api, dict(params), region))
+        self.calls.append((api, dict(params), destination))
         return self.responses.pop(0)
 
 
@@ -47,7 +48,9 @@ class TestFromJob:
             {"executionSummaries": [summary("a")], "nextToken": "t1"},
             {"executionSummaries": [summary("b", 2)]},
         )
-        items = await collect(from_job(caller, "job-1", region="eu-west-1"))
+        items = await collect(
+            from_job(caller, "job-1", destination=Destination(region="eu-west-1"))
+        )
         assert [item.target for item in items] == [
             Target(job_id="job-1", thing_name="a", execution_number=1, region="eu-west-1"),
             Target(job_id="job-1", thing_name="b", execution_number=2, region="eu-west-1"),
@@ -55,11 +58,15 @@ class TestFromJob:
         # The listed status travels with the target (not part of its identity).
         assert [item.target.listed_status for item in items] == ["QUEUED", "QUEUED"]
         assert caller.calls == [
-            ("ListJobExecutionsForJob", {"jobId": "job-1", "maxResults": PAGE_SIZE}, "eu-west-1"),
+            (
+                "ListJobExecutionsForJob",
+                {"jobId": "job-1", "maxResults": PAGE_SIZE},
+                Destination(region="eu-west-1"),
+            ),
             (
                 "ListJobExecutionsForJob",
                 {"jobId": "job-1", "maxResults": PAGE_SIZE, "nextToken": "t1"},
-                "eu-west-1",
+                Destination(region="eu-west-1"),
             ),
         ]
 

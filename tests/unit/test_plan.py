@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bulkjobs._exceptions import ConfigurationError
 from bulkjobs._models import CancelExecution, CancelJob, DeleteExecution, InvalidTarget, Target
 from bulkjobs._plan import Plan, covers_whole_job, format_duration
 
@@ -83,7 +84,7 @@ class TestEstimate:
 
     def test_rate_must_be_positive(self) -> None:
         """A zero rate would divide by zero."""
-        with pytest.raises(ValueError, match="positive"):
+        with pytest.raises(ConfigurationError, match="positive"):
             Plan().estimate(rate=0)
 
 

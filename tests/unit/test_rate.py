@@ -1,9 +1,9 @@
-"""Rate control: quota discovery, fixed pacing, and the aiolimiter wrapper.
+"""Rate control: quota discovery, fixed pacing, and the bucket that paces calls.
 
 The decision core is pure, so most of this drives it in virtual time against a model
 of AWS's throttling — a token bucket refilling at the quota and holding one second of
 it — in a small discrete-event simulation.  The asyncio wrapper is tested under a
-patched ``loop.time``, as aiolimiter's own tests do.  Nothing here sleeps.
+patched ``loop.time`` (what the bucket reads).  Nothing here sleeps.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from unittest import mock
 
 import pytest
 
+from bulkjobs._destination import Destination
 from bulkjobs._rate import (
     FixedRateCore,
     RateController,
@@ -384,7 +385,7 @@ class TestParseRate:
 
 
 class VirtualTime:
-    """Patches the running loop's clock (aiolimiter reads ``loop.time``) and advances it
+    """Patches the running loop's clock (the bucket reads ``loop.time``) and advances it
     while yielding, so due timers fire at once and nothing really waits."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -615,28 +616,31 @@ class TestControllerBookkeeping:
 
 class TestRegistry:
     def test_one_controller_per_region_and_api(self) -> None:
-        """Workers of one API in one region share a controller; nothing else does."""
+        """Workers of one API at one destination share a controller; nothing else does."""
         registry = RateRegistry(rate=None)
-        a = registry.get("eu-west-1", "CancelJobExecution")
-        assert registry.get("eu-west-1", "CancelJobExecution") is a
-        assert registry.get("us-east-1", "CancelJobExecution") is not a
-        assert registry.get("eu-west-1", "DescribeJobExecution") is not a
+        a = registry.get(Destination(region="eu-west-1"), "CancelJobExecution")
+        assert registry.get(Destination(region="eu-west-1"), "CancelJobExecution") is a
+        assert registry.get(Destination(region="us-east-1"), "CancelJobExecution") is not a
+        assert registry.get(Destination(region="eu-west-1"), "DescribeJobExecution") is not a
 
     def test_passes_the_mode_and_options_on(self) -> None:
         """Controllers get the registry's rate and options."""
-        fixed = RateRegistry(rate=7.0).get("r", "api")
-        auto = RateRegistry(rate=None, initial_rate=3.0, max_concurrency=4).get("r", "api")
+        fixed = RateRegistry(rate=7.0).get(Destination(region="r"), "api")
+        auto = RateRegistry(rate=None, initial_rate=3.0, max_concurrency=4).get(
+            Destination(region="r"), "api"
+        )
         assert (fixed.mode, fixed.rate()) == ("fixed", 7.0)
         assert (auto.mode, auto.rate()) == ("auto", 3.0)
-        capped = RateRegistry(rate=1e4, max_concurrency=4).get("r", "api")
+        capped = RateRegistry(rate=1e4, max_concurrency=4).get(Destination(region="r"), "api")
         assert capped.suggested_concurrency() == 4
 
     def test_statistics_by_key(self) -> None:
-        """Statistics are keyed by (region, API), for the controllers in use."""
+        """Statistics are keyed by (destination, API), for the controllers in use."""
         registry = RateRegistry(rate=3.0)
-        registry.get("eu-west-1", "CancelJob")
-        assert list(registry.statistics()) == [("eu-west-1", "CancelJob")]
-        assert registry.statistics()[("eu-west-1", "CancelJob")].rate == 3.0
+        registry.get(Destination(region="eu-west-1"), "CancelJob")
+        eu = Destination(region="eu-west-1")
+        assert list(registry.statistics()) == [(eu, "CancelJob")]
+        assert registry.statistics()[(eu, "CancelJob")].rate == 3.0
 
     def test_rejects_bad_options_up_front(self) -> None:
         """Bad options fail when the registry is built, not on first use mid-run."""

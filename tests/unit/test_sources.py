@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from bulkjobs._destination import Destination
 from bulkjobs._exceptions import InvalidInputError
-from bulkjobs._models import CancelExecution, CancelJob, DeleteExecution, Target
+from bulkjobs._models import CancelExecution, CancelJob, DeleteExecution, InvalidTarget, Target
 from bulkjobs._sources import (
     MAX_LINE_BYTES,
     InvalidLine,
@@ -33,12 +34,12 @@ def write(tmp_path: Path, name: str, content: str | bytes) -> str:
     return str(path)
 
 
-def targets(path: str, **kwargs: object) -> list[Target | InvalidLine]:
+def targets(path: str, **kwargs: object) -> list[Target | InvalidTarget]:
     options: dict[str, object] = {"job_id": "job-1", "operation": CANCEL, **kwargs}
     return list(iter_file_targets(path, **options))  # type: ignore[arg-type]
 
 
-def names(items: Iterable[Target | InvalidLine]) -> list[str | None]:
+def names(items: Iterable[Target | InvalidTarget]) -> list[str | None]:
     """Thing names of valid targets; fails on an invalid line."""
     found = []
     for item in items:
@@ -75,7 +76,7 @@ class TestLinesFormat:
     def test_one_thing_per_line_with_the_default_job(self, tmp_path: Path) -> None:
         """Each line is a thingName; the jobId and region come from the defaults."""
         path = write(tmp_path, "things.txt", "thing-1\nthing-2\n")
-        assert targets(path, region="eu-west-1") == [
+        assert targets(path, destination=Destination(region="eu-west-1")) == [
             Target(job_id="job-1", thing_name="thing-1", region="eu-west-1"),
             Target(job_id="job-1", thing_name="thing-2", region="eu-west-1"),
         ]
@@ -254,7 +255,7 @@ class TestBrokenFiles:
             ("t.csv", "jobId\nj\n", {}, "header", "missing column thingName"),
             ("t.csv", "thingName\nt\n", {"job_id": None}, "header", "missing column jobId"),
             ("t.txt", "t\n", {"job_id": "bad job"}, "jobId", "must match"),
-            ("t.txt", "t\n", {"region": "Mars"}, "region", "must match"),
+            ("t.txt", "t\n", {"destination": Destination(region="Mars")}, "region", "must match"),
         ],
     )
     def test_whole_file_problems_raise(

@@ -541,6 +541,77 @@ class TestRunControl:
         assert [r.outcome for r in results] == [Outcome.DRY_RUN] * 10
         assert transport.calls == []
 
+    @pytest.mark.parametrize(
+        ("operation", "target", "params", "pending"),
+        [
+            (
+                CancelExecution(force=True, expected_version=4, status_details={"k": "v"}),
+                Target(job_id="j", thing_name="t"),
+                {"jobId": "j", "thingName": "t", "force": True, "expectedVersion": 4,
+                 "statusDetails": {"k": "v"}},
+                [],
+            ),
+            (
+                CancelExecution(expected_version="fresh"),
+                Target(job_id="j", thing_name="t"),
+                {"jobId": "j", "thingName": "t", "force": False},
+                ["expectedVersion"],
+            ),
+            (
+                DeleteExecution(force=True, namespace_id="ns"),
+                Target(job_id="j", thing_name="t", execution_number=3),
+                {"jobId": "j", "thingName": "t", "executionNumber": 3, "force": True,
+                 "namespaceId": "ns"},
+                [],
+            ),
+            (
+                DeleteExecution(),
+                Target(job_id="j", thing_name="t"),
+                {"jobId": "j", "thingName": "t", "executionNumber": None, "force": False},
+                ["executionNumber"],
+            ),
+            (
+                CancelJob(force=True, reason_code="BAD", comment="c"),
+                Target(job_id="j"),
+                {"jobId": "j", "force": True, "reasonCode": "BAD", "comment": "c"},
+                [],
+            ),
+        ],
+    )  # fmt: skip
+    async def test_dry_run_shows_each_call_as_it_would_be_sent(
+        self, operation: Operation, target: Target, params: dict[str, Any], pending: list[str]
+    ) -> None:
+        """A dry-run result carries the API and the exact parameters, and names those
+        only a DescribeJobExecution at run time would fill in."""
+        result, transport, _ = await run_one(operation, sequence(OK), target, dry_run=True)
+        assert transport.calls == []
+        line = result.to_json()["request"]
+        assert line == {"api": operation.api, "params": params, "resolvedAtRun": pending}
+
+    async def test_a_real_run_sends_what_the_dry_run_showed(self) -> None:
+        """The dry run's parameters are the ones the real call carries."""
+        op = CancelExecution(force=True, expected_version=2, status_details={"why": "bad"})
+        shown, _, _ = await run_one(op, sequence(OK), dry_run=True)
+        _, transport, _ = await run_one(op, sequence(OK))
+        assert shown.request is not None
+        assert transport.calls == [("CancelJobExecution", dict(shown.request.params))]
+
+    async def test_a_stop_ends_a_listing_quietly(self) -> None:
+        """A listing whose next page meets a stopping run ends there, without an error."""
+        transport = ScriptedTransport(sequence(failure("ThrottlingException")))
+        engine = Engine(
+            CancelExecution(), RunConfig(rate=1e6), transport=transport, sleep=FakeSleep()
+        )
+
+        async def listing() -> Any:
+            engine.stop("stopped by the test")
+            await engine.call("ListJobExecutionsForJob", {"jobId": "j"})
+            yield T1
+
+        report = await engine.run(listing())
+        assert (report.total, report.stop_reason) == (0, "stopped by the test")
+        assert transport.calls == []
+
     async def test_invalid_lines_are_reported_without_a_call(self) -> None:
         """An InvalidTarget becomes invalid_request; valid neighbours still run."""
         bad = InvalidTarget(target=Target(job_id="j", thing_name="bad name"), reason="pattern")

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from aiobotocore.session import get_session
 
+from bulkjobs._destination import Destination
 from bulkjobs._filters import Deduplicator, ListingFilter
 from bulkjobs._listing import PAGE_SIZE, Listed, from_job, from_thing, from_thing_group
 from bulkjobs._models import Target
@@ -28,7 +29,7 @@ class ClientCaller:
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
     async def __call__(
-        self, api: str, params: Mapping[str, Any], *, region: str | None = None
+        self, api: str, params: Mapping[str, Any], *, destination: Destination | None = None
     ) -> dict[str, Any]:
         self.calls.append((api, dict(params)))
         method = getattr(self.client, re.sub(r"(?<!^)(?=[A-Z])", "_", api).lower())
@@ -63,7 +64,9 @@ class TestFromJobOnMoto:
         """600 executions arrive in three pages of at most 250, none twice or missing."""
         names = create_fleet(moto_endpoint, "fw-600", 600)
 
-        items = await collect(from_job(caller, "fw-600", region="us-east-1"))
+        items = await collect(
+            from_job(caller, "fw-600", destination=Destination(region="us-east-1"))
+        )
 
         things = [item.target.thing_name or "" for item in items]
         assert sorted(things) == sorted(names)

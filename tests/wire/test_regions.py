@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bulkjobs import CancelExecution, Engine, Outcome, Result, RunConfig, Target
+from bulkjobs._destination import Destination
 from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, Simulator
 
 
@@ -24,5 +25,6 @@ async def test_each_region_gets_its_own_client_and_limiter() -> None:
         assert report.count(Outcome.CANCELED) == 20
         assert {e.status for e in sim.executions("j")} == {ExecutionStatus.CANCELED}
         keys = set(engine.rate_statistics())
-        assert keys == {("us-east-1", "CancelJobExecution"), ("eu-west-1", "CancelJobExecution")}
+        east, west = Destination(region="us-east-1"), Destination(region="eu-west-1")
+        assert keys == {(east, "CancelJobExecution"), (west, "CancelJobExecution")}
         assert {r.target.region for r in results} == {None, "eu-west-1"}

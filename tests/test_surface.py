@@ -1,0 +1,150 @@
+"""The public surface keeps its promises: one error root, public types, honest docs."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bulkjobs
+from bulkjobs import ConfigurationError, Destination, Result, RunConfig, Target
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class TestRunConfigErrors:
+    @pytest.mark.parametrize(
+        "settings",
+        [
+            {"base_delay": 5.0, "max_delay": 1.0},
+            {"max_conflict_retries": -1},
+            {"max_attempts": 0},
+            {"concurrency": 0},
+            {"concurrency": 2.5},
+            {"retry_budget_ratio": -0.1},
+            {"retry_budget_floor": -1},
+            {"connect_timeout": 0},
+            {"read_timeout": -1},
+            {"grace_period": -1},
+            {"abort_min_executed": -1},
+            {"base_delay": float("nan")},
+            {"rate": 0},
+            {"deadline": 0},
+            {"abort_failed_percent": 101},
+        ],
+    )
+    def test_impossible_settings_raise_configuration_error(self, settings: dict[str, Any]) -> None:
+        """Caught at construction, inside the one root: never a ValueError from deeper."""
+        with pytest.raises(ConfigurationError):
+            RunConfig(**settings)
+
+    def test_the_defaults_are_valid(self) -> None:
+        """The defaults build, and their destination is the default one."""
+        assert RunConfig().destination == Destination()
+
+
+class TestErrorRoot:
+    def test_every_exported_exception_is_raised_somewhere(self) -> None:
+        """An exported exception nobody raises would be a promise the library breaks."""
+        exported = {
+            name
+            for name in bulkjobs.__all__
+            if isinstance(getattr(bulkjobs, name), type)
+            and issubclass(getattr(bulkjobs, name), BaseException)
+        }
+        raised: set[str] = set()
+        for path in (ROOT / "bulkjobs").rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Raise) and node.exc is not None:
+                    call = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+                    if isinstance(call, ast.Name):
+                        raised.add(call.id)
+        assert exported - {"BulkJobsError"} <= raised, exported - raised
+
+
+def _classes_in(annotation: Any) -> set[type]:
+    found: set[type] = set()
+    if isinstance(annotation, type):
+        found.add(annotation)
+    for arg in typing.get_args(annotation):
+        found |= _classes_in(arg)
+    origin = typing.get_origin(annotation)
+    if isinstance(origin, type):
+        found.add(origin)
+    return found
+
+
+def _public_callables() -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+    for name in bulkjobs.__all__:
+        value = getattr(bulkjobs, name)
+        if inspect.isfunction(value):
+            found.append((name, value))
+        elif isinstance(value, type):
+            for attr, member in vars(value).items():
+                if attr.startswith("_") or not inspect.isfunction(member):
+                    continue
+                found.append((f"{name}.{attr}", member))
+    return found
+
+
+class TestPublicTypes:
+    @pytest.mark.parametrize(("name", "function"), _public_callables())
+    def test_public_calls_return_public_types(self, name: str, function: Any) -> None:
+        """What a public call returns is itself in ``bulkjobs.__all__`` (or not ours)."""
+        hints = typing.get_type_hints(function, vars(inspect.getmodule(function)))
+        ours = {
+            cls for cls in _classes_in(hints.get("return")) if cls.__module__.startswith("bulkjobs")
+        }
+        private = {cls.__name__ for cls in ours if cls.__name__ not in bulkjobs.__all__}
+        assert not private, f"{name} returns {private}"
+
+
+class TestDestination:
+    def test_region_is_shorthand_for_a_destination(self) -> None:
+        """``region=`` builds the same target as ``destination=Destination(region=)``."""
+        west = Destination(region="eu-west-1")
+        assert Target(job_id="j", region="eu-west-1") == Target(job_id="j", destination=west)
+        assert Target(job_id="j").destination == Destination()
+
+    def test_a_contradiction_is_refused(self) -> None:
+        """Two different answers to "where" are an error, not a guess."""
+        with pytest.raises(ConfigurationError):
+            Target(job_id="j", region="us-east-1", destination=Destination(region="eu-west-1"))
+
+    def test_destination_is_part_of_the_key(self) -> None:
+        """The same execution at two destinations is two targets."""
+        a = Target(job_id="j", thing_name="t", region="eu-west-1")
+        assert a.key != Target(job_id="j", thing_name="t").key
+
+    def test_survives_the_journal(self) -> None:
+        """results.jsonl and the journal carry the destination's fields, and read back."""
+        result = Result(
+            target=Target(job_id="j", thing_name="t", region="eu-west-1"),
+            operation="cancel-job-execution",
+            outcome=bulkjobs.Outcome.CANCELED,
+        )
+        line = result.to_json()
+        assert line["region"] == "eu-west-1"
+        assert Result.from_json(line).target == result.target
+
+
+_CITATION = re.compile(r"DESIGN\.md|\b[Ii]ssues? #?\d+")
+
+
+def test_comments_cite_nothing_outside_the_repository() -> None:
+    """Docs and comments point at what a reader of the repository can open."""
+    offenders = []
+    for folder in ("bulkjobs", "benchmarks", "examples", "tests"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if path.name == Path(__file__).name:
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if _CITATION.search(line):
+                    offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert not offenders, "\n".join(offenders)
