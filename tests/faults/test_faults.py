@@ -8,7 +8,7 @@ from collections import Counter
 import anyio
 import pytest
 
-from bulkjobs import CancelExecution, Engine, Outcome, Result, RunConfig, Target
+from bulkjobs import CancelExecution, Destination, Engine, Outcome, Result, RunConfig, Target
 from bulkjobs.sim import ExecutionStatus, FleetSpec, Latency, QuotaChange, SimConfig, Simulator
 
 JOB = "fw-1"
@@ -148,7 +148,9 @@ class TestQuota:
             assert_accounted(sim, results, before)
             assert {r.outcome for r in results} == {Outcome.CANCELED}
             # The controller felt the drop and now sends at the new quota, not the old.
-            stats = engines[0].rate_statistics()[("us-east-1", "CancelJobExecution")]
+            stats = engines[0].rate_statistics()[
+                (Destination(region="us-east-1"), "CancelJobExecution")
+            ]
             assert stats.throttled > 0
             assert stats.rate <= 30
             assert stats.quota_estimate is not None and stats.quota_estimate <= 30

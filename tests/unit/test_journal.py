@@ -99,7 +99,12 @@ class TestDurability:
         a flush to the OS alone would not survive a power cut."""
         synced: list[int] = []
         real_fsync = os.fsync
-        monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+
+        def fsync(fd: int) -> None:
+            synced.append(fd)
+            real_fsync(fd)
+
+        monkeypatch.setattr(os, "fsync", fsync)
         clock = FakeClock()
         path = tmp_path / "journal.jsonl"
         journal = Journal(path, batch=3, interval=10.0, clock=clock)

@@ -8,19 +8,20 @@ from typing import Any
 import anyio
 
 from bulkjobs import CancelExecution, Engine, Outcome, Result, RunConfig, Target
+from bulkjobs._destination import Destination
 
 
 class HangingTransport:
     """Every call is sent and never answered (a server that went silent)."""
 
-    default_region = "us-east-1"
+    default_destination = Destination(region="us-east-1")
 
     def __init__(self) -> None:
         self.sent = anyio.Event()
         self.calls = 0
 
     async def call(
-        self, api: str, params: Mapping[str, Any], *, region: str | None = None
+        self, api: str, params: Mapping[str, Any], *, destination: Destination
     ) -> dict[str, Any]:
         self.calls += 1
         self.sent.set()
