@@ -53,6 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bulkjobs.cli._demo import run_demo
 
         return run_demo(args)
+    if args.command == "completion":
+        from bulkjobs.cli._completion import completion_script
+
+        print(completion_script(args.shell), end="")
+        return 0
     if args.command == "report":
         from bulkjobs.cli._reportcmd import run_report
 

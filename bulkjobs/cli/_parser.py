@@ -150,6 +150,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="summary as a table (default) or one JSON line",
     )
 
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script (bash or zsh)",
+        description="Print the completion script for SHELL, generated from this parser. "
+        "bash: add `source <(bulkjobs completion bash)` to ~/.bashrc, or save it as "
+        "~/.local/share/bash-completion/completions/bulkjobs. zsh: save it as _bulkjobs in a "
+        "directory of your $fpath (e.g. ~/.zfunc, with `fpath+=~/.zfunc; autoload -Uz "
+        "compinit; compinit` in ~/.zshrc).",
+        formatter_class=_Formatter,
+    )
+    completion.add_argument("shell", metavar="SHELL", choices=["bash", "zsh"], help="bash or zsh")
+
     simulate = commands.add_parser(
         "simulate",
         help="serve the AWS IoT Jobs simulator on loopback until Ctrl-C",
@@ -351,8 +363,8 @@ def _add_output_options(sub: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--report",
         metavar="DIR",
-        help="write summary.json and results.jsonl to DIR (and journal there); strftime "
-        "codes make a directory per run, e.g. reports/%%Y-%%m-%%dT%%H%%M",
+        help="write summary.json, results.jsonl and report.html to DIR (and journal there); "
+        "strftime codes make a directory per run, e.g. reports/%%Y-%%m-%%dT%%H%%M",
     )
     group.add_argument(
         "--metrics-textfile",
