@@ -119,7 +119,7 @@ class TestQuota:
     async def test_throttling_storm_with_auto_rate(self) -> None:
         """A quota the client is not told: the controller runs into it (throttles
         happen) and every throttled call is retried: no target is lost."""
-        async with Simulator(SimConfig(quota=60, seed=5), fleet(300)) as sim:
+        async with Simulator(SimConfig(quota=30, seed=5), fleet(150)) as sim:
             results, before = await cancel_all(sim)
             assert_accounted(sim, results, before)
             assert {r.outcome for r in results} == {Outcome.CANCELED}

@@ -39,6 +39,32 @@ class TestJournal:
                 journal.record(r)
         assert list(JournalReader(path)) == written
 
+    def test_what_a_resume_carries_keeps_its_evidence(self, tmp_path: Path) -> None:
+        """An unconfirmed cancel, the version sent and the version found survive the
+        journal, so a resumed run's report says what the first one did."""
+        path = tmp_path / "journal.jsonl"
+        written = [
+            Result(
+                target=Target(job_id="job", thing_name="a", expected_version=3),
+                operation="cancel-job-execution",
+                outcome=Outcome.CANCELED,
+                confirmed=False,
+                message="unconfirmed: …",
+                expected_version=3,
+            ),
+            Result(
+                target=Target(job_id="job", thing_name="b", expected_version=7),
+                operation="cancel-job-execution",
+                outcome=Outcome.VERSION_CONFLICT,
+                expected_version=7,
+                version_found=9,
+            ),
+        ]
+        with Journal(path) as journal:
+            for r in written:
+                journal.record(r)
+        assert list(JournalReader(path)) == written
+
     def test_unfinished_outcomes_are_not_recorded(self, tmp_path: Path) -> None:
         """interrupted and dry_run targets must run again on resume."""
         path = tmp_path / "journal.jsonl"
