@@ -131,7 +131,7 @@ class Progress:
             # "120/~1,334" while the total is DescribeJob's estimate, "1,266/1,266" once
             # the listing is done.
             TextColumn("[green]{task.fields[count]}"),
-            TextColumn("{task.fields[rate]:>7.1f}/s"),
+            TextColumn("{task.fields[rate]:>8}"),
             TextColumn("throttled {task.fields[throttles]}"),
             TextColumn("failed {task.fields[failed]}"),
             TimeElapsedColumn(),
@@ -139,7 +139,7 @@ class Progress:
         )
         with RichProgress(*columns, console=console, transient=False) as bar:
             name = self._engine.operation.name
-            task = bar.add_task(name, total=None, count="0/?", rate=0.0, throttles=0, failed=0)
+            task = bar.add_task(name, total=None, count="0/?", rate="", throttles=0, failed=0)
             try:
                 while True:
                     s = self._engine.statistics()
@@ -148,7 +148,7 @@ class Progress:
                         completed=s.finished,
                         total=s.total,
                         count=_count(s.finished, s.total, estimate=s.total_is_estimate),
-                        rate=s.rate,
+                        rate=self._rate(s.rate),
                         throttles=s.throttles,
                         failed=s.failed,
                         description="stopping" if s.stopping else name,
@@ -165,8 +165,12 @@ class Progress:
                     completed=s.finished,
                     total=total,
                     count=_count(s.finished, total, estimate=estimate),
-                    rate=s.rate,
+                    rate=self._rate(s.rate),
                 )
+
+    def _rate(self, rate: float) -> str:
+        # A dry run sends no change: a rate of targets "done" per second would be fiction.
+        return "dry run" if self._engine.config.dry_run else f"{rate:.1f}/s"
 
 
 def _count(finished: int, total: int | None, *, estimate: bool) -> str:

@@ -29,10 +29,12 @@ from bulkjobs._models import (
 from bulkjobs._plan import Plan, covers_whole_job, plural
 from bulkjobs._report import Report, ResultsWriter, write_summary
 from bulkjobs._reportfiles import ReportPage
+from bulkjobs._s3 import ReportStore, S3Store
 from bulkjobs._sources import FileSource, scan_file
 from bulkjobs.cli._confirm import confirm
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, print_summary
+from bulkjobs.cli._staging import Staged, staged
 from bulkjobs.cli._wait import after_cancel_job, followed_job
 
 if TYPE_CHECKING:
@@ -194,6 +196,8 @@ def resume_command(argv: list[str], opts: Options) -> tuple[str, list[str]]:
     """
     args: list[str] = []
     dropped: list[str] = []
+    # An S3 report is staged in a local directory: the prefix is what resumes.
+    where = opts.report_url or opts.report_dir
     rest = iter(argv)
     for arg in rest:
         name, eq, value = arg.partition("=")
@@ -202,13 +206,13 @@ def resume_command(argv: list[str], opts: Options) -> tuple[str, list[str]]:
                 value = next(rest, "")
             dropped.append(f"{name} {value}".strip())
             continue
-        if name == "--report" and opts.report_dir is not None:
+        if name == "--report" and where is not None:
             if eq:
-                arg = f"--report={opts.report_dir}"
+                arg = f"--report={where}"
             else:
                 args.append(arg)
                 next(rest, None)
-                arg = str(opts.report_dir)
+                arg = str(where)
         args.append(arg)
     if "--resume" not in args:
         args.append("--resume")
@@ -234,6 +238,12 @@ async def _watch_signals(engine: Engine, stderr: TextIO) -> None:
 
 async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: TextIO) -> int:
     """Run the validated command; return the exit code."""
+    async with staged(opts) as stage:
+        return await _execute(stage, argv, stdout=stdout, stderr=stderr)
+
+
+async def _execute(stage: Staged, argv: list[str], *, stdout: TextIO, stderr: TextIO) -> int:
+    opts, store = stage.opts, stage.store
     if opts.config.region is None:
         # Name the region the calls go to (the profile's, or the SDK's default) in
         # every target, so results.jsonl and the plan say where each call went.
@@ -247,6 +257,7 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
             operation=opts.operation,
             input_format=opts.input_format,
             destination=opts.config.destination,
+            name=stage.things_name,
         )
     try:
         if file is not None:
@@ -264,12 +275,14 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
                 f"journal {journal} already records a run: add --resume to continue it, "
                 "or choose another --report/--journal"
             )
+        if store is not None:
+            await store.prepare(resume=opts.resume or opts.config.dry_run)
         stop = await confirm(opts, file, stderr)
         if stop is not None:
             return stop
         _whole_job_advice(opts, stderr)
         known_total = None if opts.has_listing else total
-        return await _run(opts, argv, file, known_total, stdout=stdout, stderr=stderr)
+        return await _run(opts, argv, file, known_total, store, stdout=stdout, stderr=stderr)
     finally:
         if file is not None:
             file.close()
@@ -280,6 +293,7 @@ async def _run(
     argv: list[str],
     file: FileSource | None,
     total: int | None,
+    store: ReportStore | None,
     *,
     stdout: TextIO,
     stderr: TextIO,
@@ -354,6 +368,8 @@ async def _run(
             tg.start_soon(progress.run)
             if metrics is not None:
                 tg.start_soon(metrics.run, partial(_metric_counts, engine))
+            if isinstance(store, S3Store):
+                tg.start_soon(store.run_sync)
             await engine.run(sources, total=total, on_result=on_result)
             tg.cancel_scope.cancel()
     except BaseException as exc:
@@ -361,6 +377,10 @@ async def _run(
             writer.abort()
         if metrics is not None:
             metrics.finish(130 if isinstance(exc, KeyboardInterrupt) else 1)
+        if store is not None and journal is not None:
+            journal.close()
+            with anyio.CancelScope(shield=True), anyio.move_on_after(30):
+                await store.sync()  # what the journal has must reach where resume reads
         raise
     finally:
         if journal is not None:
@@ -372,17 +392,19 @@ async def _run(
         # The listing stopped before its end: the targets it never reached are not done.
         run_code = extra["exitCode"] = 1
 
-    def write_files() -> None:
+    async def write_files() -> None:
         if opts.report_dir is not None and writer is not None:
             write_summary(report, opts.report_dir, extra)
             if page is not None:
                 page.write({**report.to_json(), **extra})
+            if store is not None:
+                await store.publish()
 
     if opts.report_dir is not None and writer is not None:
         writer.close()
         if page is not None:
             extra.update(page.extra())
-    write_files()
+    await write_files()
     if opts.config.dry_run:
         _print_plan(sources.plan, opts, stdout)
     print_summary(report, stream=stdout, as_json=opts.log_format == "json")
@@ -394,7 +416,7 @@ async def _run(
     if followed is not None:
         run_code = extra["exitCode"] = followed.exit_code(run_code)
         extra["serverSideCancel"] = followed.to_json()
-        write_files()
+        await write_files()
     if metrics is not None:
         metrics.update(calls=report.attempts, throttles=report.throttles, expected=report.total)
         metrics.finish(run_code)
@@ -471,9 +493,10 @@ def _print_resume_hint(
         command, dropped = resume_command(argv, opts)
         without = ""
         if dropped:
+            them = "it" if len(dropped) == 1 else "them"
             without = (
                 f" (without {' and '.join(dropped)}, so that it finishes the work; "
-                "add them back to limit the resumed run too)"
+                f"add {them} back to limit the resumed run too)"
             )
         print(
             f"bulkjobs: {what} ({report.stop_reason}). To resume{without}:\n  {command}",

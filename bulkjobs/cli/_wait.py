@@ -158,9 +158,9 @@ def _outcome_line(watch: CancelWatch, followed: Followed) -> str:
     took = watch.took
     if took is not None:
         line = (
-            f"{job}: AWS cancelled {plural(watch.initial, 'execution')} "
-            f"({watch.first.breakdown(watch.statuses)} when CancelJob returned) in "
-            f"{format_duration(took)}, server-side."
+            f"{job}: AWS cancelled its executions server-side in {format_duration(took)} "
+            f"after CancelJob returned ({watch.first.breakdown(watch.statuses)} were left "
+            "when first counted)."
         )
         if watch.left_running:
             line += " " + _left_running(watch)[len("note: ") :]

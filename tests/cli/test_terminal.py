@@ -284,6 +284,15 @@ class TestProgressOnATerminal:
         summary = json.loads((report / "summary.json").read_text())
         assert drawn[-1] == (summary["total"], str(summary["total"]))
 
+    def test_a_dry_run_draws_no_rate(self, sim: ThreadedSimulator) -> None:
+        """A dry run sends no change: neither its bar nor its summary shows a rate."""
+        code, shown = spawn(sim, *EMERGENCY, "--dry-run").finish()
+        assert code == 0, shown
+        text = ANSI.sub("", shown)
+        drawn = [ln for ln in re.split(r"[\r\n]", text) if "━" in ln or "wall time" in ln]
+        assert frames(text) and any("dry run" in ln for ln in drawn)
+        assert not any(re.search(r"\d/s\b", ln) for ln in drawn), drawn
+
     def test_ctrl_c_mid_run_prints_a_resume_command_that_finishes_the_work(
         self, slow_sim: ThreadedSimulator, tmp_path
     ) -> None:
