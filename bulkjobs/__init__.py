@@ -47,13 +47,16 @@ from bulkjobs._models import (
     Result,
     Target,
 )
+from bulkjobs._plan import Estimate, Plan
 from bulkjobs._report import Report
+from bulkjobs._selectors import FromFile, FromJob, FromThing, FromThingGroup
 from bulkjobs._sources import FileScan, FileSource, iter_file_targets, scan_file
 
 if TYPE_CHECKING:
     from bulkjobs._api import run, run_sync, validate
     from bulkjobs._engine import Engine, EngineStatistics
     from bulkjobs._rate import RateStatistics
+    from bulkjobs._session import RunSession
 
 __version__ = "0.1.0"
 
@@ -66,6 +69,7 @@ _LAZY = {
     "Engine": "bulkjobs._engine",
     "EngineStatistics": "bulkjobs._engine",
     "RateStatistics": "bulkjobs._rate",
+    "RunSession": "bulkjobs._session",
 }
 
 
@@ -89,9 +93,14 @@ __all__ = [
     "Destination",
     "Engine",
     "EngineStatistics",
+    "Estimate",
     "FileScan",
     "FileSource",
     "FilterStatistics",
+    "FromFile",
+    "FromJob",
+    "FromThing",
+    "FromThingGroup",
     "InvalidInputError",
     "InvalidTarget",
     "Listed",
@@ -99,12 +108,14 @@ __all__ = [
     "Operation",
     "Outcome",
     "OutcomeKind",
+    "Plan",
     "RateStatistics",
     "Report",
     "Request",
     "Result",
     "RunConfig",
     "RunInterrupted",
+    "RunSession",
     "Target",
     "ValidationIssue",
     "__version__",

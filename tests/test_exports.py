@@ -11,6 +11,7 @@ EXPECTED = {
     "RunConfig",
     "run",
     "run_sync",
+    "RunSession",
     "validate",
     # what to do and to what
     "CancelExecution",
@@ -23,6 +24,12 @@ EXPECTED = {
     "Destination",
     "Request",
     # sources and filters
+    "FromFile",
+    "FromJob",
+    "FromThing",
+    "FromThingGroup",
+    "Plan",
+    "Estimate",
     "from_job",
     "from_thing",
     "from_thing_group",
