@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from bulkjobs._api import run, run_sync, validate
     from bulkjobs._engine import Engine, EngineStatistics
     from bulkjobs._rate import RateStatistics
-    from bulkjobs._session import RunSession
+    from bulkjobs._session import RunSession, Source
 
 __version__ = "0.1.0"
 
@@ -70,6 +70,7 @@ _LAZY = {
     "EngineStatistics": "bulkjobs._engine",
     "RateStatistics": "bulkjobs._rate",
     "RunSession": "bulkjobs._session",
+    "Source": "bulkjobs._session",
 }
 
 
@@ -116,6 +117,7 @@ __all__ = [
     "RunConfig",
     "RunInterrupted",
     "RunSession",
+    "Source",
     "Target",
     "ValidationIssue",
     "__version__",

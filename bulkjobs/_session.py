@@ -200,6 +200,11 @@ class RunSession:
             )
 
     @property
+    def file_sources(self) -> tuple[FileSource, ...]:
+        """The files of this run, scanned (their ``scan`` says what the first pass found)."""
+        return tuple(source for source, _ in self._files)
+
+    @property
     def has_listings(self) -> bool:
         return bool(self._listings)
 

@@ -12,6 +12,7 @@ EXPECTED = {
     "run",
     "run_sync",
     "RunSession",
+    "Source",
     "validate",
     # what to do and to what
     "CancelExecution",

@@ -124,12 +124,13 @@ class TestSources:
         things = names(sim)
         listed = tmp_path / "things.txt"
         listed.write_text("\n".join(things[:10]) + "\n")
+        sources: list[bulkjobs.Source] = [
+            *(bulkjobs.Target(job_id=JOB, thing_name=n) for n in things[:4]),
+            bulkjobs.FromFile(path=str(listed), job_id=JOB),
+            bulkjobs.FromJob(job_id=JOB, statuses=("QUEUED", "IN_PROGRESS")),
+        ]
         report = bulkjobs.run_sync(
-            [
-                *(bulkjobs.Target(job_id=JOB, thing_name=n) for n in things[:4]),
-                bulkjobs.FromFile(path=str(listed), job_id=JOB),
-                bulkjobs.FromJob(job_id=JOB, statuses=("QUEUED", "IN_PROGRESS")),
-            ],
+            sources,
             bulkjobs.CancelExecution(force=True),
             config(sim),
             report=tmp_path / "report",
@@ -159,4 +160,4 @@ class TestSources:
     def test_anything_else_is_refused(self) -> None:
         """A stray value in the list of sources is named, not silently skipped."""
         with pytest.raises(bulkjobs.ConfigurationError, match="not a target or a source"):
-            bulkjobs.RunSession(["thing-000001"], bulkjobs.CancelExecution())  # type: ignore[list-item]
+            bulkjobs.RunSession(["thing-000001"], bulkjobs.CancelExecution())  # type: ignore[arg-type]

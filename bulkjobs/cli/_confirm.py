@@ -30,9 +30,10 @@ import anyio
 from bulkjobs._client import CallError, Clients
 from bulkjobs._jobstatus import ACTIVE_STATUSES, PROCESS_COUNTERS, JobCounts
 from bulkjobs._models import CancelExecution, CancelJob, DeleteExecution, Operation, Target
-from bulkjobs._plan import Plan, plural
+from bulkjobs._plan import Plan
 from bulkjobs._sources import FileSource
 from bulkjobs.cli._options import Options
+from bulkjobs.cli._output import plural
 
 __all__ = [
     "TYPE_JOB_ID_ABOVE",
