@@ -95,10 +95,15 @@ class TestResume:
         things = names(sim)
         targets = [bulkjobs.Target(job_id=JOB, thing_name=n) for n in things]
         op = bulkjobs.CancelExecution(force=True)
-        session = bulkjobs.RunSession(targets, op, config(sim, concurrency=2), report=tmp_path)
+        # A fixed 5/s lets about four through at once: a stop after three leaves the
+        # rest unsent, whatever the machine's speed.
+        paced = bulkjobs.RunConfig(endpoint_url=sim.endpoint_url, region="us-east-1", rate=5)
+        session = bulkjobs.RunSession(targets, op, paced, report=tmp_path)
+        seen: list[bulkjobs.Result] = []
 
         def stop_early(result: bulkjobs.Result) -> None:
-            if session.statistics().finished == 5:
+            seen.append(result)
+            if len(seen) == 3:
                 session.stop("stopped by the test")
 
         first = anyio.run(lambda: session.run(on_result=stop_early))
