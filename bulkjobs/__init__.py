@@ -32,6 +32,7 @@ from bulkjobs._filters import (
     ListingFilter,
     parse_age,
 )
+from bulkjobs._jobstatus import ACTIVE_STATUSES, JobCounts
 from bulkjobs._lazy import lazy_attributes
 from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
 from bulkjobs._models import (
@@ -55,8 +56,11 @@ from bulkjobs._sources import FileScan, FileSource, iter_file_targets, scan_file
 if TYPE_CHECKING:
     from bulkjobs._api import run, run_sync, validate
     from bulkjobs._engine import Engine, EngineStatistics
-    from bulkjobs._rate import RateStatistics
+    from bulkjobs._metrics import MetricsTextfile
+    from bulkjobs._rate import RateStatistics, parse_rate
+    from bulkjobs._reportfiles import redraw_report
     from bulkjobs._session import RunSession, Source
+    from bulkjobs._survey import JobSurvey, describe_jobs
 
 __version__ = "0.1.0"
 
@@ -69,6 +73,11 @@ _LAZY = {
     "Engine": "bulkjobs._engine",
     "EngineStatistics": "bulkjobs._engine",
     "RateStatistics": "bulkjobs._rate",
+    "parse_rate": "bulkjobs._rate",
+    "MetricsTextfile": "bulkjobs._metrics",
+    "redraw_report": "bulkjobs._reportfiles",
+    "JobSurvey": "bulkjobs._survey",
+    "describe_jobs": "bulkjobs._survey",
     "RunSession": "bulkjobs._session",
     "Source": "bulkjobs._session",
 }
@@ -82,6 +91,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ACTIVE_STATUSES",
     "FRESH",
     "ApiError",
     "BulkJobsError",
@@ -104,8 +114,11 @@ __all__ = [
     "FromThingGroup",
     "InvalidInputError",
     "InvalidTarget",
+    "JobCounts",
+    "JobSurvey",
     "Listed",
     "ListingFilter",
+    "MetricsTextfile",
     "Operation",
     "Outcome",
     "OutcomeKind",
@@ -121,11 +134,14 @@ __all__ = [
     "Target",
     "ValidationIssue",
     "__version__",
+    "describe_jobs",
     "from_job",
     "from_thing",
     "from_thing_group",
     "iter_file_targets",
     "parse_age",
+    "parse_rate",
+    "redraw_report",
     "run",
     "run_sync",
     "scan_file",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
+from typing import get_args
 
 from bulkjobs._caller import ApiCaller
 from bulkjobs._destination import Destination
@@ -136,9 +137,15 @@ class FromFile:
 
     path: str
     job_id: str | None = None
-    input_format: InputFormat = "auto"
+    #: ``auto`` (by the file's extension), ``lines``, ``csv`` or ``jsonl``.
+    input_format: str = "auto"
     skip_invalid: bool = False
     destination: Destination | None = None
+
+    def __post_init__(self) -> None:
+        if self.input_format not in get_args(InputFormat):
+            rule = "must be one of " + ", ".join(get_args(InputFormat))
+            _raise_if_broken([("inputFormat", rule, self.input_format)])
 
     def scan(self, operation: Operation) -> FileSource:
         """The first pass (see :func:`~bulkjobs._sources.scan_file`); close the result."""
@@ -146,6 +153,6 @@ class FromFile:
             str(self.path),
             job_id=self.job_id,
             operation=operation,
-            input_format=self.input_format,
+            input_format=self.input_format,  # type: ignore[arg-type]
             destination=self.destination,
         )

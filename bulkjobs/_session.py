@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
@@ -113,6 +114,7 @@ class RunSession:
         self.listing_filter = listing_filter
         self._command = None if command is None else list(command)
         self._engine = engine or Engine(operation, self.config)
+        self._default = self.config.destination
         self._named: list[Target | InvalidTarget] = []
         self._files: list[tuple[FileSource, bool]] = []
         self._owned: list[FileSource] = []
@@ -332,6 +334,21 @@ class RunSession:
             page.write(self.summary)
         return report
 
+    def _placed(self, item: Target | InvalidTarget) -> Target | InvalidTarget:
+        """``item`` at the run's default destination when it names none: a target's
+        identity (journal, de-duplication, report) must not depend on whether its
+        region came from the config or from the target."""
+        default = self._default
+        if default.is_default:
+            return item
+        if isinstance(item, Target):
+            if item.destination.is_default:
+                return replace(item, destination=default)
+            return item
+        if item.target.destination.is_default:
+            return replace(item, target=replace(item.target, destination=default))
+        return item
+
     def _keep(self, item: Target | InvalidTarget, status: str | None = None) -> bool:
         target = item if isinstance(item, Target) else item.target
         if self._finished and target_digest(target) in self._finished:
@@ -351,19 +368,20 @@ class RunSession:
 
     def _sync_feed(self) -> Iterator[Target | InvalidTarget]:
         # Synchronous, so the engine's workers read it directly (no queue hop a target).
-        for item in self._fixed():
+        for item in map(self._placed, self._fixed()):
             if self._keep(item):
                 yield item
 
     async def _async_feed(self) -> AsyncIterator[Target | InvalidTarget]:
         await self._expect_listed()
-        for n, item in enumerate(self._fixed()):
+        for n, item in enumerate(map(self._placed, self._fixed())):
             if self._keep(item):
                 yield item
             if n % 256 == 255:
                 await anyio.lowlevel.checkpoint()
         if isinstance(self._stream, AsyncIterable):
             async for item in self._stream:
+                item = self._placed(item)
                 if self._keep(item):
                     yield item
         engine, selection = self._engine, self.listing_filter
@@ -377,8 +395,9 @@ class RunSession:
                         return
                     if selection is not None and not selection.accept(listed):
                         continue
-                    if self._keep(listed.target, listed.status):
-                        yield listed.target
+                    target = self._placed(listed.target)
+                    if self._keep(target, listed.status):
+                        yield target
             except RunInterrupted:
                 self.listing_stopped_early = True
                 return

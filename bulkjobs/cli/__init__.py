@@ -10,11 +10,7 @@ import sys
 from collections.abc import Sequence
 from functools import partial
 
-from bulkjobs._exceptions import (
-    BulkJobsError,
-    ConfigurationError,
-    InvalidInputError,
-)
+from bulkjobs import BulkJobsError, ConfigurationError, InvalidInputError
 from bulkjobs.cli._parser import build_parser
 
 __all__ = ["main"]

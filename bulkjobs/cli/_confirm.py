@@ -27,11 +27,18 @@ from typing import Final, TextIO
 
 import anyio
 
-from bulkjobs._client import CallError, Clients
-from bulkjobs._jobstatus import ACTIVE_STATUSES, PROCESS_COUNTERS, JobCounts
-from bulkjobs._models import CancelExecution, CancelJob, DeleteExecution, Operation, Target
-from bulkjobs._plan import Plan
-from bulkjobs._sources import FileSource
+from bulkjobs import (
+    ACTIVE_STATUSES,
+    CancelExecution,
+    CancelJob,
+    DeleteExecution,
+    FileSource,
+    JobCounts,
+    Operation,
+    Plan,
+    Target,
+    describe_jobs,
+)
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import plural
 
@@ -75,13 +82,13 @@ def needs_confirmation(opts: Options) -> bool:
 def acted_statuses(operation: Operation, statuses: Collection[str] | None) -> tuple[str, ...]:
     """Execution statuses the operation changes, narrowed by ``--status``."""
     if isinstance(operation, DeleteExecution):
-        acts = tuple(PROCESS_COUNTERS) if operation.force else _TERMINAL
+        acts = JobCounts.STATUSES if operation.force else _TERMINAL
     else:
         acts = ACTIVE_STATUSES if operation.force else ("QUEUED",)
     return tuple(s for s in acts if statuses is None or s in statuses)
 
 
-_TERMINAL: Final = tuple(s for s in PROCESS_COUNTERS if s not in ACTIVE_STATUSES)
+_TERMINAL: Final = tuple(s for s in JobCounts.STATUSES if s not in ACTIVE_STATUSES)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -233,24 +240,10 @@ async def measure(opts: Options, file: FileSource | None) -> BlastRadius:
                 plan.add(item)
         job_ids = [opts.job_id] if opts.job_id else []
     statuses = acted_statuses(operation, opts.statuses)
-    clients = Clients(opts.config)
-    destination = clients.default_destination
-    region = str(destination.region)
-    jobs: list[JobCounts] = []
-    uncounted: list[tuple[str, str]] = []
-    async with clients:
-        for job_id in job_ids[:_DESCRIBED_JOBS]:
-            with anyio.move_on_after(_SIZING_TIMEOUT) as scope:
-                try:
-                    response = await clients.call(
-                        "DescribeJob", {"jobId": job_id}, destination=destination
-                    )
-                    jobs.append(JobCounts.from_describe(job_id, response))
-                except CallError as exc:
-                    failure = exc.failure
-                    uncounted.append((job_id, f"DescribeJob: {failure.code} {failure.message}"))
-            if scope.cancelled_caught:
-                uncounted.append((job_id, "DescribeJob did not answer in time"))
+    survey = await describe_jobs(job_ids[:_DESCRIBED_JOBS], opts.config, per_job=_SIZING_TIMEOUT)
+    region = str(survey.destination.region)
+    jobs = list(survey.jobs)
+    uncounted = list(survey.uncounted)
     # The plan files targets without a region of their own under "default": name it.
     by_region = plan.by_region
     if "default" in by_region:

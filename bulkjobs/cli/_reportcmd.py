@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from bulkjobs._exceptions import ConfigurationError
-from bulkjobs._reportfiles import regenerate, report_from_summary
+from bulkjobs import ConfigurationError, redraw_report
 from bulkjobs.cli._output import print_summary
 
 __all__ = ["run_report"]
@@ -15,10 +13,10 @@ __all__ = ["run_report"]
 def run_report(directory: str, *, output: str) -> int:
     """0 when the page was written and the summary printed; 2 when DIR is no report."""
     try:
-        summary, page = regenerate(Path(directory))
+        report, page = redraw_report(directory)
     except ConfigurationError as exc:
         print(f"bulkjobs: error: {exc}", file=sys.stderr)
         return 2
-    print_summary(report_from_summary(summary), stream=sys.stdout, as_json=output == "json")
+    print_summary(report, stream=sys.stdout, as_json=output == "json")
     print(f"bulkjobs: wrote {page}", file=sys.stderr)
     return 0

@@ -27,7 +27,7 @@ from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, plural, print_summary
 
 if TYPE_CHECKING:
-    from bulkjobs._metrics import MetricsTextfile
+    from bulkjobs import MetricsTextfile
 
 __all__ = ["execute", "sources"]
 
@@ -194,8 +194,7 @@ def _metrics(opts: Options) -> MetricsTextfile | None:
     if opts.metrics_textfile is None:
         return None
     # prometheus_client loads only for the runs that write metrics.
-    from bulkjobs import __version__
-    from bulkjobs._metrics import MetricsTextfile
+    from bulkjobs import MetricsTextfile, __version__
 
     return MetricsTextfile(
         opts.metrics_textfile, operation=opts.operation.name, version=__version__
