@@ -59,6 +59,16 @@ if TYPE_CHECKING:
     from bulkjobs._metrics import MetricsTextfile
     from bulkjobs._rate import RateStatistics, parse_rate
     from bulkjobs._reportfiles import redraw_report
+    from bulkjobs._s3 import (
+        Encryption,
+        LocalStore,
+        ReportStore,
+        S3Location,
+        S3Store,
+        download,
+        is_s3_url,
+        s3_client,
+    )
     from bulkjobs._session import RunSession, Source
     from bulkjobs._survey import JobSurvey, describe_jobs
 
@@ -79,6 +89,19 @@ _LAZY = {
     "JobSurvey": "bulkjobs._survey",
     "describe_jobs": "bulkjobs._survey",
     "RunSession": "bulkjobs._session",
+    **{
+        name: "bulkjobs._s3"
+        for name in (
+            "Encryption",
+            "LocalStore",
+            "ReportStore",
+            "S3Location",
+            "S3Store",
+            "download",
+            "is_s3_url",
+            "s3_client",
+        )
+    },
     "Source": "bulkjobs._session",
 }
 
@@ -102,6 +125,7 @@ __all__ = [
     "Deduplicator",
     "DeleteExecution",
     "Destination",
+    "Encryption",
     "Engine",
     "EngineStatistics",
     "Estimate",
@@ -118,6 +142,7 @@ __all__ = [
     "JobSurvey",
     "Listed",
     "ListingFilter",
+    "LocalStore",
     "MetricsTextfile",
     "Operation",
     "Outcome",
@@ -125,25 +150,31 @@ __all__ = [
     "Plan",
     "RateStatistics",
     "Report",
+    "ReportStore",
     "Request",
     "Result",
     "RunConfig",
     "RunInterrupted",
     "RunSession",
+    "S3Location",
+    "S3Store",
     "Source",
     "Target",
     "ValidationIssue",
     "__version__",
     "describe_jobs",
+    "download",
     "from_job",
     "from_thing",
     "from_thing_group",
+    "is_s3_url",
     "iter_file_targets",
     "parse_age",
     "parse_rate",
     "redraw_report",
     "run",
     "run_sync",
+    "s3_client",
     "scan_file",
     "validate",
 ]

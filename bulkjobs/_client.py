@@ -125,6 +125,7 @@ class Clients:
         self._session = session
         self._stack = contextlib.AsyncExitStack()
         self._clients: dict[Destination, Any] = {}
+        self._quota_clients: dict[Destination, Any] = {}
         self._lock = anyio.Lock()
 
     @property
@@ -148,7 +149,36 @@ class Clients:
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._clients.clear()
+        self._quota_clients.clear()
         await self._stack.aclose()
+
+    async def service_quotas(self, destination: Destination) -> Any:
+        """A Service Quotas client for ``destination`` (resolved), opened on first use.
+
+        With an ``endpoint_url`` it asks the same endpoint (the simulator answers
+        both APIs); one attempt, short timeouts: it only seeds auto rate mode.
+        """
+        if (found := self._quota_clients.get(destination)) is not None:
+            return found
+        async with self._lock:
+            if (found := self._quota_clients.get(destination)) is None:
+                cfg = self._config
+                aio_config = AioConfig(
+                    connect_timeout=min(cfg.connect_timeout, 3.0),
+                    read_timeout=min(cfg.read_timeout, 5.0),
+                    retries={"total_max_attempts": 1, "mode": "standard"},
+                    user_agent_extra="bulkjobs",
+                )
+                found = await self._stack.enter_async_context(
+                    self._get_session().create_client(
+                        "service-quotas",
+                        region_name=destination.region,
+                        endpoint_url=cfg.endpoint_url,
+                        config=aio_config,
+                    )
+                )
+                self._quota_clients[destination] = found
+        return found
 
     async def client(self, destination: Destination) -> Any:
         if (found := self._clients.get(destination)) is not None:

@@ -29,6 +29,8 @@ class RunConfig:
     endpoint_url: str | None = None
     #: Requests per second per (region, API); None = discover the quota (auto).
     rate: float | None = None
+    #: Auto mode starts from the applied quotas in Service Quotas, where readable.
+    service_quotas: bool = True
     #: Upper bound on concurrent calls; the rate controller may use fewer.
     concurrency: int = 64
     max_attempts: int = 10

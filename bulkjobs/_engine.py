@@ -37,7 +37,8 @@ from bulkjobs._config import RunConfig
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ConfigurationError, RunInterrupted
 from bulkjobs._models import InvalidTarget, Operation, Outcome, OutcomeKind, Result, Target
-from bulkjobs._rate import RateRegistry, RateStatistics
+from bulkjobs._quotas import QuotaLookup
+from bulkjobs._rate import RateController, RateRegistry, RateStatistics
 from bulkjobs._report import Aggregator, Report
 from bulkjobs._retry import RetryBudget, RetryPolicy
 from bulkjobs._steps import Steps
@@ -198,12 +199,18 @@ class Engine:
         return self._rates.statistics()
 
     def report(self) -> Report:
-        return self._aggregator.report(
+        report = self._aggregator.report(
             self._clock(),
             stop_reason=self._stop_reason,
             stopped_by_signal=self._signalled,
             calls_saved=0 if self._steps is None else self._steps.calls_saved,
         )
+        starts = [
+            {**destination.to_json(), "api": api, **stats.start.to_json()}
+            for (destination, api), stats in self._rates.statistics().items()
+            if stats.start is not None
+        ]
+        return replace(report, rate_control={"mode": self._rates.mode, "start": starts})
 
     @property
     def signalled(self) -> bool:
@@ -281,6 +288,8 @@ class Engine:
             async with anyio.create_task_group() as tg, out_recv:
                 tg.start_soon(self._watch_deadline)
                 tg.start_soon(self._grace_timer)
+                if isinstance(clients, Clients) and self._rates.mode == "auto":
+                    self._seed_from_service_quotas(QuotaLookup(clients.service_quotas), tg)
                 take = self._source(targets, tg, stack, concurrency)
                 async with anyio.create_task_group() as workers:
                     for _ in range(concurrency):
@@ -289,8 +298,24 @@ class Engine:
                     try:
                         yield ResultStream(out_recv)
                     finally:
+                        self._rates.on_new(None)
                         tg.cancel_scope.cancel()
                         workers.cancel_scope.cancel()
+
+    def _seed_from_service_quotas(self, lookup: QuotaLookup, tg: TaskGroup) -> None:
+        """Look up each auto controller's applied quota as it is created, while its
+        first requests go out at the default: the answer seeds it if it comes before
+        the first throttle (see :meth:`RateController.seed`)."""
+        if not self.config.service_quotas:
+            return
+
+        async def seed(destination: Destination, api: str, controller: RateController) -> None:
+            start = await lookup.start(destination, api, default=controller.start.rate)
+            controller.seed(start)
+
+        self._rates.on_new(
+            lambda destination, api, controller: tg.start_soon(seed, destination, api, controller)
+        )
 
     def _source(
         self, targets: Targets, tg: TaskGroup, stack: contextlib.AsyncExitStack, buffer: int

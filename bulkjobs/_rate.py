@@ -25,8 +25,9 @@ Two modes:
 ``--rate auto``
     :class:`~bulkjobs._ratecore.AutoRateCore` discovers the quota from throttles and
     keeps sending just at it; the limiter only paces (two requests or 50 ms deep), as
-    bursts are the controller's decision, not the limiter's: the only one is the
-    core's ``initial_burst`` at the start, granted here without waiting.
+    bursts are the controller's decision, not the limiter's: the only ones are the
+    core's ``initial_burst`` at the start, and the bucket a seed says is full (see
+    :meth:`RateController.seed`), granted here without waiting.
 
 Pacing is :class:`~bulkjobs._bucket.AsyncBucket`, a leaky bucket whose depth and rate
 the controller retunes in place while tasks wait on it (see :meth:`RateController._tune`).
@@ -38,7 +39,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol, TypedDict, Unpack
+from typing import Any, Literal, Protocol, TypedDict, Unpack
 
 from bulkjobs._bucket import AsyncBucket
 from bulkjobs._destination import Destination
@@ -51,6 +52,7 @@ __all__ = [
     "RateController",
     "RateCore",
     "RateRegistry",
+    "RateStart",
     "RateStatistics",
     "parse_rate",
 ]
@@ -120,6 +122,32 @@ class FixedRateCore:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RateStart:
+    """Where a controller's first rate came from.
+
+    ``fixed``: ``--rate N``; ``default``: AWS's published default quota, then slow
+    start (``note`` says why no applied quota was used, if one was looked for);
+    ``service-quotas``: the account's applied quota, read from Service Quotas.
+    """
+
+    source: Literal["fixed", "default", "service-quotas"]
+    rate: float
+    quota_code: str | None = None
+    quota_name: str | None = None
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"source": self.source, "rate": self.rate}
+        if self.quota_code is not None:
+            data["quotaCode"] = self.quota_code
+        if self.quota_name is not None:
+            data["quotaName"] = self.quota_name
+        if self.note is not None:
+            data["note"] = self.note
+        return data
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RateStatistics:
     """A snapshot of one controller."""
 
@@ -141,6 +169,8 @@ class RateStatistics:
     errors: int = 0
     #: Auto mode's phase (see :mod:`bulkjobs._ratecore`), or "fixed".
     phase: Phase | Literal["fixed"] = "fixed"
+    #: Where the first rate came from.
+    start: RateStart | None = None
 
 
 class ControllerOptions(TypedDict, total=False):
@@ -183,6 +213,8 @@ class RateController:
         "_max_concurrency",
         "_min_capacity",
         "_mode",
+        "_seed_burst",
+        "_start",
         "_throttled",
     )
 
@@ -211,13 +243,17 @@ class RateController:
             self._core, self._mode = auto, "auto"
             #: Grants left of the core's initial burst (see :meth:`acquire`).
             self._head_start = auto.initial_burst
+            self._start = RateStart(source="default", rate=params.initial_rate)
         else:
             self._core, self._mode = FixedRateCore(rate), "fixed"
             self._head_start = 0
+            self._start = RateStart(source="fixed", rate=rate)
         default_burst = _AUTO_BURST if rate is None else _FIXED_BURST
         self._burst = default_burst if burst is None else positive("burst", burst)
         self._min_capacity = _AUTO_MIN_CAPACITY if rate is None else 1.0
         self._max_concurrency = max_concurrency
+        #: A seed's burst is on: ask the core before each grant (see :meth:`seed`).
+        self._seed_burst = False
         self._clock = clock or time.monotonic
         # Created on first use: the bucket binds to the running loop.
         self._limiter: AsyncBucket | None = None
@@ -235,17 +271,51 @@ class RateController:
     def in_flight(self) -> int:
         return self._in_flight
 
+    @property
+    def start(self) -> RateStart:
+        return self._start
+
     def rate(self) -> float:
         """Requests per second allowed now."""
         return self._core.current_rate(self._clock())
 
+    def seed(self, start: RateStart) -> bool:
+        """Start from an applied quota (``service-quotas``) instead of searching for
+        it, if no throttle has measured one yet; or, for a ``default`` start, record
+        why there was none.  True if the quota was adopted.
+
+        What the server's bucket still holds by the seed's account goes out back to
+        back, as the initial burst does without one, opened round trip by round trip
+        (:meth:`AutoRateCore.head_start`).
+        """
+        core = self._core
+        if not isinstance(core, AutoRateCore):
+            return False
+        if start.source != "service-quotas":
+            self._start = start
+            return False
+        now = self._clock()
+        if not core.seed(start.rate, now):
+            self._start = RateStart(
+                source="default",
+                rate=self._start.rate,
+                note=f"Service Quotas' {start.rate:g}/s came after a throttle had measured "
+                "the quota",
+            )
+            return False
+        self._start = start
+        self._seed_burst = True
+        if self._limiter is not None:
+            self._tune(core.current_rate(now))
+        return True
+
     async def acquire(self) -> None:
         """Wait for a send slot; pair with :meth:`release` once the call is answered."""
         limiter = self._tune(self._core.current_rate(self._clock()))
-        if self._head_start > 0:
-            # The core's initial burst: granted at once, taking the limiter's own
-            # slots first so that pacing starts from a full limiter afterwards.
-            self._head_start -= 1
+        if self._head_start > 0 or (self._seed_burst and self._seed_burst_grant()):
+            # The core's initial burst, or a seed's: granted at once, taking the
+            # limiter's own slots first so that pacing starts from a full limiter.
+            self._head_start = max(0, self._head_start - 1)
             if limiter.has_room():
                 await limiter.acquire()
         else:
@@ -253,6 +323,15 @@ class RateController:
         self._core.on_sent(self._clock())
         self._acquired += 1
         self._in_flight += 1
+
+    def _seed_burst_grant(self) -> bool:
+        """Whether the seed's burst lets this grant go without waiting."""
+        core = self._core
+        assert isinstance(core, AutoRateCore)
+        if core.head_start(self._clock()) > 0:
+            return True
+        self._seed_burst = core.bursting
+        return False
 
     def release(self) -> None:
         """The call that :meth:`acquire` admitted is over (answered or failed)."""
@@ -313,6 +392,7 @@ class RateController:
             quota_estimate=core.quota_estimate,
             errors=self._errors,
             phase=core.phase if isinstance(core, AutoRateCore) else "fixed",
+            start=self._start,
         )
 
     def _tune(self, rate: float) -> AsyncBucket:
@@ -333,6 +413,10 @@ class RateController:
         return limiter
 
 
+#: Told of each new controller: (destination, API, controller).
+Listener = Callable[[Destination, str, "RateController"], object]
+
+
 class RateRegistry:
     """One :class:`RateController` per (destination, API), created on first use.
 
@@ -341,7 +425,7 @@ class RateRegistry:
     does.
     """
 
-    __slots__ = ("_controllers", "_options", "_rate")
+    __slots__ = ("_controllers", "_listener", "_options", "_rate")
 
     def __init__(
         self, *, rate: float | None, **controller_kwargs: Unpack[ControllerOptions]
@@ -351,6 +435,16 @@ class RateRegistry:
         self._rate = rate
         self._options = controller_kwargs
         self._controllers: dict[tuple[Destination, str], RateController] = {}
+        self._listener: Listener | None = None
+
+    @property
+    def mode(self) -> Literal["auto", "fixed"]:
+        return "auto" if self._rate is None else "fixed"
+
+    def on_new(self, listener: Listener | None) -> None:
+        """Call ``listener(destination, api, controller)`` for each controller created
+        from now on (the engine seeds auto mode from Service Quotas this way)."""
+        self._listener = listener
 
     def get(self, destination: Destination, api: str) -> RateController:
         key = (destination, api)
@@ -358,6 +452,8 @@ class RateRegistry:
         if controller is None:
             controller = RateController(rate=self._rate, **self._options)
             self._controllers[key] = controller
+            if self._listener is not None:
+                self._listener(destination, api, controller)
         return controller
 
     def statistics(self) -> dict[tuple[Destination, str], RateStatistics]:

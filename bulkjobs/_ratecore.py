@@ -25,12 +25,20 @@ The algorithm
 -------------
 ``startup``
     Send ``initial_burst`` seconds of ``initial_rate`` back to back (10 requests: a fresh
-    bucket at AWS's published default quota, 10/s, holds at least that many), then from
-    ``initial_rate`` grow *linearly* (plus a small exponential term): fast from 10/s to
-    40/s, yet crossing 200/s at a gentle relative slope, which bounds the first throttle
-    burst.  The burst is not only free: while the ramp sends under the quota the
-    server's full bucket overflows, and what the burst takes out of it would have been
-    lost — at 40/s about a quarter of a second of quota.
+    bucket at AWS's published default quota, 10/s, holds at least that many), then
+    *slow start*: a bucket full at the first send admits at most ``Q × (burst +
+    elapsed)`` requests, so every admitted answer raises a proven lower bound on ``Q``,
+    and the rate is a multiple of that bound.  It grows as fast as the server keeps
+    admitting — from 10/s past 150/s within half a second — and when the bucket runs
+    dry the bound has caught up with the quota, so the rate then, which sets the first
+    throttle burst (every request of the next round trip above the quota), is a known
+    multiple of it: large while few requests are in flight, down to twice the quota
+    once the burst would cost more than ``slow_start_throttles`` requests.  While the
+    rate is under the quota the server's full bucket overflows, and the initial burst
+    takes out of it what would have been lost.
+    ``seed`` (a quota read from Service Quotas) skips the search: the estimate is set,
+    the bucket modelled full from the first send, and what it holds above the cushion
+    may go out back to back (:attr:`AutoRateCore.head_start`).
 On a throttle
     Estimate ``Q`` over the window since an earlier throttle (bucket empty then and now)
     or, before any, since the first send (bucket full then), and adopt
@@ -104,10 +112,12 @@ class AutoRateParams:
     max_rate: float = 10_000.0
     #: Depth of the server's token bucket, in seconds of quota.
     burst_seconds: float = 1.0
-    #: Startup ramp: the rate grows by this many ``initial_rate`` per second…
-    ramp: float = 5.0
-    #: …plus this fraction of itself per second, so raised quotas are reached too.
-    ramp_growth: float = 0.05
+    #: Slow start: until the first throttle, send at up to this many times the lowest
+    #: quota under which the server could have admitted what it did…
+    slow_start: float = 5.0
+    #: …less (down to twice that quota) when the requests in flight above the quota
+    #: when the bucket runs dry — the first throttle burst — would exceed this many.
+    slow_start_throttles: float = 20.0
     #: While holding, steer the modelled bucket towards ``margin × quota ×
     #: cushion_seconds`` tokens (at least 2, at most half the bucket) with a time
     #: constant of ``cushion_seconds``, never sending more than ``margin`` off the
@@ -138,6 +148,8 @@ class AutoRateParams:
     ceiling_memory: float = 60.0
     #: Latency beyond which ramps and climbs slow down in proportion.
     pace_latency: float = 0.1
+    #: A seed's burst grows by this many requests for each one admitted.
+    seed_burst_growth: float = 0.5
     #: Growth pauses while the measured send rate is under rate / demand_factor.
     demand_factor: float = 2.0
     #: Seconds of responses kept for estimates (longer than a hold and its probe).
@@ -151,7 +163,6 @@ class AutoRateParams:
             "min_rate",
             "max_rate",
             "burst_seconds",
-            "ramp",
             "cushion_seconds",
             "probe_excess",
             "probe_seconds",
@@ -161,14 +172,16 @@ class AutoRateParams:
             "hold_min_requests",
             "hold_max",
             "probe_requests",
+            "slow_start_throttles",
+            "seed_burst_growth",
             "ceiling_memory",
             "history_seconds",
         ):
             positive(name, getattr(self, name))
         if not self.min_rate <= self.initial_rate <= self.max_rate:
             raise ValueError("need min_rate <= initial_rate <= max_rate")
-        if self.ramp_growth < 0:
-            raise ValueError("ramp_growth must not be negative")
+        if self.slow_start < 2:
+            raise ValueError("slow_start must be at least 2")
         if not 0 <= self.initial_burst <= self.burst_seconds:
             raise ValueError("initial_burst must be within [0, burst_seconds]")
         if not 0 < self.margin < 0.5:
@@ -265,11 +278,18 @@ class AutoRateCore:
         "_latency_dev",
         "_level",
         "_level_at",
+        "_measured",
         "_origin",
+        "_outstanding",
         "_p",
         "_phase",
-        "_ramp_rate",
+        "_proven",
+        "_proven_until",
         "_react_at",
+        "_seed_admitted",
+        "_seed_at",
+        "_seed_burst",
+        "_seed_sent",
         "_send_rate",
         "_sent_at",
         "_strikes",
@@ -288,9 +308,20 @@ class AutoRateCore:
         self._tau = 0.0
         self._phase: Phase = "startup"
         self._estimate: float | None = None
+        #: Whether a throttle has measured the quota (the estimate may be a seed).
+        self._measured = False
+        #: Requests sent and not answered yet.
+        self._outstanding = 0
+        #: A seed's burst: whether it is still going, since when, and the requests sent
+        #: and admitted since then (see :meth:`head_start`).
+        self._seed_burst = False
+        self._seed_at = math.inf
+        self._seed_sent = self._seed_admitted = 0
         self._hold = self._p.hold_min
-        #: The startup ramp's rate, and the climb's excess over the estimate.
-        self._ramp_rate = self._p.initial_rate
+        #: Requests admitted during startup, and the latest send time among them.
+        self._proven = 0
+        self._proven_until = -math.inf
+        #: The climb's excess over the estimate.
         self._climb_excess = 0.0
         #: The server's bucket as modelled under the estimate (tokens), the send time it
         #: is as of, and the throttle it starts from (empty then).
@@ -330,6 +361,11 @@ class AutoRateCore:
         return self._phase
 
     @property
+    def bursting(self) -> bool:
+        """Whether a seed's burst may still let requests go back to back."""
+        return self._seed_burst
+
+    @property
     def initial_burst(self) -> int:
         """Requests the caller may send back to back before pacing at the rate."""
         return int(self._p.initial_rate * self._p.initial_burst + 1e-9)
@@ -337,6 +373,55 @@ class AutoRateCore:
     def current_rate(self, now: float) -> float:
         self._advance(now)
         return self._rate()
+
+    def seed(self, quota: float, now: float) -> bool:
+        """Adopt ``quota`` (read from Service Quotas, say) as the estimate, unless a
+        throttle has already measured one; True if adopted.
+
+        The server's bucket is modelled full at the first send (now, if nothing was
+        sent) less what it admitted since, and the run goes straight to holding at the
+        quota: its probes still find a higher one, its throttles a lower one.
+        """
+        if self._phase != "startup":
+            return False
+        self._advance(now)
+        estimate = self._clamp(positive("quota", quota))
+        self._estimate = estimate
+        self._hold = self._shortest_hold(estimate)
+        self._start_cycle()
+        origin = now if self._origin is None else self._origin
+        self._level = max(1.0, estimate * self._p.burst_seconds)
+        self._level_at = origin
+        # Just before the first send, so that every request counts against the bucket.
+        self._anchor = math.nextafter(origin, -math.inf)
+        for sent in sorted(self._admitted):
+            self._spend(sent)
+        self._seed_burst, self._seed_at = True, now
+        self._seed_sent = self._seed_admitted = 0
+        return True
+
+    def head_start(self, now: float) -> int:
+        """Requests a seed lets go out back to back now (0 without one).
+
+        What the modelled bucket holds above its cushion, less what is in flight —
+        but opened as TCP's slow start opens its window: ``initial_burst`` requests,
+        then ``seed_burst_growth`` more for each one admitted, so the burst grows by
+        that factor every round trip.  A seed above what the server really allows
+        (another tool shares the quota, say) then costs part of one round trip's
+        requests in throttles, not a whole bucket of them; any throttle ends the burst.
+        """
+        quota = self._estimate
+        if not self._seed_burst or quota is None:
+            return 0
+        capacity = max(1.0, quota * self._p.burst_seconds)
+        level = min(capacity, self._level + quota * max(0.0, now - self._level_at))
+        spare = level - self._cushion(quota) - self._outstanding
+        if spare < 1.0:
+            self._seed_burst = False  # spent: pacing at the quota from here on
+            return 0
+        growth = 1.0 + self._p.seed_burst_growth
+        window = self.initial_burst + growth * self._seed_admitted - self._seed_sent
+        return max(0, min(math.floor(spare), math.floor(window)))
 
     def on_sent(self, now: float) -> None:
         if self._origin is None:
@@ -347,6 +432,9 @@ class AutoRateCore:
             self._send_rate *= math.exp(-max(0.0, now - self._sent_at) / window)
         self._send_rate += 1.0 / window
         self._sent_at = now
+        self._outstanding += 1
+        if self._seed_burst:
+            self._seed_sent += 1
 
     def on_accepted(self, now: float, *, sent_at: float | None = None) -> None:
         sent = self._observe(now, sent_at)
@@ -365,6 +453,7 @@ class AutoRateCore:
         self._spend(sent)
 
     def on_throttled(self, now: float, *, sent_at: float | None = None) -> None:
+        self._seed_burst = False
         sent = self._observe(now, sent_at)
         self._remember(self._throttles, sent, now)
         # Requests sent just after a reaction can still arrive among the older, faster
@@ -374,6 +463,7 @@ class AutoRateCore:
 
     def _observe(self, now: float, sent_at: float | None) -> float:
         self._advance(now)
+        self._outstanding = max(0, self._outstanding - 1)
         sent = now if sent_at is None else sent_at
         sample = max(0.0, now - sent)
         if self._latency is None:
@@ -388,11 +478,24 @@ class AutoRateCore:
     def _clamp(self, rate: float) -> float:
         return min(self._p.max_rate, max(self._p.min_rate, rate))
 
+    def _slow_start_rate(self) -> float:
+        """A multiple of the lowest quota the admitted requests prove (see the module
+        docstring): admitted ÷ (burst + elapsed) from the first send."""
+        p = self._p
+        if not self._proven or self._origin is None:
+            return p.initial_rate
+        proven = self._proven / (p.burst_seconds + max(0.0, self._proven_until - self._origin))
+        # At the crossing about ``excess × Q × latency`` requests are in flight above
+        # the quota: bound that burst, but never below doubling the proven quota.
+        latency = max(self._latency or 0.0, 1e-9)
+        excess = min(p.slow_start - 1.0, max(1.0, p.slow_start_throttles / (proven * latency)))
+        return max(p.initial_rate, (1.0 + excess) * proven)
+
     def _rate(self) -> float:
         p = self._p
         quota = self._estimate
         if self._phase == "startup" or quota is None:
-            return self._clamp(self._ramp_rate)
+            return self._clamp(self._slow_start_rate())
         if self._phase == "hold":
             # Track the modelled bucket at a small cushion: the estimate's rate exactly,
             # less whatever refills the cushion.  Latency jitter then finds a token or
@@ -453,10 +556,7 @@ class AutoRateCore:
         # when the bucket runs dry are all throttled, so the overshoot a given growth
         # costs rises with the latency.
         pace = elapsed * min(1.0, p.pace_latency / max(self._latency or 0.0, 1e-9))
-        if self._phase == "startup":
-            self._ramp_rate += (p.ramp * p.initial_rate + p.ramp_growth * self._ramp_rate) * pace
-            self._ramp_rate = min(self._ramp_rate, p.max_rate)
-        elif self._phase == "climb" and self._climb_excess < p.max_rate:
+        if self._phase == "climb" and self._climb_excess < p.max_rate:
             self._climb_excess *= 2.0 ** (pace / p.probe_doubling)
         if self._phase == "hold" and self._tau >= self._hold:
             # After cuts for a dropped quota the estimate is only a lower bound (the
@@ -468,6 +568,11 @@ class AutoRateCore:
 
     def _spend(self, sent: float) -> None:
         """Track the server's bucket under the estimate, from the last throttle on."""
+        if self._phase == "startup":
+            self._proven += 1
+            self._proven_until = max(self._proven_until, sent)
+        elif self._seed_burst and sent >= self._seed_at:
+            self._seed_admitted += 1
         quota = self._estimate
         if quota is None or sent <= self._anchor:
             return
@@ -509,7 +614,7 @@ class AutoRateCore:
             # starts it full).  Later, with the anchor gone from the history, assume it
             # was about empty where the history starts: holds keep it near empty.
             origin = self._origin if self._origin is not None else sent
-            start, full = max(origin, self._forgotten), self._estimate is None
+            start, full = max(origin, self._forgotten), not self._measured
         return estimate_quota(
             self._admitted,
             start=start,
@@ -562,6 +667,7 @@ class AutoRateCore:
                 self._start_cycle()
             # A throttle while holding only corrects the estimate; the hold goes on.
         self._estimate = self._clamp(estimate)
+        self._measured = True
         self._react_at = now
         self._window_until = now + max(1.0, 4.0 / self._estimate)
         # The bucket was empty when the throttled request arrived.

@@ -46,6 +46,9 @@ class Report:
     unconfirmed: int = 0
     #: Calls not sent because a listing already showed the execution terminal.
     calls_saved: int = 0
+    #: The rate mode and where each (region, API)'s rate started (see
+    #: :class:`~bulkjobs._rate.RateStart`).
+    rate_control: dict[str, Any] | None = None
 
     def count(self, outcome: Outcome) -> int:
         return self.outcomes.get(outcome.value, 0)
@@ -82,6 +85,7 @@ class Report:
             "stopReason": self.stop_reason,
             "stoppedBySignal": self.stopped_by_signal,
             "exitCode": self.exit_code,
+            "rateControl": self.rate_control,
             "timeline": self.timeline,
         }
 

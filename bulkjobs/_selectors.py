@@ -141,6 +141,8 @@ class FromFile:
     input_format: str = "auto"
     skip_invalid: bool = False
     destination: Destination | None = None
+    #: How issues name the file (e.g. the ``s3://`` URL a local copy was made from).
+    name: str | None = None
 
     def __post_init__(self) -> None:
         if self.input_format not in get_args(InputFormat):
@@ -155,4 +157,5 @@ class FromFile:
             operation=operation,
             input_format=self.input_format,  # type: ignore[arg-type]
             destination=self.destination,
+            name=self.name,
         )

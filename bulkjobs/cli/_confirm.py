@@ -30,7 +30,6 @@ import anyio
 from bulkjobs import (
     ACTIVE_STATUSES,
     CancelExecution,
-    CancelJob,
     DeleteExecution,
     FileSource,
     JobCounts,
@@ -137,7 +136,7 @@ class BlastRadius:
             f"About to {_action(self.operation)} in {self.region}{endpoint}:",
             _consequence(self.operation),
         ]
-        jobs_only = isinstance(self.operation, CancelJob)
+        jobs_only = self.operation.whole_job
         noun = "job" if jobs_only else "target"
         if self.given:
             given = f"  given: {plural(self.given, noun)}"
@@ -206,7 +205,7 @@ def _counts(counts: dict[str, int]) -> str:
 
 def refusal(opts: Options, given: int) -> str:
     """Why a forced run without a terminal and without --yes does not start."""
-    count = plural(given, "job" if isinstance(opts.operation, CancelJob) else "target")
+    count = plural(given, "job" if opts.operation.whole_job else "target")
     if opts.has_listing:
         count = f"every listed target plus {count}" if given else "every listed target"
     return (
@@ -230,7 +229,7 @@ async def measure(opts: Options, file: FileSource | None) -> BlastRadius:
     """Count what the run would touch: the given targets, and DescribeJob per job."""
     operation = opts.operation
     plan = Plan()
-    if isinstance(operation, CancelJob):
+    if operation.whole_job:
         job_ids = list(opts.job_ids)
     else:
         for name in opts.thing_names:
@@ -250,7 +249,7 @@ async def measure(opts: Options, file: FileSource | None) -> BlastRadius:
         by_region[region] = by_region.get(region, 0) + by_region.pop("default")
     counted = {job.job_id: job for job in jobs}
     listings, listed = _listings(opts, statuses, counted)
-    if isinstance(operation, CancelJob):
+    if operation.whole_job:
         given = len(job_ids)
         at_most: int | None = given
     else:
@@ -372,6 +371,6 @@ async def confirm(opts: Options, file: FileSource | None, stderr: TextIO) -> int
 
 
 def _given(opts: Options, file: FileSource | None) -> int:
-    if isinstance(opts.operation, CancelJob):
+    if opts.operation.whole_job:
         return len(opts.job_ids)
     return len(opts.thing_names) + (file.scan.items if file is not None else 0)

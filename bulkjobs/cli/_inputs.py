@@ -116,6 +116,11 @@ _OUTCOMES: Final[dict[str, tuple[str, ...]]] = {
         "dry_run",
     ),
 }
+_APIS: Final = {
+    "cancel-job-execution": "CancelJobExecution",
+    "delete-job-execution": "DeleteJobExecution",
+    "cancel-job": "CancelJob",
+}
 _ERROR_CODES: Final = {
     "cancel-job-execution": "InvalidStateTransitionException",
     "delete-job-execution": "InvalidStateTransitionException",
@@ -144,6 +149,19 @@ def _output_skeleton(command: str) -> dict[str, Any]:
         "stopReason": None,
         "stoppedBySignal": False,
         "exitCode": 0,
+        "rateControl": {
+            "mode": "auto",
+            "start": [
+                {
+                    "region": "us-east-1",
+                    "api": _APIS[command],
+                    "source": "service-quotas",
+                    "rate": 0.0,
+                    "quotaCode": "L-00000000",
+                    "quotaName": f"{_APIS[command]} throttle limit",
+                }
+            ],
+        },
         "timeline": [{"second": 0, "finished": 0, "throttles": 0, "failed": 0}],
     }
 

@@ -23,8 +23,10 @@ from bulkjobs import (
     InvalidInputError,
     Operation,
     RunConfig,
+    S3Location,
     Target,
     ValidationIssue,
+    is_s3_url,
     parse_age,
     parse_rate,
     validate,
@@ -61,6 +63,10 @@ class Options:
     yes: bool
     report_dir: Path | None
     journal: Path | None
+    #: ``s3://bucket/prefix/`` when the report lives in S3 (the run stages it locally).
+    report_url: str | None
+    sse: str | None
+    kms_key_id: str | None
     resume: bool
     metrics_textfile: Path | None
     log_format: str
@@ -211,7 +217,7 @@ def resolve(args: argparse.Namespace) -> Options:
     from_job = bool(getattr(args, "from_job", False))
     thing_group = getattr(args, "thing_group", None)
     statuses: tuple[str, ...] | None = None
-    if command == "cancel-job":
+    if operation.whole_job:
         if not job_ids:
             bad("--job-id", "at least one is required")
         for n, jid in enumerate(job_ids, start=1):
@@ -258,12 +264,26 @@ def resolve(args: argparse.Namespace) -> Options:
                 bad("--older-than", exc.issues[0].rule, args.older_than)
             if not (from_job or from_things):
                 bad("--older-than", "applies to listing sources (--from-job, --from-thing)")
-        if things_file is not None and things_file != "-" and not os.path.isfile(things_file):
+        if is_s3_url(things_file):
+            try:
+                S3Location.parse(str(things_file))
+            except ValueError as exc:
+                bad("--things-file", str(exc), things_file)
+        elif things_file is not None and things_file != "-" and not os.path.isfile(things_file):
             reason = "no such file" if not os.path.exists(things_file) else "not a regular file"
             bad("--things-file", reason, things_file)
 
     report_dir = None
-    if args.report:
+    report_url = None
+    if is_s3_url(args.report):
+        report_url = datetime.now().strftime(args.report) if "%" in args.report else args.report
+        try:
+            report_url = str(S3Location.parse(report_url, prefix=True))
+        except ValueError as exc:
+            bad("--report", str(exc), args.report)
+        if args.journal:
+            bad("--journal", "cannot be combined with an s3:// --report (the journal goes there)")
+    elif args.report:
         # strftime codes give each scheduled run a directory of its own:
         # --report /var/log/bulkjobs/%Y-%m-%dT%H%M
         report_dir = Path(
@@ -291,7 +311,13 @@ def resolve(args: argparse.Namespace) -> Options:
             )
         elif problem := _unwritable(metrics_textfile.parent):
             bad("--metrics-textfile", problem, metrics_textfile)
-    if args.resume and journal is None:
+    sse = getattr(args, "sse", None)
+    kms_key_id = getattr(args, "kms_key_id", None)
+    if (sse or kms_key_id) and report_url is None:
+        bad("--sse", "applies to an s3:// --report")
+    if kms_key_id and sse != "aws:kms":
+        bad("--kms-key-id", "needs --sse aws:kms")
+    if args.resume and journal is None and report_url is None:
         bad("--resume", "needs --journal PATH or --report DIR (where the journal is)")
     if args.dry_run and args.resume:
         bad("--resume", "cannot be combined with --dry-run")
@@ -333,6 +359,9 @@ def resolve(args: argparse.Namespace) -> Options:
         yes=bool(args.yes),
         report_dir=report_dir,
         journal=journal,
+        report_url=report_url,
+        sse=sse,
+        kms_key_id=kms_key_id,
         resume=bool(args.resume),
         metrics_textfile=metrics_textfile,
         log_format=args.log_format,

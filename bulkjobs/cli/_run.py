@@ -18,13 +18,16 @@ from bulkjobs import (
     ListingFilter,
     OutcomeKind,
     Report,
+    ReportStore,
     RunSession,
+    S3Store,
     Target,
     parse_age,
 )
 from bulkjobs.cli._confirm import confirm
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, plural, print_summary
+from bulkjobs.cli._staging import Staged, staged
 
 if TYPE_CHECKING:
     from bulkjobs import MetricsTextfile
@@ -56,11 +59,13 @@ def resume_command(argv: list[str], opts: Options) -> str:
     """The command that continues this run: same arguments, --resume, and the report
     directory as it was expanded (a strftime pattern would name a new one)."""
     args = list(argv)
+    # An S3 report is staged in a local directory: the prefix is what resumes.
+    where = opts.report_url or opts.report_dir
     for n, arg in enumerate(args):
-        if arg == "--report" and n + 1 < len(args) and opts.report_dir is not None:
-            args[n + 1] = str(opts.report_dir)
-        elif arg.startswith("--report=") and opts.report_dir is not None:
-            args[n] = f"--report={opts.report_dir}"
+        if arg == "--report" and n + 1 < len(args) and where is not None:
+            args[n + 1] = str(where)
+        elif arg.startswith("--report=") and where is not None:
+            args[n] = f"--report={where}"
     if "--resume" not in args:
         args.append("--resume")
     return shlex.join(["bulkjobs", *args])
@@ -83,7 +88,7 @@ async def _watch_signals(engine: RunSession, stderr: TextIO) -> None:
                 engine.stop(f"interrupted by {name}", hard=True, signalled=True)
 
 
-def sources(opts: Options) -> list[Source]:
+def sources(opts: Options, *, name: str | None = None) -> list[Source]:
     """What the options name, as the library's sources."""
     destination = opts.config.destination
     if opts.operation.whole_job:
@@ -105,6 +110,7 @@ def sources(opts: Options) -> list[Source]:
                 input_format=opts.input_format,
                 skip_invalid=opts.skip_invalid,
                 destination=destination,
+                name=name,
             )
         )
     if opts.from_job and opts.job_id:
@@ -142,8 +148,14 @@ def listing_filter(opts: Options) -> ListingFilter | None:
 
 async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: TextIO) -> int:
     """Run the validated command; return the exit code."""
+    async with staged(opts) as stage:
+        return await _execute(stage, argv, stdout=stdout, stderr=stderr)
+
+
+async def _execute(stage: Staged, argv: list[str], *, stdout: TextIO, stderr: TextIO) -> int:
+    opts, store = stage.opts, stage.store
     with RunSession(
-        sources(opts),
+        sources(opts, name=stage.things_name),
         opts.operation,
         opts.config,
         report=opts.report_dir,
@@ -152,16 +164,24 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
         listing_filter=listing_filter(opts),
         command=["bulkjobs", *argv],
     ) as session:
+        if store is not None:
+            await store.prepare(resume=opts.resume or opts.config.dry_run)
         files = session.file_sources
         stop = await confirm(opts, files[0] if files else None, stderr)
         if stop is not None:
             return stop
         _whole_job_advice(opts, session, stderr)
-        return await _run(opts, argv, session, stdout=stdout, stderr=stderr)
+        return await _run(opts, argv, session, store, stdout=stdout, stderr=stderr)
 
 
 async def _run(
-    opts: Options, argv: list[str], session: RunSession, *, stdout: TextIO, stderr: TextIO
+    opts: Options,
+    argv: list[str],
+    session: RunSession,
+    store: ReportStore | None,
+    *,
+    stdout: TextIO,
+    stderr: TextIO,
 ) -> int:
     metrics = _metrics(opts)
     on_result = None if metrics is None else metrics.add
@@ -172,12 +192,21 @@ async def _run(
             tg.start_soon(progress.run)
             if metrics is not None:
                 tg.start_soon(metrics.run, partial(_metric_counts, session))
+            if isinstance(store, S3Store):
+                tg.start_soon(store.run_sync)
             report = await session.run(on_result=on_result, on_carried=on_result)
             tg.cancel_scope.cancel()
     except BaseException as exc:
         if metrics is not None:
             metrics.finish(130 if isinstance(exc, KeyboardInterrupt) else 1)
+        if store is not None:
+            # The session has closed the journal; what it holds must reach where
+            # resume reads.
+            with anyio.CancelScope(shield=True), anyio.move_on_after(30):
+                await store.sync()  # what the journal has must reach where resume reads
         raise
+    if store is not None:
+        await store.publish()
     if opts.config.dry_run:
         _print_plan(session, stdout)
     print_summary(report, stream=stdout, as_json=opts.log_format == "json")

@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from bulkjobs.sim import _listing, _rules, _wire
+from bulkjobs.sim import _listing, _rules, _servicequotas, _wire
 from bulkjobs.sim._auth import SignatureCheck, signing_region
 from bulkjobs.sim._config import SimConfig
 from bulkjobs.sim._errors import ERROR_STATUS, ApiError, ErrorCode, invalid_request
@@ -46,6 +46,7 @@ class Service:
         quota: QuotaBook,
         recorder: Recorder,
         *,
+        clock: Callable[[], float],
         wall_clock: Callable[[], float],
         on_job_canceled: Callable[[], None],
     ) -> None:
@@ -54,6 +55,7 @@ class Service:
         self.quota = quota
         self.recorder = recorder
         self._rng = random.Random(config.seed)
+        self._clock = clock
         self._wall_clock = wall_clock
         self._on_job_canceled = on_job_canceled
         self._request_ids = itertools.count(1)
@@ -66,6 +68,7 @@ class Service:
         self.arns = _wire.Arns(config.account_id, config.region)
         self._arns_by_region: dict[str, _wire.Arns] = {}
         self._signatures = SignatureCheck()
+        self._quota_signatures = SignatureCheck("servicequotas")
 
     def now(self) -> float:
         """The server's wall clock, which ``clock_skew`` sets apart from this machine's."""
@@ -74,6 +77,10 @@ class Service:
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         """The aiohttp low-level handler: every request comes through here."""
         number = self.requests_received = next(self._request_ids)
+        if request.method == "POST":
+            target = request.headers.get("X-Amz-Target", "")
+            if target.startswith(_servicequotas.TARGET_PREFIX):
+                return await self._service_quotas(request, target, number)
         route = _route(request.method, request.rel_url.raw_path)
         if route is None:
             self.recorder.unknown_requests += 1
@@ -117,6 +124,9 @@ class Service:
                 counters.error(exc.code)
                 return self._error(number, exc.code, exc.message, ERROR_STATUS[exc.code])
         # The quota is charged on arrival, as AWS meters requests, not on completion.
+        arrived = self._clock()
+        if counters.first_request_at is None:
+            counters.first_request_at = arrived
         throttled = not self.quota.try_acquire(operation)
         delay = 0.0 if config.latency is None else config.latency.sample(rng)
         if faulty and config.p_slow and rng.random() < config.p_slow:
@@ -151,10 +161,49 @@ class Service:
             counters.lost_responses += 1
             return _reset(request)
         counters.accepted += 1
+        if counters.last_accepted_at is None or arrived > counters.last_accepted_at:
+            counters.last_accepted_at = arrived
         return web.Response(
             body=_wire.encode(document),
             headers={
                 "Content-Type": "application/json",
+                "x-amzn-RequestId": _request_id(number),
+            },
+        )
+
+    async def _service_quotas(
+        self, request: web.BaseRequest, target: str, number: int
+    ) -> web.Response:
+        """Service Quotas (JSON 1.1) for the quotas in force; costs no IoT quota."""
+        self.recorder.service_quota_requests += 1
+        config = self.config
+        status: int
+        if config.check_signatures:
+            try:
+                self._quota_signatures.check(
+                    request.headers.get("Authorization"),
+                    request.headers.get("X-Amz-Date"),
+                    self.now(),
+                )
+            except ApiError as exc:
+                status, document = 403, {"__type": exc.code.value, "message": exc.message}
+                return self._json_1_1(number, status, document)
+        status, document = _servicequotas.answer(
+            target,
+            await request.read(),
+            self.quota.quotas(),
+            enabled=config.service_quotas,
+            account_id=config.account_id,
+            region=signing_region(request.headers.get("Authorization")) or config.region,
+        )
+        return self._json_1_1(number, status, document)
+
+    def _json_1_1(self, number: int, status: int, document: _wire.Document) -> web.Response:
+        return web.Response(
+            status=status,
+            body=_wire.encode(document),
+            headers={
+                "Content-Type": _servicequotas.CONTENT_TYPE,
                 "x-amzn-RequestId": _request_id(number),
             },
         )

@@ -60,10 +60,12 @@ class SimConfig:
 
     Quotas: ``quota`` requests/s for every operation (None: unlimited), overridden per
     operation by ``quotas``; bursts hold ``burst_seconds`` of quota; ``quota_schedule``
-    changes quotas at given seconds after start. Faults, each a share of requests to the
-    ``faulty_operations`` (None: all): ``p_reset`` closes the connection with a TCP reset
-    before doing anything; ``p_lost_response`` applies the request and then resets (the
-    change happened, the client cannot know); ``p503`` answers ServiceUnavailable;
+    changes quotas at given seconds after start; ``service_quotas`` answers Service
+    Quotas' ListServiceQuotas and GetServiceQuota with them (False: AccessDenied).
+    Faults, each a share of requests to the ``faulty_operations`` (None: all):
+    ``p_reset`` closes the connection with a TCP reset before doing anything;
+    ``p_lost_response`` applies the request and then resets (the change happened, the
+    client cannot know); ``p503`` answers ServiceUnavailable;
     ``p_slow`` adds ``slow_seconds`` to trigger client read timeouts. ``latency`` delays
     every response. Devices move ``churn_rate`` executions a step per second. CancelJob
     reaches ``cancel_job_rate`` executions per second. ``max_cancelling_jobs`` bounds
@@ -77,6 +79,7 @@ class SimConfig:
     burst_seconds: float = 1.0
     quota_schedule: tuple[QuotaChange, ...] = ()
     throttle_status: Literal[400, 429] = 400
+    service_quotas: bool = True
     p503: float = 0.0
     p_reset: float = 0.0
     p_lost_response: float = 0.0

@@ -195,6 +195,13 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
         help="burst allowance in seconds of quota (default: 1)",
     )
     quota.add_argument(
+        "--no-service-quotas",
+        dest="sim_service_quotas",
+        action="store_false",
+        help="answer Service Quotas requests AccessDeniedException, as for a caller "
+        "without permission (default: list each limited operation's quota)",
+    )
+    quota.add_argument(
         "--throttle-status",
         dest="sim_throttle_status",
         type=int,
@@ -316,6 +323,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[SimConfig, FleetSpec]:
         burst_seconds=args.sim_burst_seconds,
         quota_schedule=tuple(args.sim_quota_schedule),
         throttle_status=args.sim_throttle_status,
+        service_quotas=args.sim_service_quotas,
         p503=args.sim_p503,
         p_reset=args.sim_p_reset,
         p_lost_response=args.sim_p_lost_response,

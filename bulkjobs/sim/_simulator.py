@@ -104,6 +104,7 @@ class Simulator:
             self._config,
             self._quota_book(self._config),
             Recorder(),
+            clock=clock,
             wall_clock=wall_clock,
             on_job_canceled=self._cancel_wake.set,
         )
@@ -259,7 +260,9 @@ class Simulator:
 
     def statistics(self) -> SimStatistics:
         """A frozen snapshot of the counters."""
-        return self._service.recorder.snapshot(uptime=self._clock() - self._started_at)
+        return self._service.recorder.snapshot(
+            uptime=self._clock() - self._started_at, since=self._started_at
+        )
 
     @property
     def requests_received(self) -> int:

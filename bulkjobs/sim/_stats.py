@@ -32,6 +32,10 @@ class OperationStatistics:
     slow: int = 0
     errors: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     in_flight_peak: int = 0
+    #: Seconds since the simulator started at which the first request arrived, and the
+    #: last one it accepted (None before any): the span a client kept the quota busy.
+    first_request_at: float | None = None
+    last_accepted_at: float | None = None
 
 
 _EMPTY = OperationStatistics()
@@ -45,6 +49,8 @@ class SimStatistics:
     in_flight: int
     in_flight_peak: int
     unknown_requests: int
+    #: Service Quotas requests (ListServiceQuotas, GetServiceQuota), answered or not.
+    service_quota_requests: int
     device_updates: int
     job_cancellation_updates: int
     restarts: int
@@ -85,11 +91,14 @@ class SimStatistics:
                     "slow": stats.slow,
                     "errors": dict(stats.errors),
                     "in_flight_peak": stats.in_flight_peak,
+                    "first_request_at": stats.first_request_at,
+                    "last_accepted_at": stats.last_accepted_at,
                 }
                 for name, stats in self.operations.items()
             },
             "in_flight_peak": self.in_flight_peak,
             "unknown_requests": self.unknown_requests,
+            "service_quota_requests": self.service_quota_requests,
             "device_updates": self.device_updates,
             "job_cancellation_updates": self.job_cancellation_updates,
             "restarts": self.restarts,
@@ -103,8 +112,10 @@ class OperationCounters:
     __slots__ = (
         "accepted",
         "errors",
+        "first_request_at",
         "in_flight",
         "in_flight_peak",
+        "last_accepted_at",
         "lost_responses",
         "requests",
         "resets",
@@ -124,13 +135,18 @@ class OperationCounters:
         self.in_flight = 0
         self.in_flight_peak = 0
         self.errors: dict[str, int] = {}
+        self.first_request_at: float | None = None
+        self.last_accepted_at: float | None = None
 
     def error(self, code: str) -> None:
         key = str(code)  # the plain code string, even when given an ErrorCode
         self.errors[key] = self.errors.get(key, 0) + 1
 
-    def freeze(self) -> OperationStatistics:
+    def freeze(self, since: float) -> OperationStatistics:
+        first, last = self.first_request_at, self.last_accepted_at
         return OperationStatistics(
+            first_request_at=None if first is None else round(first - since, 6),
+            last_accepted_at=None if last is None else round(last - since, 6),
             requests=self.requests,
             accepted=self.accepted,
             throttled=self.throttled,
@@ -153,6 +169,7 @@ class Recorder:
         "job_cancellation_updates",
         "operations",
         "restarts",
+        "service_quota_requests",
         "unknown_requests",
     )
 
@@ -161,6 +178,7 @@ class Recorder:
         self.in_flight = 0
         self.in_flight_peak = 0
         self.unknown_requests = 0
+        self.service_quota_requests = 0
         self.device_updates = 0
         self.job_cancellation_updates = 0
         self.restarts = 0
@@ -180,11 +198,12 @@ class Recorder:
         counters.in_flight -= 1
         self.in_flight -= 1
 
-    def snapshot(self, *, uptime: float) -> SimStatistics:
+    def snapshot(self, *, uptime: float, since: float = 0.0) -> SimStatistics:
+        """Counters now; request times in seconds after ``since`` on the server's clock."""
         return SimStatistics(
             operations=MappingProxyType(
                 {
-                    name: counters.freeze()
+                    name: counters.freeze(since)
                     for name, counters in self.operations.items()
                     if counters.requests
                 }
@@ -192,6 +211,7 @@ class Recorder:
             in_flight=self.in_flight,
             in_flight_peak=self.in_flight_peak,
             unknown_requests=self.unknown_requests,
+            service_quota_requests=self.service_quota_requests,
             device_updates=self.device_updates,
             job_cancellation_updates=self.job_cancellation_updates,
             restarts=self.restarts,

@@ -36,6 +36,7 @@ from typing import Any
 import pytest
 
 from bulkjobs._client import _METHOD
+from bulkjobs._quotas import QUOTA_PERMISSIONS
 from bulkjobs.sim import FleetSpec, SimConfig, ThreadedSimulator
 from tests.docs.support import BIN, ROOT, Parallel, child_env, free_port
 
@@ -279,9 +280,13 @@ class TestJsonBlocks:
             json.loads(b.code) for b in BLOCKS if b.language == "json" and "Statement" in b.code
         ]
         granted = {action for s in policy["Statement"] for action in s["Action"]}
-        assert granted == {f"iot:{api}" for api in _METHOD}
+        assert granted == {f"iot:{api}" for api in _METHOD} | set(QUOTA_PERMISSIONS)
         arn = re.compile(r"arn:aws:iot:[^:]+:\d{12}:(job|thing|thinggroup)/.+")
         for statement in policy["Statement"]:
             resources = statement["Resource"]
+            if set(statement["Action"]) <= set(QUOTA_PERMISSIONS):
+                # ListServiceQuotas takes no resource: the statement must say "*".
+                assert resources == "*"
+                continue
             for resource in [resources] if isinstance(resources, str) else resources:
                 assert arn.fullmatch(resource), resource

@@ -28,6 +28,7 @@ from bulkjobs._rate import (
     RateController,
     RateCore,
     RateRegistry,
+    RateStart,
     parse_rate,
 )
 from bulkjobs._ratecore import AutoRateCore, AutoRateParams, estimate_quota
@@ -87,6 +88,7 @@ def simulate(
     demand: float | None = None,
     client_burst: float = 0.0,
     seed: int = 0,
+    applied: tuple[float, float] | None = None,
 ) -> Run:
     """Send ``requests`` successful calls through ``core`` to a token-bucket server.
 
@@ -96,7 +98,9 @@ def simulate(
     seconds of it deep, like :class:`RateController`'s limiter, and starting with the
     auto core's ``initial_burst`` in it — has a token.  The server decides when a
     request arrives (half the latency after sending), charges a token for a 503 as for
-    any admitted request, and answers at the full latency.
+    any admitted request, and answers at the full latency.  ``applied`` = (time,
+    quota) seeds the auto core then, as a Service Quotas answer would; the client then
+    sends back to back whenever the core's ``head_start`` allows.
     """
     quota_at = quota if callable(quota) else constant(quota)
     rng = random.Random(seed)
@@ -125,20 +129,30 @@ def simulate(
         nonlocal generation
         generation += 1
         when = now + max(0.0, 1.0 - refill(now)) / core.current_rate(now)
+        if isinstance(core, AutoRateCore) and core.head_start(now) > 0:
+            when = now  # a seed's burst goes out back to back
         if demand is not None:
             when = max(when, last_send + 1.0 / demand)
         push(when, "send", generation)
 
+    if applied is not None:
+        push(applied[0], "seed", applied[1])
     schedule_send(0.0)
     while events and done < requests:
         now, _, kind, data = heapq.heappop(events)
-        if kind == "send":
+        if kind == "seed":
+            assert isinstance(core, AutoRateCore)
+            core.seed(data[0], now)
+            schedule_send(now)
+        elif kind == "send":
             if data[0] != generation or queued == 0:
                 continue
             queued -= 1
             run.sent += 1
             last_send = now
-            tokens, tokens_at = refill(now) - 1.0, now
+            # A burst's sends take the client's tokens only while it has them, as
+            # RateController's do the limiter's slots.
+            tokens, tokens_at = max(0.0, refill(now) - 1.0), now
             core.on_sent(now)
             run.rates.append((now, core.current_rate(now)))
             delay = latency + rng.uniform(-jitter, jitter)
@@ -185,12 +199,56 @@ def step_quota(base: float, low: float, start: float, end: float) -> Quota:
 # -- the pure core -------------------------------------------------------------------
 
 
+class ThrottleLog(AutoRateCore):
+    """The auto core, noting when each throttle came back."""
+
+    __slots__ = ("throttles",)
+
+    def __init__(self, params: AutoRateParams | None = None) -> None:
+        super().__init__(params)
+        self.throttles: list[float] = []
+
+    def on_throttled(self, now: float, *, sent_at: float | None = None) -> None:
+        self.throttles.append(now)
+        super().on_throttled(now, sent_at=sent_at)
+
+
 class TestStartup:
-    @pytest.mark.parametrize(("quota", "within"), [(10.0, 1.0), (40.0, 2.0), (200.0, 5.0)])
+    @pytest.mark.parametrize(
+        ("quota", "within"), [(10.0, 0.5), (40.0, 0.5), (150.0, 1.0), (500.0, 1.5)]
+    )
     def test_reaches_the_quota_within_seconds(self, quota: float, within: float) -> None:
-        """Starting at 10/s, the rate reaches 95 % of an unknown quota within seconds."""
+        """Starting at 10/s, the rate reaches 95 % of an unknown quota within about a
+        second, raised quotas included."""
         run = simulate(AutoRateCore(), quota=quota, requests=3000)
         assert run.first_time(0.0, lambda r: r >= 0.95 * quota) <= within
+
+    @pytest.mark.parametrize(
+        ("quota", "requests", "latency"), [(150.0, 3000, 0.02), (500.0, 10_000, 0.02)]
+    )
+    def test_uses_raised_quotas(self, quota: float, requests: int, latency: float) -> None:
+        """An unknown raised quota is used ≥ 0.97 (150/s) or ≥ 0.96 (500/s), with at most
+        1 % of calls throttled."""
+        run = simulate(AutoRateCore(), quota=quota, requests=requests, latency=latency)
+        assert run.quota_use >= (0.97 if quota < 200 else 0.96)
+        assert run.throttled_share <= 0.01
+
+    @pytest.mark.parametrize(("quota", "latency"), [(40.0, 0.05), (150.0, 0.05), (500.0, 0.02)])
+    def test_first_throttle_burst_is_bounded(self, quota: float, latency: float) -> None:
+        """The throttles of the first round trip at the quota number about
+        ``slow_start_throttles``, whatever the quota (at most 1.25 times it)."""
+        core = ThrottleLog()
+        simulate(core, quota=quota, requests=int(quota * 8), latency=latency)
+        first = core.throttles[0]
+        burst = sum(1 for t in core.throttles if t <= first + 2 * latency)
+        assert burst <= 1.25 * AutoRateParams().slow_start_throttles
+
+    def test_does_not_grow_without_answers(self) -> None:
+        """Sends that nobody answers prove nothing: the rate stays at the first guess."""
+        core = AutoRateCore()
+        for i in range(100):
+            core.on_sent(i / 10)
+        assert core.current_rate(10.0) == 10.0
 
     def test_starts_at_the_published_default(self) -> None:
         """The first guess is AWS's published default, 10 requests/s."""
@@ -205,11 +263,11 @@ class TestStartup:
 
 class TestSteadyQuota:
     @pytest.mark.parametrize(
-        ("quota", "requests"), [(10.0, 1000), (40.0, 1000), (200.0, 1000), (200.0, 3000)]
+        ("quota", "requests"), [(10.0, 1000), (40.0, 2000), (200.0, 3000), (500.0, 10_000)]
     )
     def test_few_throttles(self, quota: float, requests: int) -> None:
-        """At most 1 % of calls are throttled (at 200/s a 1,000-request run ends before
-        the quota is found; 3,000 requests include the first throttles)."""
+        """At most 1 % of calls are throttled, the slow start's first throttle burst
+        included (see TestStartup: about 20 requests, or 8 at 40/s)."""
         run = simulate(AutoRateCore(), quota=quota, requests=requests)
         assert run.throttled_share <= 0.01
 
@@ -269,6 +327,69 @@ class TestQuotaChanges:
         assert run.first_time(10.0, lambda r: r >= 72.0) <= 15.0
 
 
+class TestSeed:
+    @pytest.mark.parametrize("quota", [40.0, 150.0, 500.0])
+    def test_a_seeded_quota_is_used_from_the_start(self, quota: float) -> None:
+        """Seeded with the applied quota before the first send, use is ≥ 0.99 and at
+        most 1 % of calls are throttled."""
+        requests = int(quota * 20)
+        run = simulate(AutoRateCore(), quota=quota, requests=requests, applied=(0.0, quota))
+        assert run.quota_use >= 0.99
+        assert run.throttled_share <= 0.01
+
+    def test_a_late_seed_still_spends_the_bucket(self) -> None:
+        """A seed arriving 100 ms into the slow start still gets use ≥ 0.98."""
+        run = simulate(AutoRateCore(), quota=150.0, requests=3000, applied=(0.1, 150.0))
+        assert run.quota_use >= 0.98
+
+    def test_head_start_opens_round_trip_by_round_trip(self) -> None:
+        """Seeded before any send, the burst starts at the initial burst and grows by
+        half a request for each one admitted, never past the bucket's content."""
+        core = AutoRateCore()
+        assert core.seed(150.0, 0.0)
+        assert core.head_start(0.0) == core.initial_burst == 10
+        assert core.current_rate(0.0) == pytest.approx(150.0, rel=0.05)
+        for _ in range(10):
+            core.on_sent(0.0)
+        assert core.head_start(0.0) == 0
+        for _ in range(10):
+            core.on_accepted(0.02, sent_at=0.0)
+        assert core.head_start(0.02) == 15
+        for _ in range(100):
+            core.on_sent(0.02)
+            core.on_accepted(0.02, sent_at=0.02)
+        assert 0 < core.head_start(0.02) <= 150 - 110
+
+    def test_a_throttle_ends_the_burst(self) -> None:
+        """Any throttle ends a seed's burst: pacing at the rate from then on."""
+        core = AutoRateCore()
+        core.seed(150.0, 0.0)
+        core.on_sent(0.0)
+        core.on_throttled(0.02, sent_at=0.0)
+        assert core.head_start(0.02) == 0
+        assert not core.bursting
+
+    def test_a_measured_quota_wins(self) -> None:
+        """After a throttle has measured the quota, a seed is refused."""
+        core = AutoRateCore()
+        simulate(core, quota=40.0, requests=200)
+        estimate = core.quota_estimate
+        assert not core.seed(500.0, 100.0)
+        assert core.quota_estimate == estimate
+
+    def test_a_seed_above_the_real_quota_is_corrected(self) -> None:
+        """Seeded at 150/s against a 40/s server (the quota is shared, say), the rate is
+        at the real quota within 2 s, with at most 3 % of calls throttled."""
+        run = simulate(AutoRateCore(), quota=40.0, requests=1000, applied=(0.0, 150.0))
+        assert run.first_time(0.0, lambda r: r <= 42.0) <= 2.0
+        assert run.throttled_share <= 0.03
+
+    def test_a_seed_below_the_real_quota_is_outgrown(self) -> None:
+        """Seeded at 40/s against a 150/s server, probes find 95 % of it within 10 s."""
+        run = simulate(AutoRateCore(), quota=150.0, requests=4000, applied=(0.0, 40.0))
+        assert run.first_time(0.0, lambda r: r >= 0.95 * 150.0) <= 10.0
+
+
 class TestBounds:
     def test_never_exceeds_max_rate(self) -> None:
         """With a quota far above ``max_rate`` the rate stops at ``max_rate``."""
@@ -297,7 +418,7 @@ class TestBounds:
             {"margin": 0.6},
             {"backoff": 1.0},
             {"hold_min": 100.0},
-            {"ramp_growth": -1.0},
+            {"slow_start": 1.5},
             {"confirm_throttles": 0},
         ],
     )
@@ -474,7 +595,9 @@ class TestController:
         grants, throttles = await serve(controller, virtual_time, quota=40.0, seconds=8.0)
         stats = controller.statistics()
         assert stats.quota_estimate == pytest.approx(40.0, rel=0.03)
-        assert throttles <= 0.02 * len(grants)
+        # The slow start's first throttle burst (about 8 requests at 40/s and 50 ms)
+        # and two probes, in a run of under 400 requests.
+        assert throttles <= 0.03 * len(grants)
         assert sum(1 for t in grants if t >= 4.0) >= 0.95 * 40.0 * 4.0
 
     async def test_a_cut_reaches_tasks_already_waiting(self, virtual_time: VirtualTime) -> None:
@@ -490,7 +613,8 @@ class TestController:
 
         tasks = [asyncio.ensure_future(worker()) for _ in range(8)]
         await virtual_time.run_for(1.0)
-        assert len(grants) > 20
+        # The initial burst, then 10/s: unanswered sends prove no higher quota.
+        assert len(grants) >= 15
         # No admitted answers were recorded, so the estimate falls to min_rate (0.5/s).
         controller.record(throttled=True, latency=0.05)
         cut_at, before = virtual_time.now, len(grants)
@@ -545,6 +669,40 @@ class TestController:
         paced = [t for t in grants if t >= 1.0]
         assert len(paced) >= 0.99 * 40.0 * (6.0 - 1.0)
         assert len(paced) <= 40.0 * (6.0 - 1.0) + 1
+
+
+class TestControllerSeed:
+    async def test_a_seed_starts_at_the_applied_quota(self, virtual_time: VirtualTime) -> None:
+        """Seeded before the first request, a controller sends at the quota from the
+        start, its burst included, and records where that came from."""
+        controller = RateController(clock=virtual_time.clock)
+        start = RateStart(source="service-quotas", rate=150.0, quota_code="L-1", quota_name="n")
+        assert controller.seed(start)
+        grants, throttles = await serve(controller, virtual_time, quota=150.0, seconds=3.0)
+        assert throttles <= 2
+        # The bucket and three seconds of quota, but for a cushion of a few requests
+        # (an unseeded start gets about 566 through, and 21 throttles).
+        assert len(grants) - throttles >= 0.98 * 150.0 * 4.0
+        assert controller.statistics().start == start
+
+    async def test_a_seed_after_a_throttle_is_only_noted(self, virtual_time: VirtualTime) -> None:
+        """Once a throttle has measured the quota, a seed changes nothing but the note."""
+        controller = RateController(clock=virtual_time.clock)
+        await controller.acquire()
+        controller.record(throttled=True, latency=0.05)
+        rate = controller.rate()
+        assert not controller.seed(RateStart(source="service-quotas", rate=500.0))
+        assert controller.rate() == rate
+        start = controller.statistics().start
+        assert start is not None and start.source == "default"
+        assert start.note is not None and "after a throttle" in start.note
+
+    def test_a_fixed_rate_is_never_seeded(self) -> None:
+        """--rate N is the user's decision: a seed is refused."""
+        controller = RateController(rate=25.0)
+        assert not controller.seed(RateStart(source="service-quotas", rate=500.0))
+        assert controller.rate() == 25.0
+        assert controller.start == RateStart(source="fixed", rate=25.0)
 
 
 class TestControllerBookkeeping:
