@@ -106,12 +106,14 @@ def scan_file(
     max_issues: int = 100,
     stdin: IO[bytes] | None = None,
     spool_dir: str | None = None,
+    name: str | None = None,
 ) -> FileSource:
     """First pass over ``path``: validate every line, copying stdin and pipes aside.
+    ``name`` is what messages call the file (an S3 object downloaded to ``path``).
 
     Use the result as a context manager so that copy is removed.
     """
-    source = "<stdin>" if path == "-" else path
+    source = name or ("<stdin>" if path == "-" else path)
     region = None if destination is None else destination.region
     parser = LineParser(source, job_id, operation, region, detect_format(path, input_format))
     issues: list[ValidationIssue] = []

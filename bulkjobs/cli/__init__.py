@@ -59,9 +59,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(completion_script(args.shell), end="")
         return 0
     if args.command == "report":
+        from bulkjobs._s3 import Encryption
         from bulkjobs.cli._reportcmd import run_report
 
-        return run_report(args.dir, output=args.output)
+        encryption = Encryption(sse=args.sse, kms_key_id=args.kms_key_id)
+        return run_report(
+            args.dir,
+            output=args.output,
+            profile=args.profile,
+            region=args.region,
+            encryption=encryption,
+        )
     if args.generate_cli_skeleton:
         from bulkjobs.cli._inputs import skeleton
 

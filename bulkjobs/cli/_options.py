@@ -15,6 +15,7 @@ from bulkjobs._exceptions import InvalidInputError, ValidationIssue
 from bulkjobs._fileformats import InputFormat
 from bulkjobs._models import CancelExecution, CancelJob, DeleteExecution, Operation, Target
 from bulkjobs._rate import parse_rate
+from bulkjobs._s3 import S3Location, is_s3_url
 from bulkjobs._validation import (
     JOB_ID,
     THING_GROUP_NAME,
@@ -55,6 +56,10 @@ class Options:
     yes: bool
     report_dir: Path | None
     journal: Path | None
+    #: ``s3://bucket/prefix/`` when the report lives in S3 (the run stages it locally).
+    report_url: str | None
+    sse: str | None
+    kms_key_id: str | None
     resume: bool
     metrics_textfile: Path | None
     log_format: str
@@ -248,12 +253,26 @@ def resolve(args: argparse.Namespace) -> Options:
                 bad("--older-than", exc.issues[0].rule, args.older_than)
             if not (from_job or from_things):
                 bad("--older-than", "applies to listing sources (--from-job, --from-thing)")
-        if things_file is not None and things_file != "-" and not os.path.isfile(things_file):
+        if is_s3_url(things_file):
+            try:
+                S3Location.parse(str(things_file))
+            except ValueError as exc:
+                bad("--things-file", str(exc), things_file)
+        elif things_file is not None and things_file != "-" and not os.path.isfile(things_file):
             reason = "no such file" if not os.path.exists(things_file) else "not a regular file"
             bad("--things-file", reason, things_file)
 
     report_dir = None
-    if args.report:
+    report_url = None
+    if is_s3_url(args.report):
+        report_url = datetime.now().strftime(args.report) if "%" in args.report else args.report
+        try:
+            report_url = str(S3Location.parse(report_url, prefix=True))
+        except ValueError as exc:
+            bad("--report", str(exc), args.report)
+        if args.journal:
+            bad("--journal", "cannot be combined with an s3:// --report (the journal goes there)")
+    elif args.report:
         # strftime codes give each scheduled run a directory of its own:
         # --report /var/log/bulkjobs/%Y-%m-%dT%H%M
         report_dir = Path(
@@ -281,7 +300,13 @@ def resolve(args: argparse.Namespace) -> Options:
             )
         elif problem := _unwritable(metrics_textfile.parent):
             bad("--metrics-textfile", problem, metrics_textfile)
-    if args.resume and journal is None:
+    sse = getattr(args, "sse", None)
+    kms_key_id = getattr(args, "kms_key_id", None)
+    if (sse or kms_key_id) and report_url is None:
+        bad("--sse", "applies to an s3:// --report")
+    if kms_key_id and sse != "aws:kms":
+        bad("--kms-key-id", "needs --sse aws:kms")
+    if args.resume and journal is None and report_url is None:
         bad("--resume", "needs --journal PATH or --report DIR (where the journal is)")
     if args.dry_run and args.resume:
         bad("--resume", "cannot be combined with --dry-run")
@@ -323,6 +348,9 @@ def resolve(args: argparse.Namespace) -> Options:
         yes=bool(args.yes),
         report_dir=report_dir,
         journal=journal,
+        report_url=report_url,
+        sse=sse,
+        kms_key_id=kms_key_id,
         resume=bool(args.resume),
         metrics_textfile=metrics_textfile,
         log_format=args.log_format,

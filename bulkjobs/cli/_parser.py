@@ -142,13 +142,21 @@ def build_parser() -> argparse.ArgumentParser:
         "the run printed it.",
         formatter_class=_Formatter,
     )
-    report.add_argument("dir", metavar="DIR", help="a report directory (--report of a run)")
+    report.add_argument(
+        "dir", metavar="DIR|s3://B/P/", help="a report directory or S3 prefix (a run's --report)"
+    )
     report.add_argument(
         "--output",
         choices=["table", "json"],
         default="table",
         help="summary as a table (default) or one JSON line",
     )
+    report.add_argument("--profile", help="named profile, for an S3 prefix")
+    report.add_argument("--region", help="region of the S3 client")
+    report.add_argument(
+        "--sse", choices=["AES256", "aws:kms"], help="server-side encryption of report.html"
+    )
+    report.add_argument("--kms-key-id", metavar="KEY", help="with --sse aws:kms: the KMS key")
 
     completion = commands.add_parser(
         "completion",
@@ -238,8 +246,9 @@ def _add_target_options(sub: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--things-file",
-        metavar="PATH|-",
-        help="thing names one per line, CSV with a header, or JSON Lines (- for stdin)",
+        metavar="PATH|-|s3://B/K",
+        help="thing names one per line, CSV with a header, or JSON Lines (- for stdin; "
+        "s3://bucket/key for an object in S3)",
     )
     group.add_argument(
         "--input-format",
@@ -362,10 +371,17 @@ def _add_output_options(sub: argparse.ArgumentParser) -> None:
     group = sub.add_argument_group("output")
     group.add_argument(
         "--report",
-        metavar="DIR",
-        help="write summary.json, results.jsonl and report.html to DIR (and journal there); "
-        "strftime codes make a directory per run, e.g. reports/%%Y-%%m-%%dT%%H%%M",
+        metavar="DIR|s3://B/P/",
+        help="write summary.json, results.jsonl and report.html to DIR (and journal there), "
+        "or as objects under an S3 prefix; strftime codes make a directory per run, e.g. "
+        "reports/%%Y-%%m-%%dT%%H%%M",
     )
+    group.add_argument(
+        "--sse",
+        choices=["AES256", "aws:kms"],
+        help="server-side encryption of the report's S3 objects",
+    )
+    group.add_argument("--kms-key-id", metavar="KEY", help="with --sse aws:kms: the KMS key")
     group.add_argument(
         "--metrics-textfile",
         metavar="PATH.prom",

@@ -1,24 +1,65 @@
-"""``bulkjobs report DIR``: draw a report directory again and print its summary."""
+"""``bulkjobs report DIR``: draw a report directory again and print its summary.
+
+DIR may be an S3 prefix (``s3://bucket/prefix/``): its summary and results are streamed
+to a temporary directory, the page is drawn there and put back beside them.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from bulkjobs._exceptions import ConfigurationError
-from bulkjobs._reportfiles import regenerate, report_from_summary
+from bulkjobs._reportfiles import HTML_NAME, regenerate, report_from_summary
+from bulkjobs._s3 import Encryption, S3Location, S3Store, download, is_s3_url, s3_client
 from bulkjobs.cli._output import print_summary
 
 __all__ = ["run_report"]
 
 
-def run_report(directory: str, *, output: str) -> int:
+def run_report(
+    directory: str,
+    *,
+    output: str,
+    profile: str | None = None,
+    region: str | None = None,
+    encryption: Encryption | None = None,
+) -> int:
     """0 when the page was written and the summary printed; 2 when DIR is no report."""
     try:
-        summary, page = regenerate(Path(directory))
+        if is_s3_url(directory):
+            import anyio
+
+            summary, page = anyio.run(_from_s3, directory, profile, region, encryption)
+        else:
+            summary, local = regenerate(Path(directory))
+            page = str(local)
     except ConfigurationError as exc:
         print(f"bulkjobs: error: {exc}", file=sys.stderr)
         return 2
     print_summary(report_from_summary(summary), stream=sys.stdout, as_json=output == "json")
     print(f"bulkjobs: wrote {page}", file=sys.stderr)
     return 0
+
+
+async def _from_s3(
+    url: str, profile: str | None, region: str | None, encryption: Encryption | None
+) -> tuple[dict[str, Any], str]:
+    try:
+        location = S3Location.parse(url, prefix=True)
+    except ValueError as exc:
+        raise ConfigurationError(f"{url}: {exc}") from exc
+    with tempfile.TemporaryDirectory(prefix="bulkjobs-") as tmp:
+        staging = Path(tmp)
+        async with s3_client(profile=profile, region=region) as client:
+            await download(client, location.child("summary.json"), staging)
+            # Without results: a page without the failures table, as for a local directory.
+            with contextlib.suppress(ConfigurationError):
+                await download(client, location.child("results.jsonl"), staging)
+            summary, _ = regenerate(staging)
+            store = S3Store(client, location, encryption=encryption, staging=staging)
+            await store.put_file(HTML_NAME)
+    return summary, str(location.child(HTML_NAME))

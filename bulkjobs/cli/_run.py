@@ -27,10 +27,12 @@ from bulkjobs._models import (
 from bulkjobs._plan import Plan, covers_whole_job, plural
 from bulkjobs._report import Report, ResultsWriter, write_summary
 from bulkjobs._reportfiles import ReportPage
+from bulkjobs._s3 import ReportStore, S3Store
 from bulkjobs._sources import FileSource, scan_file
 from bulkjobs.cli._confirm import confirm
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, print_summary
+from bulkjobs.cli._staging import Staged, staged
 
 if TYPE_CHECKING:
     from bulkjobs._metrics import MetricsTextfile
@@ -192,11 +194,13 @@ def resume_command(argv: list[str], opts: Options) -> str:
     """The command that continues this run: same arguments, --resume, and the report
     directory as it was expanded (a strftime pattern would name a new one)."""
     args = list(argv)
+    # An S3 report is staged in a local directory: the prefix is what resumes.
+    where = opts.report_url or opts.report_dir
     for n, arg in enumerate(args):
-        if arg == "--report" and n + 1 < len(args) and opts.report_dir is not None:
-            args[n + 1] = str(opts.report_dir)
-        elif arg.startswith("--report=") and opts.report_dir is not None:
-            args[n] = f"--report={opts.report_dir}"
+        if arg == "--report" and n + 1 < len(args) and where is not None:
+            args[n + 1] = str(where)
+        elif arg.startswith("--report=") and where is not None:
+            args[n] = f"--report={where}"
     if "--resume" not in args:
         args.append("--resume")
     return shlex.join(["bulkjobs", *args])
@@ -221,6 +225,12 @@ async def _watch_signals(engine: Engine, stderr: TextIO) -> None:
 
 async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: TextIO) -> int:
     """Run the validated command; return the exit code."""
+    async with staged(opts) as stage:
+        return await _execute(stage, argv, stdout=stdout, stderr=stderr)
+
+
+async def _execute(stage: Staged, argv: list[str], *, stdout: TextIO, stderr: TextIO) -> int:
+    opts, store = stage.opts, stage.store
     file: FileSource | None = None
     if opts.things_file is not None:
         file = scan_file(
@@ -229,6 +239,7 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
             operation=opts.operation,
             input_format=opts.input_format,
             destination=opts.config.destination,
+            name=stage.things_name,
         )
     try:
         if file is not None:
@@ -246,12 +257,14 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
                 f"journal {journal} already records a run: add --resume to continue it, "
                 "or choose another --report/--journal"
             )
+        if store is not None:
+            await store.prepare(resume=opts.resume or opts.config.dry_run)
         stop = await confirm(opts, file, stderr)
         if stop is not None:
             return stop
         _whole_job_advice(opts, stderr)
         known_total = None if opts.has_listing else total
-        return await _run(opts, argv, file, known_total, stdout=stdout, stderr=stderr)
+        return await _run(opts, argv, file, known_total, store, stdout=stdout, stderr=stderr)
     finally:
         if file is not None:
             file.close()
@@ -262,6 +275,7 @@ async def _run(
     argv: list[str],
     file: FileSource | None,
     total: int | None,
+    store: ReportStore | None,
     *,
     stdout: TextIO,
     stderr: TextIO,
@@ -332,6 +346,8 @@ async def _run(
             tg.start_soon(progress.run)
             if metrics is not None:
                 tg.start_soon(metrics.run, partial(_metric_counts, engine))
+            if isinstance(store, S3Store):
+                tg.start_soon(store.run_sync)
             await engine.run(sources, total=total, on_result=on_result)
             tg.cancel_scope.cancel()
     except BaseException as exc:
@@ -339,6 +355,10 @@ async def _run(
             writer.abort()
         if metrics is not None:
             metrics.finish(130 if isinstance(exc, KeyboardInterrupt) else 1)
+        if store is not None and journal is not None:
+            journal.close()
+            with anyio.CancelScope(shield=True), anyio.move_on_after(30):
+                await store.sync()  # what the journal has must reach where resume reads
         raise
     finally:
         if journal is not None:
@@ -352,6 +372,8 @@ async def _run(
         write_summary(report, opts.report_dir, extra)
         if page is not None:
             page.write({**report.to_json(), **extra})
+        if store is not None:
+            await store.publish()
     if opts.config.dry_run:
         _print_plan(sources.plan, opts, stdout)
     print_summary(report, stream=stdout, as_json=opts.log_format == "json")

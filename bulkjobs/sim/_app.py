@@ -260,9 +260,7 @@ class Service:
         force = _rules.flag(query.get("force"), "force")
         # Validated, then not used: the simulated jobs are not customer-managed ones.
         _rules.namespace_id(query.get("namespaceId"))
-        self.state.delete_execution(
-            job_id, thing_name, execution_number, force=force, now=now, by=self._serving
-        )
+        self.state.delete_execution(job_id, thing_name, execution_number, force=force, now=now)
         return None
 
     def cancel_job(

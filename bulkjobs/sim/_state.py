@@ -226,7 +226,6 @@ class FleetState:
         *,
         force: bool,
         now: float,
-        by: int | None = None,
     ) -> None:
         execution = self.execution(job_id, thing_name, execution_number)
         if execution.status not in TERMINAL and not force:
@@ -235,7 +234,6 @@ class FleetState:
             )
         job = self._jobs[job_id]
         del job.executions[thing_name]
-        execution.changed_by = by
         self._forget(job, execution)
         self._settle_job(job, now)
 

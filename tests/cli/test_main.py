@@ -213,9 +213,10 @@ class TestSkeletonAndSecrets:
     def test_credentials_never_appear(
         self, sim: ThreadedSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """The secret key never shows in output, logs or report files."""
+        """The secret key never shows in output, logs or report files — of a run that
+        really ran: exit 0, one target cancelled, one not found."""
         name = things(sim, ExecutionStatus.QUEUED)[0]
-        run(
+        code = run(
             sim,
             "cancel-job-execution",
             "--job-id",
@@ -231,6 +232,10 @@ class TestSkeletonAndSecrets:
             "json",
         )
         out, err = capsys.readouterr()
+        assert code == 0, err
+        outcomes = {str(r["thingName"]): r["outcome"] for r in read_results(tmp_path)}
+        assert outcomes == {name: "canceled", "missing-thing": "not_found"}
+        assert statuses(sim)[name] is ExecutionStatus.CANCELED
         texts = [out, err] + [p.read_text() for p in tmp_path.iterdir() if p.is_file()]
         assert all(FAKE_SECRET not in text for text in texts)
         assert all("Signature=" not in text and "Authorization" not in text for text in texts)

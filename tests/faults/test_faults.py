@@ -8,7 +8,7 @@ from collections import Counter
 import anyio
 import pytest
 
-from bulkjobs import CancelExecution, Engine, Outcome, Result, RunConfig, Target
+from bulkjobs import CancelExecution, Destination, Engine, Outcome, Result, RunConfig, Target
 from bulkjobs.sim import ExecutionStatus, FleetSpec, Latency, QuotaChange, SimConfig, Simulator
 
 JOB = "fw-1"
@@ -23,7 +23,7 @@ TERMINAL = {
 
 
 async def cancel_all(
-    sim: Simulator, *, force: bool = True, **config: object
+    sim: Simulator, *, force: bool = True, engines: list[Engine] | None = None, **config: object
 ) -> tuple[list[Result], dict[str, ExecutionStatus]]:
     """Cancel every execution of JOB; return the results and the states before."""
     before = {e.thing_name: e.status for e in sim.executions(JOB)}
@@ -38,6 +38,8 @@ async def cancel_all(
     }
     results: list[Result] = []
     engine = Engine(CancelExecution(force=force), RunConfig(**settings))  # type: ignore[arg-type]
+    if engines is not None:
+        engines.append(engine)
     with anyio.fail_after(60):
         await engine.run(targets, on_result=results.append)
     return results, before
@@ -115,11 +117,17 @@ class TestTransientFaults:
 
 class TestQuota:
     async def test_throttling_storm_with_auto_rate(self) -> None:
-        """A quota the client is not told: throttles happen, targets are not lost."""
-        async with Simulator(SimConfig(quota=100, seed=5), fleet(300)) as sim:
+        """A quota the client is not told: the controller runs into it (throttles
+        happen) and every throttled call is retried: no target is lost."""
+        async with Simulator(SimConfig(quota=30, seed=5), fleet(150)) as sim:
             results, before = await cancel_all(sim)
             assert_accounted(sim, results, before)
             assert {r.outcome for r in results} == {Outcome.CANCELED}
+            # The storm happened (the controller probes past the quota it is not told),
+            # and every throttle was absorbed by a retry.
+            throttled = sim.statistics().of("CancelJobExecution").throttled
+            assert throttled > 0
+            assert sum(r.throttles for r in results) == throttled
 
     async def test_fixed_rate_far_above_the_quota(self) -> None:
         """--rate ten times the quota: a throttling storm, still nothing lost."""
@@ -131,12 +139,21 @@ class TestQuota:
             assert sim.statistics().throttled > 0
 
     async def test_quota_drops_to_a_tenth_mid_run(self) -> None:
-        """Another tool starts sharing the account: the quota falls from 200 to 20/s."""
+        """Another tool starts sharing the account: the quota falls from 200 to 20/s,
+        and the rate follows it down."""
         config = SimConfig(quota=200, quota_schedule=(QuotaChange(at=0.5, tps=20),), seed=7)
         async with Simulator(config, fleet(160)) as sim:
-            results, before = await cancel_all(sim)
+            engines: list[Engine] = []
+            results, before = await cancel_all(sim, engines=engines)
             assert_accounted(sim, results, before)
             assert {r.outcome for r in results} == {Outcome.CANCELED}
+            # The controller felt the drop and now sends at the new quota, not the old.
+            stats = engines[0].rate_statistics()[
+                (Destination(region="us-east-1"), "CancelJobExecution")
+            ]
+            assert stats.throttled > 0
+            assert stats.rate <= 30
+            assert stats.quota_estimate is not None and stats.quota_estimate <= 30
 
 
 class TestChurn:

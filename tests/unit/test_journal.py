@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from bulkjobs import Outcome, Result, Target
 from bulkjobs._journal import Journal, JournalReader, target_digest
@@ -31,6 +34,32 @@ class TestJournal:
         """What is recorded is read back as equal results."""
         path = tmp_path / "journal.jsonl"
         written = [result("a"), result("b", Outcome.NOT_FOUND), result("c", number=4)]
+        with Journal(path) as journal:
+            for r in written:
+                journal.record(r)
+        assert list(JournalReader(path)) == written
+
+    def test_what_a_resume_carries_keeps_its_evidence(self, tmp_path: Path) -> None:
+        """An unconfirmed cancel, the version sent and the version found survive the
+        journal, so a resumed run's report says what the first one did."""
+        path = tmp_path / "journal.jsonl"
+        written = [
+            Result(
+                target=Target(job_id="job", thing_name="a", expected_version=3),
+                operation="cancel-job-execution",
+                outcome=Outcome.CANCELED,
+                confirmed=False,
+                message="unconfirmed: …",
+                expected_version=3,
+            ),
+            Result(
+                target=Target(job_id="job", thing_name="b", expected_version=7),
+                operation="cancel-job-execution",
+                outcome=Outcome.VERSION_CONFLICT,
+                expected_version=7,
+                version_found=9,
+            ),
+        ]
         with Journal(path) as journal:
             for r in written:
                 journal.record(r)
@@ -86,3 +115,36 @@ class TestJournal:
     def test_missing_journal_reads_empty(self, tmp_path: Path) -> None:
         """Resuming with no journal yet is a fresh run."""
         assert list(JournalReader(tmp_path / "none.jsonl")) == []
+
+
+class TestDurability:
+    def test_each_batch_is_fsynced_to_disk(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A full batch, an elapsed interval and close each fsync the journal's own file:
+        a flush to the OS alone would not survive a power cut."""
+        synced: list[int] = []
+        real_fsync = os.fsync
+
+        def fsync(fd: int) -> None:
+            synced.append(fd)
+            real_fsync(fd)
+
+        monkeypatch.setattr(os, "fsync", fsync)
+        clock = FakeClock()
+        path = tmp_path / "journal.jsonl"
+        journal = Journal(path, batch=3, interval=10.0, clock=clock)
+        fd = journal._fh.fileno()
+        for name in "ab":
+            journal.record(result(name))
+        assert synced == []  # neither a full batch nor the interval yet
+        journal.record(result("c"))
+        assert synced == [fd]  # the batch of three
+        journal.record(result("d"))
+        clock.now = 10.0
+        journal.record(result("e"))
+        assert synced == [fd, fd]  # the interval
+        journal.record(result("f"))
+        journal.close()
+        assert synced == [fd, fd, fd]  # the tail, on close
+        assert len(path.read_text().splitlines()) == 6

@@ -152,6 +152,28 @@ class TestRetries:
         result, _, _ = await run_one(CancelExecution(), sequence(throttle, throttle, OK))
         assert result.throttles == 2
 
+    @pytest.mark.parametrize(
+        ("answer", "outcome"),
+        [
+            (failure("ThrottlingException", 400), Outcome.CANCELED),
+            (failure("ServiceUnavailableException", 503), Outcome.RETRIES_EXHAUSTED),
+        ],
+        ids=["throttles", "503s"],
+    )
+    async def test_throttles_have_a_larger_allowance(
+        self, answer: CallFailure, outcome: Outcome
+    ) -> None:
+        """Throttles are the rate controller's signal, not the target's fault: twice the
+        attempt allowance of throttles still ends in a cancel, the same number of 503s
+        does not."""
+        failures = [answer] * 8
+        result, transport, _ = await run_one(
+            CancelExecution(), sequence(*failures, OK), max_attempts=4
+        )
+        assert result.outcome is outcome
+        expected_calls = 9 if outcome is Outcome.CANCELED else 4
+        assert len(transport.calls) == expected_calls
+
     async def test_backoff_is_jittered_under_an_exponential_ceiling(self) -> None:
         """Delay n is drawn from [0, min(cap, base·2^(n-1))]."""
         busy = failure("ServiceUnavailableException", 503)
@@ -236,6 +258,17 @@ class TestConflicts:
         line = result.to_json()
         assert (line["expectedVersion"], line["versionFound"], line["kind"]) == (7, 8, "skipped")
         assert result.error_code == "VersionConflictException"
+
+    async def test_a_guard_on_a_terminal_execution_is_still_a_conflict(self) -> None:
+        """The guard's answer stands even when the execution has ended since: the
+        version found and the status found are in the result."""
+        handler = by_api(
+            CancelJobExecution=failure("VersionConflictException", 409),
+            DescribeJobExecution=execution("SUCCEEDED", version=9),
+        )
+        result, _, _ = await run_one(CancelExecution(expected_version=7), handler)
+        assert result.outcome is Outcome.VERSION_CONFLICT
+        assert (result.status_before, result.version_found) == ("SUCCEEDED", 9)
 
     async def test_no_version_sent_is_recorded_as_none(self) -> None:
         """The report's expectedVersion is the version actually sent: none here."""

@@ -1,0 +1,260 @@
+"""S3 everywhere a path goes: manifests in, reports out, resume across invocations.
+
+moto's S3 on loopback (AWS_ENDPOINT_URL_S3, as any SDK honours it) and the simulator for
+the IoT calls, through the real ``main(argv)``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+
+from bulkjobs._s3 import JOURNAL_PREFIX, S3Location, S3Store, s3_client
+from bulkjobs.cli import main
+from bulkjobs.sim import ExecutionStatus, ThreadedSimulator
+from tests.cli.conftest import JOB, statuses
+from tests.report.pages import count, figures
+
+BUCKET = "fleet-ops"
+
+
+@pytest.fixture
+def s3(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A bucket in moto's S3, which every SDK client of the test process reaches."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_endpoint)
+    client = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_endpoint)
+    client.create_bucket(Bucket=BUCKET)
+    yield client
+
+
+def run(sim: ThreadedSimulator, *argv: str) -> int:
+    return main([*argv, "--endpoint-url", sim.endpoint_url, "--region", "us-east-1", "-q"])
+
+
+def put(s3: Any, key: str, text: str) -> str:
+    s3.put_object(Bucket=BUCKET, Key=key, Body=text.encode())
+    return f"s3://{BUCKET}/{key}"
+
+
+def read(s3: Any, key: str) -> str:
+    body: bytes = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    return body.decode()
+
+
+def keys(s3: Any, prefix: str) -> list[str]:
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+    return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+
+def manifest(names: list[str]) -> str:
+    return "\n".join(["thingName,jobId", *(f"{n},{JOB}" for n in names)]) + "\n"
+
+
+def queued(sim: ThreadedSimulator) -> list[str]:
+    return sorted(n for n, s in statuses(sim).items() if s is ExecutionStatus.QUEUED)
+
+
+class TestManifestInS3:
+    def test_a_csv_manifest_is_read_and_run(self, sim: ThreadedSimulator, s3: Any) -> None:
+        """--things-file s3://bucket/key: the CSV's things are cancelled."""
+        names = queued(sim)[:8]
+        url = put(s3, "manifests/fw.csv", manifest(names))
+        assert run(sim, "cancel-job-execution", "--things-file", url) == 0
+        assert all(statuses(sim)[n] is ExecutionStatus.CANCELED for n in names)
+
+    def test_a_bad_line_names_the_object_and_nothing_is_sent(
+        self, sim: ThreadedSimulator, s3: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The first pass validates the manifest: exit 2, the S3 URL and line named."""
+        url = put(s3, "manifests/bad.csv", manifest([queued(sim)[0], "bad thing!"]))
+        before = sim.statistics().mutating_requests
+        assert run(sim, "cancel-job-execution", "--things-file", url) == 2
+        err = capsys.readouterr().err
+        assert f"{url}:3: thingName" in err and "nothing was sent" in err
+        assert sim.statistics().mutating_requests == before
+
+    def test_a_missing_object_is_refused(
+        self, sim: ThreadedSimulator, s3: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """No such key: exit 2, saying what S3 answered."""
+        url = f"s3://{BUCKET}/manifests/none.csv"
+        assert run(sim, "cancel-job-execution", "--things-file", url) == 2
+        assert "NoSuchKey" in capsys.readouterr().err
+
+    @pytest.mark.parametrize(
+        ("url", "rule"),
+        [("s3://Bad_Bucket/k", "not an S3 bucket name"), ("s3://bucket/", "must name an object")],
+    )
+    def test_a_malformed_url_is_refused_before_any_call(
+        self, url: str, rule: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A URL that cannot name an object: exit 2 from the option checks alone."""
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", url]
+        assert main([*argv, "--endpoint-url", "http://127.0.0.1:9"]) == 2
+        assert rule in capsys.readouterr().err
+
+
+class TestReportInS3:
+    def test_the_report_is_written_as_objects(self, sim: ThreadedSimulator, s3: Any) -> None:
+        """summary.json, results.jsonl, report.html and the journal's segments, encrypted."""
+        names = queued(sim)[:6]
+        url = put(s3, "manifests/fw.csv", manifest(names))
+        report = f"s3://{BUCKET}/runs/one/"
+        argv = ["cancel-job-execution", "--things-file", url, "--report", report]
+        assert run(sim, *argv, "--sse", "AES256") == 0
+        found = keys(s3, "runs/one/")
+        assert {"runs/one/summary.json", "runs/one/results.jsonl", "runs/one/report.html"} <= set(
+            found
+        )
+        segments = [k for k in found if k.startswith(f"runs/one/{JOURNAL_PREFIX}")]
+        assert segments
+        summary = json.loads(read(s3, "runs/one/summary.json"))
+        assert (
+            summary["total"] == len(names) == len(read(s3, "runs/one/results.jsonl").splitlines())
+        )
+        journalled = "".join(read(s3, k) for k in segments).splitlines()
+        assert sorted(json.loads(line)["thingName"] for line in journalled) == names
+        head = s3.head_object(Bucket=BUCKET, Key="runs/one/summary.json")
+        assert head["ServerSideEncryption"] == "AES256"
+        page = s3.get_object(Bucket=BUCKET, Key="runs/one/report.html")
+        assert page["ContentType"].startswith("text/html")
+        assert count(figures(page["Body"].read().decode())["total"]) == len(names)
+
+    def test_a_prefix_that_records_a_run_needs_resume(
+        self, sim: ThreadedSimulator, s3: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The same prefix again: refused (exit 2, nothing sent); with --resume the journal
+        in S3 is read back, finished targets skipped and carried into the report."""
+        names = queued(sim)
+        first = put(s3, "manifests/first.csv", manifest(names[:5]))
+        whole = put(s3, "manifests/whole.csv", manifest(names))
+        report = f"s3://{BUCKET}/runs/two"
+        assert run(sim, "cancel-job-execution", "--things-file", first, "--report", report) == 0
+        before = sim.statistics().mutating_requests
+        assert run(sim, "cancel-job-execution", "--things-file", whole, "--report", report) == 2
+        assert "already records a run" in capsys.readouterr().err
+        assert sim.statistics().mutating_requests == before
+        argv = ["cancel-job-execution", "--things-file", whole, "--report", report, "--resume"]
+        assert run(sim, *argv) == 0
+        assert sim.statistics().mutating_requests - before == len(names) - 5
+        summary = json.loads(read(s3, "runs/two/summary.json"))
+        assert summary["total"] == len(names)
+        assert summary["carriedFromJournal"] == 5
+        assert len(summary["previousInvocations"]) == 1
+
+    def test_kms_key_needs_kms_encryption(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """--kms-key-id without --sse aws:kms is refused before anything is sent."""
+        argv = ["cancel-job-execution", "--job-id", JOB, "--thing-name", "t1"]
+        argv += ["--report", "s3://bucket/p/", "--kms-key-id", "alias/x"]
+        assert main([*argv, "--endpoint-url", "http://127.0.0.1:9"]) == 2
+        assert "needs --sse aws:kms" in capsys.readouterr().err
+
+
+class TestJournalSegments:
+    async def test_each_sync_sends_only_new_whole_lines(self, s3: Any, tmp_path: Path) -> None:
+        """A sync sends what was journalled since the last one, whole lines only; a
+        resume reassembles the segments in order."""
+        location = S3Location.parse(f"s3://{BUCKET}/runs/seg/", prefix=True)
+        journal = tmp_path / "journal.jsonl"
+        async with s3_client(profile=None, region="us-east-1") as client:
+            store = S3Store(client, location, staging=tmp_path)
+            journal.write_text('{"n":1}\n{"n":2}\n{"n":')
+            await store.sync()
+            journal.write_text('{"n":1}\n{"n":2}\n{"n":3}\n')
+            await store.sync()
+            await store.sync()  # nothing new: no empty segment
+            assert keys(s3, "runs/seg/") == [
+                "runs/seg/journal/000001.jsonl",
+                "runs/seg/journal/000002.jsonl",
+            ]
+            assert read(s3, "runs/seg/journal/000002.jsonl") == '{"n":3}\n'
+            again = S3Store(client, location, staging=tmp_path / "again")
+            (tmp_path / "again").mkdir()
+            await again.prepare(resume=True)
+            assert (tmp_path / "again" / "journal.jsonl").read_text() == journal.read_text()
+            (tmp_path / "again" / "journal.jsonl").write_text(journal.read_text() + '{"n":4}\n')
+            await again.sync()
+            assert read(s3, "runs/seg/journal/000003.jsonl") == '{"n":4}\n'
+
+
+class TestLambdaHandler:
+    @pytest.mark.slow
+    def test_two_invocations_finish_2000_targets_from_an_s3_manifest(
+        self, s3: Any, moto_endpoint: str
+    ) -> None:
+        """The first invocation stops on its deadline, the second resumes from the S3
+        journal; one report in S3 whose report.html shows the whole run."""
+        from bulkjobs.sim import FleetSpec, SimConfig
+
+        example = load_example("lambda_s3")
+
+        things = 2000
+        fleet = FleetSpec(things=things, job_ids=("fw-2026-11",), in_progress=0.2, seed=4)
+        rows = ["thingName,jobId"] + [f"thing-{n:06d},fw-2026-11" for n in range(1, things + 1)]
+        url = put(s3, "manifests/fw.csv", "\n".join(rows) + "\n")
+        with ThreadedSimulator(SimConfig(quota=500, seed=4), fleet) as sim:
+            event = {
+                "manifest": url,
+                "report": f"s3://{BUCKET}/runs/fw-2026-11/",
+                "force": True,
+                "region": "us-east-1",
+                "rate": "400",
+                "marginSeconds": 0.5,
+                "endpointUrl": sim.endpoint_url,
+            }
+            first = example.handler(event, example._Context(3.0))
+            second = example.handler(event, example._Context(120.0))
+            left = [n for n, s in statuses(sim, "fw-2026-11").items() if s in RUNNING]
+        assert first["done"] is False and first["unfinished"] > 0
+        assert second["done"] is True and second["exitCode"] == 0
+        assert not left
+        summary = json.loads(read(s3, "runs/fw-2026-11/summary.json"))
+        assert summary["total"] == things
+        assert summary["outcomes"] == {"canceled": things}
+        assert len(summary["previousInvocations"]) == 1
+        shown = figures(read(s3, "runs/fw-2026-11/report.html"))
+        assert count(shown["total"]) == things
+        assert shown["invocations"] == "2"
+        assert count(shown["kind.done"]) == things
+
+
+RUNNING = (ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS)
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def load_example(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class TestReportCommandOnS3:
+    def test_redraws_the_page_under_the_prefix(
+        self, sim: ThreadedSimulator, s3: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """``bulkjobs report s3://…/`` draws report.html again beside the summary."""
+        url = put(s3, "manifests/fw.csv", manifest(queued(sim)[:3]))
+        report = f"s3://{BUCKET}/runs/redraw/"
+        assert run(sim, "cancel-job-execution", "--things-file", url, "--report", report) == 0
+        s3.delete_object(Bucket=BUCKET, Key="runs/redraw/report.html")
+        capsys.readouterr()
+        assert main(["report", report, "--output", "json"]) == 0
+        printed = json.loads(capsys.readouterr().out)
+        assert printed["total"] == 3
+        assert count(figures(read(s3, "runs/redraw/report.html"))["total"]) == 3
+
+    def test_a_prefix_without_a_summary_is_refused(
+        self, s3: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """No summary.json under the prefix: exit 2, saying what S3 answered."""
+        assert main(["report", f"s3://{BUCKET}/runs/none/"]) == 2
+        assert "summary.json cannot be read" in capsys.readouterr().err
