@@ -38,7 +38,7 @@ from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ConfigurationError, RunInterrupted
 from bulkjobs._models import InvalidTarget, Operation, Outcome, OutcomeKind, Result, Target
 from bulkjobs._quotas import QuotaLookup
-from bulkjobs._rate import RateController, RateRegistry, RateStatistics
+from bulkjobs._rate import RateController, RateRegistry, RateStart, RateStatistics
 from bulkjobs._report import Aggregator, Report
 from bulkjobs._retry import RetryBudget, RetryPolicy
 from bulkjobs._steps import Steps
@@ -312,7 +312,13 @@ class Engine:
             return
 
         async def seed(destination: Destination, api: str, controller: RateController) -> None:
-            start = await lookup.start(destination, api, default=controller.start.rate)
+            default = controller.start.rate
+            try:
+                start = await lookup.start(destination, api, default=default)
+            except anyio.get_cancelled_exc_class():
+                note = "Service Quotas had not answered when the run ended"
+                controller.seed(RateStart(source="default", rate=default, note=note))
+                raise
             controller.seed(start)
 
         self._rates.on_new(
