@@ -32,6 +32,7 @@ from bulkjobs._filters import (
     ListingFilter,
     parse_age,
 )
+from bulkjobs._jobstatus import ACTIVE_STATUSES, JobCounts
 from bulkjobs._lazy import lazy_attributes
 from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
 from bulkjobs._models import (
@@ -47,13 +48,29 @@ from bulkjobs._models import (
     Result,
     Target,
 )
+from bulkjobs._plan import Estimate, Plan
 from bulkjobs._report import Report
+from bulkjobs._selectors import FromFile, FromJob, FromThing, FromThingGroup
 from bulkjobs._sources import FileScan, FileSource, iter_file_targets, scan_file
 
 if TYPE_CHECKING:
     from bulkjobs._api import run, run_sync, validate
     from bulkjobs._engine import Engine, EngineStatistics
-    from bulkjobs._rate import RateStatistics
+    from bulkjobs._metrics import MetricsTextfile
+    from bulkjobs._rate import RateStatistics, parse_rate
+    from bulkjobs._reportfiles import redraw_report
+    from bulkjobs._s3 import (
+        Encryption,
+        LocalStore,
+        ReportStore,
+        S3Location,
+        S3Store,
+        download,
+        is_s3_url,
+        s3_client,
+    )
+    from bulkjobs._session import RunSession, Source
+    from bulkjobs._survey import JobSurvey, describe_jobs
 
 __version__ = "0.1.0"
 
@@ -66,6 +83,26 @@ _LAZY = {
     "Engine": "bulkjobs._engine",
     "EngineStatistics": "bulkjobs._engine",
     "RateStatistics": "bulkjobs._rate",
+    "parse_rate": "bulkjobs._rate",
+    "MetricsTextfile": "bulkjobs._metrics",
+    "redraw_report": "bulkjobs._reportfiles",
+    "JobSurvey": "bulkjobs._survey",
+    "describe_jobs": "bulkjobs._survey",
+    "RunSession": "bulkjobs._session",
+    **{
+        name: "bulkjobs._s3"
+        for name in (
+            "Encryption",
+            "LocalStore",
+            "ReportStore",
+            "S3Location",
+            "S3Store",
+            "download",
+            "is_s3_url",
+            "s3_client",
+        )
+    },
+    "Source": "bulkjobs._session",
 }
 
 
@@ -77,6 +114,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "ACTIVE_STATUSES",
     "FRESH",
     "ApiError",
     "BulkJobsError",
@@ -87,34 +125,56 @@ __all__ = [
     "Deduplicator",
     "DeleteExecution",
     "Destination",
+    "Encryption",
     "Engine",
     "EngineStatistics",
+    "Estimate",
     "FileScan",
     "FileSource",
     "FilterStatistics",
+    "FromFile",
+    "FromJob",
+    "FromThing",
+    "FromThingGroup",
     "InvalidInputError",
     "InvalidTarget",
+    "JobCounts",
+    "JobSurvey",
     "Listed",
     "ListingFilter",
+    "LocalStore",
+    "MetricsTextfile",
     "Operation",
     "Outcome",
     "OutcomeKind",
+    "Plan",
     "RateStatistics",
     "Report",
+    "ReportStore",
     "Request",
     "Result",
     "RunConfig",
     "RunInterrupted",
+    "RunSession",
+    "S3Location",
+    "S3Store",
+    "Source",
     "Target",
     "ValidationIssue",
     "__version__",
+    "describe_jobs",
+    "download",
     "from_job",
     "from_thing",
     "from_thing_group",
+    "is_s3_url",
     "iter_file_targets",
     "parse_age",
+    "parse_rate",
+    "redraw_report",
     "run",
     "run_sync",
+    "s3_client",
     "scan_file",
     "validate",
 ]

@@ -1,16 +1,18 @@
-"""One-call entry points over :class:`Engine`."""
+"""One-call entry points: a :class:`~bulkjobs._session.RunSession` in one call."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import anyio
 
 from bulkjobs._config import RunConfig
-from bulkjobs._engine import Engine, Targets
 from bulkjobs._exceptions import InvalidInputError
-from bulkjobs._models import InvalidTarget, Operation, Result, Target
+from bulkjobs._filters import ListingFilter
+from bulkjobs._models import Operation, Result, Target
 from bulkjobs._report import Report
+from bulkjobs._session import RunSession, Sources
 from bulkjobs._validation import check_operation, check_target
 
 __all__ = ["run", "run_sync", "validate"]
@@ -27,39 +29,60 @@ def validate(targets: list[Target], operation: Operation, *, source: str = "targ
 
 
 async def run(
-    targets: Targets,
+    targets: Sources,
     operation: Operation,
     config: RunConfig | None = None,
     *,
+    report: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    journal: str | os.PathLike[str] | None = None,
+    listing_filter: ListingFilter | None = None,
     on_result: Callable[[Result], object] | None = None,
 ) -> Report:
     """Run ``operation`` over ``targets`` and return the report.
 
-    A list of :class:`Target` is validated first (nothing is sent if any is invalid);
-    iterators are streamed and should be validated by their producer.
+    ``targets``: any mix of :class:`Target`, :class:`FromFile` and the listings
+    (:class:`FromJob`, :class:`FromThing`, :class:`FromThingGroup`), or a stream of
+    targets. Named targets are validated first (nothing is sent if any is invalid).
+    ``report="DIR"`` writes summary.json, results.jsonl and journal.jsonl there, as the
+    CLI does; ``resume=True`` continues the run DIR's journal records (without it, a
+    used DIR raises :class:`ConfigurationError`). See :class:`RunSession`.
     """
-    if isinstance(targets, list):
-        validate([t for t in targets if not isinstance(t, InvalidTarget)], operation)
-        total: int | None = len(targets)
-    else:
-        issues = check_operation(operation)
-        if issues:
-            raise InvalidInputError(issues)
-        total = None
-    engine = Engine(operation, config)
-    return await engine.run(targets, total=total, on_result=on_result)
+    session = RunSession(
+        targets,
+        operation,
+        config,
+        report=report,
+        resume=resume,
+        journal=journal,
+        listing_filter=listing_filter,
+    )
+    return await session.run(on_result=on_result)
 
 
 def run_sync(
-    targets: Targets,
+    targets: Sources,
     operation: Operation,
     config: RunConfig | None = None,
     *,
+    report: str | os.PathLike[str] | None = None,
+    resume: bool = False,
+    journal: str | os.PathLike[str] | None = None,
+    listing_filter: ListingFilter | None = None,
     on_result: Callable[[Result], object] | None = None,
 ) -> Report:
     """:func:`run` for synchronous scripts (starts and closes its own event loop)."""
 
     async def main() -> Report:
-        return await run(targets, operation, config, on_result=on_result)
+        return await run(
+            targets,
+            operation,
+            config,
+            report=report,
+            resume=resume,
+            journal=journal,
+            listing_filter=listing_filter,
+            on_result=on_result,
+        )
 
     return anyio.run(main)

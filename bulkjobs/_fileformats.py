@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Final, Literal, Protocol, TypeAlias
 
 from bulkjobs._exceptions import ValidationIssue
-from bulkjobs._models import CancelJob, InvalidTarget, Operation, Target
+from bulkjobs._models import InvalidTarget, Operation, Target
 from bulkjobs._validation import JOB_ID, check_target
 
 __all__ = [
@@ -166,7 +166,7 @@ class LineParser:
             elif column in columns:
                 issues.append(self._issue(lineno, "header", f"column {column} given twice", name))
             columns.append(column or name)
-        if "thingName" not in columns and not isinstance(self.operation, CancelJob):
+        if "thingName" not in columns and not self.operation.whole_job:
             issues.append(self._issue(lineno, "header", "missing column thingName"))
         if "jobId" not in columns and self.job_id is None:
             rule = "missing column jobId, and no default job id given"

@@ -128,6 +128,14 @@ class ListingFilter:
         self._seen = self._kept = 0
         self._wrong_status = self._too_recent = self._unknown_status = self._unknown_age = 0
 
+    @property
+    def statuses(self) -> frozenset[str] | None:
+        return self._statuses
+
+    @property
+    def cutoff(self) -> datetime | None:
+        return self._cutoff
+
     def accept(self, item: Listed) -> bool:
         """Whether ``item`` passes every filter (counted either way)."""
         self._seen += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 __all__ = ["ACTIVE_STATUSES", "PROCESS_COUNTERS", "JobCounts"]
 
@@ -32,6 +32,9 @@ ACTIVE_STATUSES: Final = ("QUEUED", "IN_PROGRESS")
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JobCounts:
     """One DescribeJob answer: the job's status and its executions per status."""
+
+    #: Every execution status, in the order DescribeJob's counters list them.
+    STATUSES: ClassVar[tuple[str, ...]] = tuple(PROCESS_COUNTERS)
 
     job_id: str
     #: The job's own status (IN_PROGRESS, CANCELED, COMPLETED, …); "" if not given.

@@ -43,6 +43,7 @@ from typing import Any, Literal, Protocol, TypedDict, Unpack
 
 from bulkjobs._bucket import AsyncBucket
 from bulkjobs._destination import Destination
+from bulkjobs._exceptions import InvalidInputError, ValidationIssue
 from bulkjobs._ratecore import AutoRateCore, AutoRateParams, Phase, positive
 
 __all__ = [
@@ -471,8 +472,10 @@ def parse_rate(text: str) -> float | None:
     except ValueError:
         rate = math.nan
     if not (math.isfinite(rate) and rate > 0):
-        raise ValueError(
+        rule = (
             f"invalid rate {text!r}: expected 'auto' or a positive number of requests "
             "per second, such as 10 or 2.5"
         )
+        issue = ValidationIssue(source="options", line=None, field="rate", rule=rule, value=text)
+        raise InvalidInputError([issue])
     return rate

@@ -9,6 +9,7 @@ the new summary (``previousInvocations``) so the page draws the whole timeline.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ __all__ = [
     "invocation_record",
     "previous_invocations",
     "read_summary",
+    "redraw_report",
     "regenerate",
     "report_from_summary",
     "write_html",
@@ -100,6 +102,14 @@ def regenerate(directory: Path) -> tuple[dict[str, Any], Path]:
         with results.open(encoding="utf-8", errors="replace") as fh:
             breakdown = breakdown_from_lines(fh)
     return summary, write_html(directory, summary, breakdown)
+
+
+def redraw_report(directory: str | os.PathLike[str]) -> tuple[Report, Path]:
+    """Draw ``report.html`` again for a report directory (one an older bulkjobs wrote,
+    too) from its summary.json and results.jsonl; return the report and the page.
+    Raises :class:`ConfigurationError` when ``directory`` holds no report."""
+    summary, page = regenerate(Path(directory))
+    return report_from_summary(summary), page
 
 
 def report_from_summary(data: Mapping[str, Any]) -> Report:

@@ -178,7 +178,7 @@ def check_target(
             )
 
     add("jobId", JOB_ID.check(target.job_id), target.job_id)
-    if isinstance(operation, CancelJob):
+    if operation.whole_job:
         return issues
     if target.thing_name is None:
         add("thingName", "is required for " + operation.name, None)

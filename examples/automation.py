@@ -7,10 +7,13 @@
 ``handler(event, context)`` streams outcomes as targets finish, collects the things it
 could not stop, stops the run once failures pass ``maxFailures`` (the rest are reported
 as interrupted, none is lost) and returns a summary dict. With a Lambda context it also
-stops cleanly 30 s before the invocation's time runs out.
+stops cleanly 30 s before the invocation's time runs out; with ``reportDir`` (a
+directory that outlives the invocation) it keeps the report and the journal there, and
+the next invocation with the same event resumes: it skips what the journal finished and
+its summary still counts every target once (``finished`` says whether to invoke again).
 
 Event: {"jobId": "fw-2026-11", "thingNames": [...], "force": true, "maxFailures": 10,
-"region": "eu-west-1", "maxAttempts": 10, "endpointUrl": null}
+"region": "eu-west-1", "maxAttempts": 10, "endpointUrl": null, "reportDir": null}
 """
 
 from __future__ import annotations
@@ -29,11 +32,11 @@ from _rehearsal import endpoint, on_simulator
 
 from bulkjobs import (
     CancelExecution,
-    Engine,
     InvalidInputError,
     OutcomeKind,
     Result,
     RunConfig,
+    RunSession,
     Target,
     validate,
 )
@@ -56,23 +59,34 @@ def describe(result: Result) -> dict[str, Any]:
 
 
 async def cancel(
-    targets: list[Target], operation: CancelExecution, config: RunConfig, max_failures: int
+    targets: list[Target],
+    operation: CancelExecution,
+    config: RunConfig,
+    max_failures: int,
+    report_dir: str | None = None,
 ) -> dict[str, Any]:
-    engine = Engine(operation, config)
+    # A journal in the report directory means an earlier invocation ran: continue it.
+    resume = report_dir is not None and (Path(report_dir) / "journal.jsonl").is_file()
+    session = RunSession(targets, operation, config, report=report_dir, resume=resume)
     not_stopped: list[dict[str, Any]] = []
     failures = 0
-    async with engine.results(targets, total=len(targets)) as results:
-        async for result in results:
-            kind = result.outcome.kind
-            if kind in (OutcomeKind.FAILED, OutcomeKind.SKIPPED):
-                not_stopped.append(describe(result))
-            if kind is OutcomeKind.FAILED:
-                failures += 1
-                if failures > max_failures and engine.stop_reason is None:
-                    # Keep reading: unstarted targets still come through, as interrupted.
-                    engine.stop(f"more than {max_failures} targets failed")
-    report = engine.report()
+
+    def watch(result: Result) -> None:
+        nonlocal failures
+        kind = result.outcome.kind
+        if kind in (OutcomeKind.FAILED, OutcomeKind.SKIPPED):
+            not_stopped.append(describe(result))
+        if kind is OutcomeKind.FAILED:
+            failures += 1
+            if failures > max_failures and session.stop_reason is None:
+                # Unstarted targets still come through, as interrupted.
+                session.stop(f"more than {max_failures} targets failed")
+
+    report = await session.run(on_result=watch)
     return {
+        "finished": report.count_kind(OutcomeKind.INTERRUPTED) == 0,
+        "resumed": resume,
+        "carried": report.carried,
         "ok": report.exit_code == 0,
         "total": report.total,
         "outcomes": report.outcomes,
@@ -102,7 +116,12 @@ def handler(event: Mapping[str, Any], context: LambdaContext | None = None) -> d
         deadline=deadline,
     )
     summary: dict[str, Any] = anyio.run(
-        cancel, targets, operation, config, int(event.get("maxFailures", 10))
+        cancel,
+        targets,
+        operation,
+        config,
+        int(event.get("maxFailures", 10)),
+        event.get("reportDir"),
     )
     return summary
 

@@ -4,15 +4,15 @@
     python examples/emergency_cancel.py --job-id fw-2026-11 --thing-group canary \\
         --region eu-west-1 --endpoint-url https://iot.eu-west-1.amazonaws.com
 
-The run is the ``bulkjobs cancel-job-execution`` command, called in-process: things come
-from ListThingsInThingGroup (child groups included); QUEUED and IN_PROGRESS executions
-are cancelled (``--force`` stops the ones devices are running), terminal ones are left
-as they are. The report lands in ``--report DIR`` with a journal, so an interrupted run
-resumes with the command printed before it starts. Afterwards the devices that were not
-stopped are listed from ``results.jsonl``.
+The run is the library's: things come from ListThingsInThingGroup (child groups
+included); QUEUED and IN_PROGRESS executions are cancelled (``force`` stops the ones
+devices are running), terminal ones are left as they are. The report lands in
+``--report DIR`` with a journal — the same files the CLI writes — so an interrupted run
+resumes with ``--resume`` here, or with the ``bulkjobs`` command printed before it
+starts. Afterwards the devices that were not stopped are listed from ``results.jsonl``.
 
-Exit code: the CLI's — 0 every execution stopped or already over, 1 some not, 2 nothing
-sent (bad input, or no confirmation), 130 interrupted.
+Exit code: the report's — 0 every execution stopped or already over, 1 some not, 2
+nothing sent (bad input, a used report directory, or no confirmation).
 """
 
 from __future__ import annotations
@@ -26,7 +26,14 @@ from pathlib import Path
 
 from _rehearsal import endpoint, on_simulator
 
-from bulkjobs.cli import main as bulkjobs_cli
+from bulkjobs import (
+    BulkJobsError,
+    CancelExecution,
+    FromThingGroup,
+    InvalidInputError,
+    RunConfig,
+    run_sync,
+)
 from bulkjobs.sim import FleetSpec, SimConfig
 
 #: The rehearsal: a bad firmware job half rolled out over 150 devices in 4 groups under
@@ -45,6 +52,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--endpoint-url", help="default: a simulator started here")
     parser.add_argument("--report", help="default: cancel-JOB-YYYYmmddTHHMMSS")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --report")
     args = parser.parse_args()
     if on_simulator(args.endpoint_url):
         args.job_id = args.job_id or REHEARSAL_FLEET.job_ids[0]
@@ -61,6 +69,14 @@ def not_stopped(report: Path) -> list[dict[str, object]]:
     return [r for r in results if r["kind"] in ("failed", "skipped", "interrupted")]
 
 
+def confirmed(args: argparse.Namespace) -> bool:
+    """Ask at a terminal before force-cancelling a real fleet; refuse without one."""
+    if not sys.stdin.isatty():
+        return False
+    answer = input(f"force-cancel job {args.job_id} on group {args.thing_group}? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
 def main() -> int:
     args = parse_args()
     report = Path(args.report or f"cancel-{args.job_id}-{time.strftime('%Y%m%dT%H%M%S')}")
@@ -75,11 +91,24 @@ def main() -> int:
             "--region", args.region,
             "--endpoint-url", url,
         ]  # fmt: skip
-        if args.yes or args.endpoint_url is None:  # a rehearsal needs no confirmation
-            argv.append("--yes")
+        argv.append("--yes")
         resume = shlex.join(["bulkjobs", *argv, "--resume"])
         print(f"report and journal: {report}/\nif interrupted, resume with:\n  {resume}\n")
-        code = bulkjobs_cli(argv)
+        if not (args.yes or args.endpoint_url is None or confirmed(args)):
+            print("not confirmed: nothing was sent", file=sys.stderr)
+            return 2
+        try:
+            done = run_sync(
+                FromThingGroup(group=args.thing_group, job_id=args.job_id, recursive=True),
+                CancelExecution(force=True, status_details={"reason": "emergency-cancel"}),
+                RunConfig(region=args.region, endpoint_url=url),
+                report=report,
+                resume=args.resume,
+            )
+        except (InvalidInputError, BulkJobsError) as exc:
+            print(f"error: {exc}; nothing was sent", file=sys.stderr)
+            return 2
+        code = done.exit_code
 
     if (report / "summary.json").exists():
         summary = json.loads((report / "summary.json").read_text(encoding="utf-8"))

@@ -148,3 +148,22 @@ def test_comments_cite_nothing_outside_the_repository() -> None:
                 if _CITATION.search(line):
                     offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
+
+
+_WHOLE_JOB_BRANCH = re.compile(
+    r'isinstance\([^)]*,\s*CancelJob\)|==\s*"cancel-job"|case CancelJob\(\)'
+)
+
+
+def test_operations_say_whether_they_act_on_a_whole_job() -> None:
+    """Code asks ``operation.whole_job``; one table in the flows picks each operation's
+    calls. (The parser builds each command's options by its name, which is no branch on
+    the operation.)"""
+    offenders = []
+    for path in (ROOT / "bulkjobs").rglob("*.py"):
+        if "sim" in path.parts or path.name == "_parser.py":
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if _WHOLE_JOB_BRANCH.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert not offenders, "\n".join(offenders)

@@ -10,11 +10,7 @@ import sys
 from collections.abc import Sequence
 from functools import partial
 
-from bulkjobs._exceptions import (
-    BulkJobsError,
-    ConfigurationError,
-    InvalidInputError,
-)
+from bulkjobs import BulkJobsError, ConfigurationError, InvalidInputError
 from bulkjobs.cli._parser import build_parser
 
 __all__ = ["main"]
@@ -59,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(completion_script(args.shell), end="")
         return 0
     if args.command == "report":
-        from bulkjobs._s3 import Encryption
+        from bulkjobs import Encryption
         from bulkjobs.cli._reportcmd import run_report
 
         encryption = Encryption(sse=args.sse, kms_key_id=args.kms_key_id)

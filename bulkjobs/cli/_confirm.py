@@ -27,12 +27,19 @@ from typing import Final, TextIO
 
 import anyio
 
-from bulkjobs._client import CallError, Clients
-from bulkjobs._jobstatus import ACTIVE_STATUSES, PROCESS_COUNTERS, JobCounts
-from bulkjobs._models import CancelExecution, CancelJob, DeleteExecution, Operation, Target
-from bulkjobs._plan import Plan, plural
-from bulkjobs._sources import FileSource
+from bulkjobs import (
+    ACTIVE_STATUSES,
+    CancelExecution,
+    DeleteExecution,
+    FileSource,
+    JobCounts,
+    Operation,
+    Plan,
+    Target,
+    describe_jobs,
+)
 from bulkjobs.cli._options import Options
+from bulkjobs.cli._output import plural
 
 __all__ = [
     "TYPE_JOB_ID_ABOVE",
@@ -74,13 +81,13 @@ def needs_confirmation(opts: Options) -> bool:
 def acted_statuses(operation: Operation, statuses: Collection[str] | None) -> tuple[str, ...]:
     """Execution statuses the operation changes, narrowed by ``--status``."""
     if isinstance(operation, DeleteExecution):
-        acts = tuple(PROCESS_COUNTERS) if operation.force else _TERMINAL
+        acts = JobCounts.STATUSES if operation.force else _TERMINAL
     else:
         acts = ACTIVE_STATUSES if operation.force else ("QUEUED",)
     return tuple(s for s in acts if statuses is None or s in statuses)
 
 
-_TERMINAL: Final = tuple(s for s in PROCESS_COUNTERS if s not in ACTIVE_STATUSES)
+_TERMINAL: Final = tuple(s for s in JobCounts.STATUSES if s not in ACTIVE_STATUSES)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,7 +136,7 @@ class BlastRadius:
             f"About to {_action(self.operation)} in {self.region}{endpoint}:",
             _consequence(self.operation),
         ]
-        jobs_only = isinstance(self.operation, CancelJob)
+        jobs_only = self.operation.whole_job
         noun = "job" if jobs_only else "target"
         if self.given:
             given = f"  given: {plural(self.given, noun)}"
@@ -198,7 +205,7 @@ def _counts(counts: dict[str, int]) -> str:
 
 def refusal(opts: Options, given: int) -> str:
     """Why a forced run without a terminal and without --yes does not start."""
-    count = plural(given, "job" if isinstance(opts.operation, CancelJob) else "target")
+    count = plural(given, "job" if opts.operation.whole_job else "target")
     if opts.has_listing:
         count = f"every listed target plus {count}" if given else "every listed target"
     return (
@@ -222,7 +229,7 @@ async def measure(opts: Options, file: FileSource | None) -> BlastRadius:
     """Count what the run would touch: the given targets, and DescribeJob per job."""
     operation = opts.operation
     plan = Plan()
-    if isinstance(operation, CancelJob):
+    if operation.whole_job:
         job_ids = list(opts.job_ids)
     else:
         for name in opts.thing_names:
@@ -232,31 +239,17 @@ async def measure(opts: Options, file: FileSource | None) -> BlastRadius:
                 plan.add(item)
         job_ids = [opts.job_id] if opts.job_id else []
     statuses = acted_statuses(operation, opts.statuses)
-    clients = Clients(opts.config)
-    destination = clients.default_destination
-    region = str(destination.region)
-    jobs: list[JobCounts] = []
-    uncounted: list[tuple[str, str]] = []
-    async with clients:
-        for job_id in job_ids[:_DESCRIBED_JOBS]:
-            with anyio.move_on_after(_SIZING_TIMEOUT) as scope:
-                try:
-                    response = await clients.call(
-                        "DescribeJob", {"jobId": job_id}, destination=destination
-                    )
-                    jobs.append(JobCounts.from_describe(job_id, response))
-                except CallError as exc:
-                    failure = exc.failure
-                    uncounted.append((job_id, f"DescribeJob: {failure.code} {failure.message}"))
-            if scope.cancelled_caught:
-                uncounted.append((job_id, "DescribeJob did not answer in time"))
+    survey = await describe_jobs(job_ids[:_DESCRIBED_JOBS], opts.config, per_job=_SIZING_TIMEOUT)
+    region = str(survey.destination.region)
+    jobs = list(survey.jobs)
+    uncounted = list(survey.uncounted)
     # The plan files targets without a region of their own under "default": name it.
     by_region = plan.by_region
     if "default" in by_region:
         by_region[region] = by_region.get(region, 0) + by_region.pop("default")
     counted = {job.job_id: job for job in jobs}
     listings, listed = _listings(opts, statuses, counted)
-    if isinstance(operation, CancelJob):
+    if operation.whole_job:
         given = len(job_ids)
         at_most: int | None = given
     else:
@@ -378,6 +371,6 @@ async def confirm(opts: Options, file: FileSource | None, stderr: TextIO) -> int
 
 
 def _given(opts: Options, file: FileSource | None) -> int:
-    if isinstance(opts.operation, CancelJob):
+    if opts.operation.whole_job:
         return len(opts.job_ids)
     return len(opts.thing_names) + (file.scan.items if file is not None else 0)

@@ -18,8 +18,7 @@ import json
 from pathlib import Path
 from typing import Any, Final
 
-from bulkjobs._exceptions import InvalidInputError, ValidationIssue
-from bulkjobs._models import Outcome
+from bulkjobs import InvalidInputError, Outcome, ValidationIssue
 
 __all__ = ["apply_cli_input", "skeleton"]
 

@@ -6,23 +6,30 @@ import argparse
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bulkjobs._config import RunConfig
-from bulkjobs._exceptions import InvalidInputError, ValidationIssue
-from bulkjobs._fileformats import InputFormat
-from bulkjobs._models import CancelExecution, CancelJob, DeleteExecution, Operation, Target
-from bulkjobs._rate import parse_rate
-from bulkjobs._s3 import S3Location, is_s3_url
-from bulkjobs._validation import (
-    JOB_ID,
-    THING_GROUP_NAME,
-    THING_NAME,
-    check_operation,
-    check_status,
-    check_target,
+from bulkjobs import (
+    CancelExecution,
+    CancelJob,
+    DeleteExecution,
+    FromJob,
+    FromThing,
+    FromThingGroup,
+    InvalidInputError,
+    Operation,
+    RunConfig,
+    S3Location,
+    Target,
+    ValidationIssue,
+    is_s3_url,
+    parse_age,
+    parse_rate,
+    validate,
 )
 from bulkjobs.cli._parser import DEFAULTS
 from bulkjobs.cli._shorthand import parse_string_map
@@ -44,7 +51,7 @@ class Options:
     job_ids: tuple[str, ...]
     thing_names: tuple[str, ...]
     things_file: str | None
-    input_format: InputFormat
+    input_format: str
     from_job: bool
     thing_group: str | None
     recursive: bool
@@ -117,9 +124,13 @@ def resolve(args: argparse.Namespace) -> Options:
             ValidationIssue(source="options", line=None, field=field, rule=rule, value=shown)
         )
 
-    def checked(field: str, value: str, rule: Any) -> None:
-        if (broken := rule.check(value)) is not None:
-            bad(field, broken, value)
+    def checked(field: str, check: Callable[[], object]) -> None:
+        # The library's own rules, under the option's name.
+        try:
+            check()
+        except InvalidInputError as exc:
+            for issue in exc.issues:
+                bad(field, issue.rule, issue.value)
 
     command = args.command
     operation: Operation
@@ -167,12 +178,15 @@ def resolve(args: argparse.Namespace) -> Options:
         operation = DeleteExecution(force=args.force, namespace_id=args.namespace_id)
     else:
         operation = CancelJob(force=args.force, reason_code=args.reason_code, comment=args.comment)
-    issues.extend(check_operation(operation, source="options"))
+    try:
+        validate([], operation)
+    except InvalidInputError as exc:
+        issues.extend(exc.issues)
 
     rate: float | None = None
     try:
         rate = parse_rate(str(args.rate))
-    except ValueError:
+    except InvalidInputError:
         bad("--rate", "must be 'auto' or a positive number of requests per second", args.rate)
     if args.concurrency < 1:
         bad("--concurrency", "must be at least 1", args.concurrency)
@@ -203,14 +217,14 @@ def resolve(args: argparse.Namespace) -> Options:
     from_job = bool(getattr(args, "from_job", False))
     thing_group = getattr(args, "thing_group", None)
     statuses: tuple[str, ...] | None = None
-    if command == "cancel-job":
+    if operation.whole_job:
         if not job_ids:
             bad("--job-id", "at least one is required")
         for n, jid in enumerate(job_ids, start=1):
-            checked(f"--job-id #{n}", jid, JOB_ID)
+            checked(f"--job-id #{n}", partial(validate, [Target(job_id=jid)], CancelJob()))
     else:
         if job_id is not None:
-            checked("--job-id", job_id, JOB_ID)
+            checked("--job-id", lambda: validate([Target(job_id=job_id)], CancelJob()))
         if not (thing_names or things_file or from_job or thing_group or from_things):
             bad(
                 "targets",
@@ -218,36 +232,33 @@ def resolve(args: argparse.Namespace) -> Options:
             )
         if (thing_names or from_job or thing_group) and job_id is None:
             bad("--job-id", "is required with --thing-name, --from-job and --thing-group")
-        for n, name in enumerate(thing_names, start=1):
-            for issue in check_target(
-                Target(job_id=job_id or "-", thing_name=name, execution_number=execution_number),
-                operation,
-                source="--thing-name",
-                line=n,
-            ):
-                if issue.field != "jobId":
-                    issues.append(issue)
+        named = [
+            Target(job_id=job_id or "-", thing_name=name, execution_number=execution_number)
+            for name in thing_names
+        ]
+        try:
+            validate(named, operation, source="--thing-name")
+        except InvalidInputError as exc:
+            # The operation's issues are listed once, above; the job ID's under --job-id.
+            issues.extend(
+                i for i in exc.issues if i.source == "--thing-name" and i.field != "jobId"
+            )
         if thing_group is not None:
-            checked("--thing-group", thing_group, THING_GROUP_NAME)
+            checked("--thing-group", lambda: FromThingGroup(group=thing_group, job_id="j"))
         for n, name in enumerate(from_things, start=1):
-            checked(f"--from-thing #{n}", name, THING_NAME)
+            checked(f"--from-thing #{n}", partial(FromThing, thing_name=name))
         if args.recursive and thing_group is None:
             bad("--recursive", "only applies to --thing-group")
         if args.status is not None:
             statuses = tuple(s.strip().upper() for s in str(args.status).split(",") if s.strip())
             if not statuses:
                 bad("--status", "needs at least one status", args.status)
-            for status in statuses:
-                if (broken := check_status(status)) is not None:
-                    bad("--status", broken, status)
+            else:
+                checked("--status", partial(FromJob, job_id="j", statuses=statuses))
             if not (from_job or from_things):
                 bad("--status", "applies to listing sources (--from-job, --from-thing)")
         if args.older_than is not None:
-            from bulkjobs._filters import parse_age
-
             try:
-                from datetime import UTC, datetime
-
                 parse_age(str(args.older_than), now=datetime.now(UTC))
             except InvalidInputError as exc:
                 bad("--older-than", exc.issues[0].rule, args.older_than)

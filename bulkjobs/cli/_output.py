@@ -16,11 +16,15 @@ from typing import IO, Any
 import anyio
 import structlog
 
-from bulkjobs._engine import Engine
-from bulkjobs._models import Outcome
-from bulkjobs._report import Report
+from bulkjobs import Outcome, Report, RunSession
 
-__all__ = ["Progress", "configure_logging", "print_summary"]
+__all__ = ["Progress", "configure_logging", "plural", "print_summary"]
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 target``, ``2 targets``, ``1,266 targets``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
 
 _SECRET_KEY = re.compile(r"secret|token|password|credential|signature|authorization", re.I)
 _ACCESS_KEY = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
@@ -66,7 +70,7 @@ class Progress:
     """A live bar on a terminal; a JSON stats line every ``interval`` s otherwise."""
 
     def __init__(
-        self, engine: Engine, *, stream: IO[str], quiet: bool, interval: float = 5.0
+        self, engine: RunSession, *, stream: IO[str], quiet: bool, interval: float = 5.0
     ) -> None:
         self._engine = engine
         self._stream = stream

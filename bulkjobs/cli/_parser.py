@@ -15,8 +15,9 @@ __all__ = ["DEFAULTS", "EXIT_CODES_HELP", "build_parser"]
 EXIT_CODES_HELP: Final = """\
 exit codes:
   0    every target done or a no-op (already terminal, not found)
-  1    some targets failed, were skipped by a rule (needs --force), or were left
-       unfinished by --deadline, --abort-if-failed-percent or a fatal error
+  1    some targets failed, were skipped by a rule (needs --force, or the
+       --expected-version guard did not match), or were left unfinished by
+       --deadline, --abort-if-failed-percent or a fatal error
   2    usage error, invalid input, or a forced run not confirmed: nothing was sent
   130  interrupted (Ctrl-C / SIGTERM): finished targets are journalled; resume
        with the command printed on stderr

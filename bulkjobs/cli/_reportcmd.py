@@ -10,11 +10,18 @@ import contextlib
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
-from bulkjobs._exceptions import ConfigurationError
-from bulkjobs._reportfiles import HTML_NAME, regenerate, report_from_summary
-from bulkjobs._s3 import Encryption, S3Location, S3Store, download, is_s3_url, s3_client
+from bulkjobs import (
+    ConfigurationError,
+    Encryption,
+    Report,
+    S3Location,
+    S3Store,
+    download,
+    is_s3_url,
+    redraw_report,
+    s3_client,
+)
 from bulkjobs.cli._output import print_summary
 
 __all__ = ["run_report"]
@@ -33,21 +40,21 @@ def run_report(
         if is_s3_url(directory):
             import anyio
 
-            summary, page = anyio.run(_from_s3, directory, profile, region, encryption)
+            report, page = anyio.run(_from_s3, directory, profile, region, encryption)
         else:
-            summary, local = regenerate(Path(directory))
+            report, local = redraw_report(directory)
             page = str(local)
     except ConfigurationError as exc:
         print(f"bulkjobs: error: {exc}", file=sys.stderr)
         return 2
-    print_summary(report_from_summary(summary), stream=sys.stdout, as_json=output == "json")
+    print_summary(report, stream=sys.stdout, as_json=output == "json")
     print(f"bulkjobs: wrote {page}", file=sys.stderr)
     return 0
 
 
 async def _from_s3(
     url: str, profile: str | None, region: str | None, encryption: Encryption | None
-) -> tuple[dict[str, Any], str]:
+) -> tuple[Report, str]:
     try:
         location = S3Location.parse(url, prefix=True)
     except ValueError as exc:
@@ -59,7 +66,7 @@ async def _from_s3(
             # Without results: a page without the failures table, as for a local directory.
             with contextlib.suppress(ConfigurationError):
                 await download(client, location.child("results.jsonl"), staging)
-            summary, _ = regenerate(staging)
+            report, drawn = redraw_report(staging)
             store = S3Store(client, location, encryption=encryption, staging=staging)
-            await store.put_file(HTML_NAME)
-    return summary, str(location.child(HTML_NAME))
+            await store.put_file(drawn.name)
+    return report, str(location.child(drawn.name))

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bulkjobs._s3 import (
+from bulkjobs import (
     Encryption,
     LocalStore,
     ReportStore,

@@ -22,6 +22,7 @@ from unittest import mock
 import pytest
 
 from bulkjobs._destination import Destination
+from bulkjobs._exceptions import InvalidInputError
 from bulkjobs._rate import (
     FixedRateCore,
     RateController,
@@ -498,7 +499,7 @@ class TestParseRate:
     @pytest.mark.parametrize("text", ["", "0", "-5", "nan", "inf", "fast", "10/min", "1e999"])
     def test_rejects(self, text: str) -> None:
         """Anything else is refused with a message naming the value and the choices."""
-        with pytest.raises(ValueError, match="expected 'auto' or a positive number"):
+        with pytest.raises(InvalidInputError, match="expected 'auto' or a positive number"):
             parse_rate(text)
 
 

@@ -1,0 +1,161 @@
+"""What a run acts on, described before anything is read: a file, or a listing.
+
+Each is a frozen value, validated on construction (a bad job ID fails before the run
+starts, with every broken rule at once), that a :class:`~bulkjobs._session.RunSession`
+opens when the run begins: a file is scanned (validated line by line, then streamed),
+a listing pages through the API with the run's own rate control and retries.
+
+    RunSession([FromJob(job_id="fw-42", statuses=("QUEUED",)),
+                FromFile(path="extra-things.txt", job_id="fw-42")], CancelExecution(), config)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
+from typing import get_args
+
+from bulkjobs._caller import ApiCaller
+from bulkjobs._destination import Destination
+from bulkjobs._exceptions import InvalidInputError, ValidationIssue
+from bulkjobs._fileformats import InputFormat
+from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
+from bulkjobs._models import Operation
+from bulkjobs._sources import FileSource, scan_file
+from bulkjobs._validation import JOB_ID, THING_GROUP_NAME, THING_NAME, check_status
+
+__all__ = ["FromFile", "FromJob", "FromThing", "FromThingGroup"]
+
+
+def _statuses(value: Sequence[str] | None) -> tuple[str, ...] | None:
+    if value is None or isinstance(value, str):
+        # A bare string is refused below rather than read as six one-letter statuses.
+        return value  # type: ignore[return-value]
+    return tuple(value)
+
+
+def _raise_if_broken(checks: Sequence[tuple[str, str | None, str]]) -> None:
+    issues = [
+        ValidationIssue(source="options", line=None, field=field, rule=rule, value=value)
+        for field, rule, value in checks
+        if rule is not None
+    ]
+    if issues:
+        raise InvalidInputError(issues)
+
+
+def _status_checks(statuses: tuple[str, ...] | None) -> list[tuple[str, str | None, str]]:
+    if statuses is None:
+        return []
+    if isinstance(statuses, str):
+        return [("status", "must be a sequence of statuses, not a string", statuses)]
+    if not statuses:
+        return [("status", "at least one status when statuses are given", "")]
+    return [("status", check_status(status), status) for status in statuses]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FromJob:
+    """Every execution of ``job_id`` (ListJobExecutionsForJob), or those in ``statuses``."""
+
+    job_id: str
+    statuses: Sequence[str] | None = None
+    destination: Destination | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "statuses", _statuses(self.statuses))
+        _raise_if_broken(
+            [("jobId", JOB_ID.check(self.job_id), self.job_id), *_status_checks(self.statuses)]  # type: ignore[arg-type]
+        )
+
+    def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
+        return from_job(caller, self.job_id, self.statuses, destination=self.destination)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FromThing:
+    """Executions on ``thing_name`` across jobs (ListJobExecutionsForThing), optionally
+    only ``job_id``'s and only in ``statuses``."""
+
+    thing_name: str
+    statuses: Sequence[str] | None = None
+    job_id: str | None = None
+    namespace_id: str | None = None
+    destination: Destination | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "statuses", _statuses(self.statuses))
+        checks = [("thingName", THING_NAME.check(self.thing_name), self.thing_name)]
+        if self.job_id is not None:
+            checks.append(("jobId", JOB_ID.check(self.job_id), self.job_id))
+        _raise_if_broken([*checks, *_status_checks(self.statuses)])  # type: ignore[arg-type]
+
+    def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
+        return from_thing(
+            caller,
+            self.thing_name,
+            self.statuses,
+            job_id=self.job_id,
+            namespace_id=self.namespace_id,
+            destination=self.destination,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FromThingGroup:
+    """One target of ``job_id`` per thing in ``group`` (ListThingsInThingGroup); with
+    ``recursive``, the child groups' things too. The listing reports no status."""
+
+    group: str
+    job_id: str
+    recursive: bool = False
+    destination: Destination | None = None
+
+    def __post_init__(self) -> None:
+        _raise_if_broken(
+            [
+                ("thingGroupName", THING_GROUP_NAME.check(self.group), self.group),
+                ("jobId", JOB_ID.check(self.job_id), self.job_id),
+            ]
+        )
+
+    def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
+        return from_thing_group(
+            caller,
+            self.group,
+            self.job_id,
+            recursive=self.recursive,
+            destination=self.destination,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FromFile:
+    """Targets in a file (``"-"``: stdin): thing names one per line, CSV with a header,
+    or JSON Lines. ``job_id`` and ``destination`` fill what lines leave out; with
+    ``skip_invalid`` broken lines end as ``invalid_request`` instead of refusing to run."""
+
+    path: str
+    job_id: str | None = None
+    #: ``auto`` (by the file's extension), ``lines``, ``csv`` or ``jsonl``.
+    input_format: str = "auto"
+    skip_invalid: bool = False
+    destination: Destination | None = None
+    #: How issues name the file (e.g. the ``s3://`` URL a local copy was made from).
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.input_format not in get_args(InputFormat):
+            rule = "must be one of " + ", ".join(get_args(InputFormat))
+            _raise_if_broken([("inputFormat", rule, self.input_format)])
+
+    def scan(self, operation: Operation) -> FileSource:
+        """The first pass (see :func:`~bulkjobs._sources.scan_file`); close the result."""
+        return scan_file(
+            str(self.path),
+            job_id=self.job_id,
+            operation=operation,
+            input_format=self.input_format,  # type: ignore[arg-type]
+            destination=self.destination,
+            name=self.name,
+        )

@@ -1,0 +1,464 @@
+"""A run session: the whole unit of work, from sources to the report directory.
+
+What to act on (named targets, files, listings — in any combination), the operation,
+the config and where the report goes; the session does the rest, in this order::
+
+    sources ─► listing filter ─► resume skip ─► exact de-duplication ─► plan ─► engine
+                                                                          │
+              DIR/summary.json ◄── DIR/results.jsonl ◄── DIR/journal.jsonl ◄┘
+
+Built, it has scanned every file and checked the report directory — nothing is sent —
+so a caller can show the plan's size or ask for confirmation before :meth:`run`.
+:func:`bulkjobs.run` and :func:`bulkjobs.run_sync` are one session in one call; the
+CLI is a session with a progress display and a confirmation prompt around it.
+
+The report directory is the run's identity: a second session on it with
+``resume=True`` skips every target its journal records as finished and carries their
+results into its report, so ``summary.json`` accounts for every target exactly once.
+Without ``resume=True`` a directory whose journal records a run is refused.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Final, TypeAlias
+
+import anyio
+import structlog
+
+from bulkjobs._config import RunConfig
+from bulkjobs._engine import Engine, EngineStatistics
+from bulkjobs._exceptions import ApiError, ConfigurationError, InvalidInputError, RunInterrupted
+from bulkjobs._filters import Deduplicator, ListingFilter
+from bulkjobs._journal import Journal, JournalReader
+from bulkjobs._models import InvalidTarget, Operation, Result, Target, target_digest
+from bulkjobs._plan import Plan, covers_whole_job
+from bulkjobs._report import Report, ResultsWriter, write_summary
+from bulkjobs._reportfiles import ReportPage
+from bulkjobs._selectors import FromFile, FromJob, FromThing, FromThingGroup
+from bulkjobs._sources import FileSource
+from bulkjobs._validation import check_operation, check_target
+
+__all__ = ["DEFAULT_QUOTA", "RunSession", "Source", "Sources"]
+
+log = structlog.get_logger("bulkjobs")
+
+#: What a plan assumes without a fixed rate: AWS's published default quota.
+DEFAULT_QUOTA: Final = 10.0
+
+Listing: TypeAlias = FromJob | FromThing | FromThingGroup
+Source: TypeAlias = Target | InvalidTarget | FileSource | FromFile | Listing
+#: What a session takes: one source, a list of them, or a stream of targets.
+Sources: TypeAlias = (
+    Source
+    | Sequence[Source]
+    | Iterable[Target | InvalidTarget]
+    | AsyncIterable[Target | InvalidTarget]
+)
+
+_ONE_SOURCE = (Target, InvalidTarget, FileSource, FromFile, FromJob, FromThing, FromThingGroup)
+_LISTINGS = (FromJob, FromThing, FromThingGroup)
+
+#: DescribeJob's jobProcessDetails counter for each execution status.
+_PROCESS_COUNTERS: Final = {
+    "QUEUED": "numberOfQueuedThings",
+    "IN_PROGRESS": "numberOfInProgressThings",
+    "SUCCEEDED": "numberOfSucceededThings",
+    "FAILED": "numberOfFailedThings",
+    "CANCELED": "numberOfCanceledThings",
+    "REJECTED": "numberOfRejectedThings",
+    "REMOVED": "numberOfRemovedThings",
+    "TIMED_OUT": "numberOfTimedOutThings",
+}
+
+
+class RunSession:
+    """One run over ``targets``, with its journal and report directory.
+
+    ``targets`` is one source or a list of them — :class:`Target`, :class:`FromFile`
+    (or a :class:`FileSource` already scanned), :class:`FromJob`, :class:`FromThing`,
+    :class:`FromThingGroup` — or any (async) iterable of :class:`Target` to stream.
+    ``report="DIR"`` writes ``summary.json``, ``results.jsonl`` and ``journal.jsonl``
+    there (``journal=`` puts the journal elsewhere); ``resume=True`` continues the run
+    that journal records. ``listing_filter`` selects among what listings find.
+
+    Use it once, as a context manager or by awaiting :meth:`run` (which closes it).
+    """
+
+    def __init__(
+        self,
+        targets: Sources,
+        operation: Operation,
+        config: RunConfig | None = None,
+        *,
+        report: str | os.PathLike[str] | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        resume: bool = False,
+        listing_filter: ListingFilter | None = None,
+        command: Sequence[str] | None = None,
+        engine: Engine | None = None,
+    ) -> None:
+        self.operation = operation
+        self.config = config or (engine.config if engine is not None else RunConfig())
+        self.report_dir = None if report is None else Path(report)
+        if journal is not None:
+            self.journal_path: Path | None = Path(journal)
+        else:
+            self.journal_path = (
+                None if self.report_dir is None else self.report_dir / "journal.jsonl"
+            )
+        self.resume = resume
+        self.listing_filter = listing_filter
+        self._command = None if command is None else list(command)
+        self._engine = engine or Engine(operation, self.config)
+        self._default = self.config.destination
+        self._named: list[Target | InvalidTarget] = []
+        self._files: list[tuple[FileSource, bool]] = []
+        self._owned: list[FileSource] = []
+        self._listings: list[Listing] = []
+        self._stream: (
+            Iterable[Target | InvalidTarget] | AsyncIterable[Target | InvalidTarget] | None
+        ) = None
+        self._used = False
+        self._finished: set[bytes] = set()
+        self._dedup = Deduplicator()
+        #: What the run would act on, counted as the sources stream (the dry-run plan).
+        self.plan = Plan()
+        self.resumed_skips = 0
+        #: A listing failed past its retries: the run stopped, its targets are unknown.
+        self.listing_error: ApiError | None = None
+        #: The run stopped before a listing reached its end (a resume lists again).
+        self.listing_stopped_early = False
+        #: ``summary.json`` as written, once :meth:`run` has finished.
+        self.summary: dict[str, Any] | None = None
+        try:
+            self._classify(targets)
+            self._check()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- before the run ------------------------------------------------------------------
+
+    def _classify(self, targets: Sources) -> None:
+        if isinstance(targets, _ONE_SOURCE):
+            items: Sequence[object] = [targets]
+        elif isinstance(targets, list | tuple):
+            items = targets
+        else:
+            self._stream = targets  # type: ignore[assignment]
+            return
+        for item in items:
+            if isinstance(item, Target | InvalidTarget):
+                self._named.append(item)
+            elif isinstance(item, FileSource):
+                self._files.append((item, False))
+            elif isinstance(item, FromFile):
+                scanned = item.scan(self.operation)
+                self._owned.append(scanned)
+                self._files.append((scanned, item.skip_invalid))
+            elif isinstance(item, _LISTINGS):
+                self._listings.append(item)
+            else:
+                raise ConfigurationError(
+                    f"not a target or a source: {item!r} (give Target, FromFile, FileSource, "
+                    "FromJob, FromThing or FromThingGroup)"
+                )
+
+    def _check(self) -> None:
+        op, config = self.operation, self.config
+        if op.whole_job and self._listings:
+            raise ConfigurationError(
+                f"{op.api} acts on whole jobs: name them as Target(job_id=...), not listings"
+            )
+        if self.resume and self.journal_path is None:
+            raise ConfigurationError(
+                "resume needs a report directory (or a journal) to resume from"
+            )
+        if self.resume and config.dry_run:
+            raise ConfigurationError("resume cannot be combined with a dry run")
+        issues = list(check_operation(op))
+        named = (t for t in self._named if isinstance(t, Target))
+        for n, target in enumerate(named, start=1):
+            issues.extend(check_target(target, op, source="targets", line=n))
+        if issues:
+            raise InvalidInputError(issues)
+        for source, skip_invalid in self._files:
+            source.check(skip_invalid=skip_invalid)
+        path = self.journal_path
+        if (
+            path is not None
+            and not self.resume
+            and not config.dry_run
+            and path.exists()
+            and path.stat().st_size > 0
+        ):
+            raise ConfigurationError(
+                f"journal {path} already records a run: add --resume (resume=True) to "
+                "continue it, or choose another --report/--journal"
+            )
+
+    @property
+    def file_sources(self) -> tuple[FileSource, ...]:
+        """The files of this run, scanned (their ``scan`` says what the first pass found)."""
+        return tuple(source for source, _ in self._files)
+
+    @property
+    def has_listings(self) -> bool:
+        return bool(self._listings)
+
+    @property
+    def fixed_total(self) -> int:
+        """Targets named or in files (before de-duplication); listings not counted."""
+        return len(self._named) + sum(source.scan.items for source, _ in self._files)
+
+    @property
+    def known_total(self) -> int | None:
+        """The number of targets if it is known before the run (no listing, no stream)."""
+        if self._listings or self._stream is not None:
+            return None
+        return self.fixed_total
+
+    @property
+    def plan_rate(self) -> float:
+        """The rate the plan's duration assumes: the fixed rate, or AWS's default."""
+        return self.config.rate or DEFAULT_QUOTA
+
+    def whole_job_alternative(self) -> str | None:
+        """The job whose every cancellable execution this run cancels one call at a
+        time — where one CancelJob would do it server-side — or None."""
+        age_filtered = self.listing_filter is not None and self.listing_filter.cutoff is not None
+        for listing in self._listings:
+            if isinstance(listing, FromJob) and covers_whole_job(
+                self.operation, listing.statuses, age_filtered=age_filtered
+            ):
+                return listing.job_id
+        return None
+
+    # -- control, for progress displays and signal handlers ------------------------------
+
+    def statistics(self) -> EngineStatistics:
+        return self._engine.statistics()
+
+    def stop(self, reason: str, *, hard: bool = False, signalled: bool = False) -> None:
+        """Stop taking targets (see :meth:`Engine.stop`); the report stays complete."""
+        self._engine.stop(reason, hard=hard, signalled=signalled)
+
+    @property
+    def stop_reason(self) -> str | None:
+        return self._engine.stop_reason
+
+    # -- the run -------------------------------------------------------------------------
+
+    async def run(
+        self,
+        *,
+        on_result: Callable[[Result], object] | None = None,
+        on_carried: Callable[[Result], object] | None = None,
+    ) -> Report:
+        """Run to the end (or the stop), write the report directory, return the report.
+
+        ``on_result`` sees each result of this run as it finishes; ``on_carried`` each
+        result carried from the journal on resume, before the run starts. Closes the
+        session.
+        """
+        if self._used:
+            raise ConfigurationError("a RunSession runs once; create a new one")
+        self._used = True
+        engine = self._engine
+        directory = self.report_dir
+        writer = None if directory is None else ResultsWriter(directory)
+        page = (
+            None
+            if directory is None
+            else ReportPage(directory, resume=self.resume, rate_limit=self.config.rate)
+        )
+        journal: Journal | None = None
+        try:
+            if self.resume and self.journal_path is not None:
+                reader = JournalReader(self.journal_path)
+                for carried in reader:
+                    engine.carry(carried)
+                    if writer is not None:
+                        writer.write(carried)
+                    if page is not None:
+                        page.add(carried)
+                    if on_carried is not None:
+                        on_carried(carried)
+                self._finished = reader.finished
+            if self.journal_path is not None and not self.config.dry_run:
+                journal = Journal(self.journal_path)
+
+            def record(result: Result) -> None:
+                # Serialised once for both files: this runs for every target.
+                line = result.to_line()
+                if journal is not None:
+                    journal.record(result, line)
+                if writer is not None:
+                    writer.write(result, line)
+                if page is not None:
+                    page.add(result)
+                if on_result is not None:
+                    on_result(result)
+
+            # A sorted file as the only source de-duplicates in O(1) memory.
+            only_file = len(self._files) == 1 and not (
+                self._named or self._listings or self._stream
+            )
+            self._dedup = Deduplicator(assume_sorted=only_file and self._files[0][0].scan.sorted)
+            feed: Iterable[Target | InvalidTarget] | AsyncIterable[Target | InvalidTarget]
+            if self._listings or isinstance(self._stream, AsyncIterable):
+                feed = self._async_feed()
+            else:
+                feed = self._sync_feed()
+            report = await engine.run(feed, total=self.known_total, on_result=record)
+        except BaseException:
+            if writer is not None:
+                writer.abort()
+            raise
+        finally:
+            if journal is not None:
+                journal.close()
+            self.close()
+        extra = self._extra()
+        if page is not None:
+            extra.update(page.extra())
+        self.summary = {**report.to_json(), **extra}
+        if writer is not None and directory is not None:
+            writer.close()
+            write_summary(report, directory, extra)
+        if page is not None:
+            page.write(self.summary)
+        return report
+
+    def _placed(self, item: Target | InvalidTarget) -> Target | InvalidTarget:
+        """``item`` at the run's default destination when it names none: a target's
+        identity (journal, de-duplication, report) must not depend on whether its
+        region came from the config or from the target."""
+        default = self._default
+        if default.is_default:
+            return item
+        if isinstance(item, Target):
+            if item.destination.is_default:
+                return replace(item, destination=default)
+            return item
+        if item.target.destination.is_default:
+            return replace(item, target=replace(item.target, destination=default))
+        return item
+
+    def _keep(self, item: Target | InvalidTarget, status: str | None = None) -> bool:
+        target = item if isinstance(item, Target) else item.target
+        if self._finished and target_digest(target) in self._finished:
+            self.resumed_skips += 1
+            return False
+        if isinstance(item, Target) and not self._dedup.is_new(item):
+            return False
+        self.plan.add(item, status=status)
+        return True
+
+    def _fixed(self) -> Iterator[Target | InvalidTarget]:
+        yield from self._named
+        for source, _ in self._files:
+            yield from source
+        if self._stream is not None and not isinstance(self._stream, AsyncIterable):
+            yield from self._stream
+
+    def _sync_feed(self) -> Iterator[Target | InvalidTarget]:
+        # Synchronous, so the engine's workers read it directly (no queue hop a target).
+        for item in map(self._placed, self._fixed()):
+            if self._keep(item):
+                yield item
+
+    async def _async_feed(self) -> AsyncIterator[Target | InvalidTarget]:
+        await self._expect_listed()
+        for n, item in enumerate(map(self._placed, self._fixed())):
+            if self._keep(item):
+                yield item
+            if n % 256 == 255:
+                await anyio.lowlevel.checkpoint()
+        if isinstance(self._stream, AsyncIterable):
+            async for item in self._stream:
+                item = self._placed(item)
+                if self._keep(item):
+                    yield item
+        engine, selection = self._engine, self.listing_filter
+        for spec in self._listings:
+            try:
+                async for listed in spec.open(engine.call):
+                    if engine.stop_reason is not None:
+                        # Listing on would cost read calls for targets that will not run;
+                        # a resume lists again and skips what the journal finished.
+                        self.listing_stopped_early = True
+                        return
+                    if selection is not None and not selection.accept(listed):
+                        continue
+                    target = self._placed(listed.target)
+                    if self._keep(target, listed.status):
+                        yield target
+            except RunInterrupted:
+                self.listing_stopped_early = True
+                return
+            except ApiError as exc:
+                # Targets already handed out finish normally; the rest cannot be known.
+                self.listing_error = exc
+                log.error("listing.failed", error=str(exc))
+                engine.stop(f"listing failed: {exc}")
+                return
+
+    async def _expect_listed(self) -> None:
+        """A whole-job listing's size is in DescribeJob's counters: one call buys the
+        progress display a total and an ETA. An estimate (devices move as we run)."""
+        if len(self._listings) != 1 or not isinstance(spec := self._listings[0], FromJob):
+            return
+        if self.listing_filter is not None and self.listing_filter.cutoff is not None:
+            return
+        try:
+            job = await self._engine.call(
+                "DescribeJob", {"jobId": spec.job_id}, destination=spec.destination
+            )
+        except (ApiError, RunInterrupted):
+            return  # the listing itself will report what is wrong
+        details = job.get("job", {}).get("jobProcessDetails", {})
+        statuses = spec.statuses or tuple(_PROCESS_COUNTERS)
+        listed = sum(int(details.get(_PROCESS_COUNTERS[s], 0)) for s in statuses)
+        self._engine.expect(self.fixed_total + listed)
+
+    def _extra(self) -> dict[str, Any]:
+        """What ``summary.json`` holds besides the engine's report."""
+        extra: dict[str, Any] = {
+            "command": self._command,
+            "duplicatesRemoved": self._dedup.statistics().duplicates,
+            "skippedAsFinishedInJournal": self.resumed_skips,
+            "plan": self.plan.to_json(rate=self.plan_rate),
+        }
+        if self.listing_filter is not None:
+            stats = self.listing_filter.statistics()
+            extra["listingFilter"] = {
+                "seen": stats.seen,
+                "kept": stats.kept,
+                "wrongStatus": stats.wrong_status,
+                "tooRecent": stats.too_recent,
+                "unknownStatus": stats.unknown_status,
+                "unknownAge": stats.unknown_age,
+            }
+        if self.listing_error is not None:
+            extra["listingError"] = str(self.listing_error)
+        if self.listing_stopped_early:
+            extra["listingStoppedEarly"] = True
+        return extra
+
+    # -- resources -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Remove the copies of stdin or pipes this session made (safe to repeat)."""
+        for source in self._owned:
+            source.close()
+
+    def __enter__(self) -> RunSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,168 @@
+"""The library's run session: report directory, journal and resume, as the CLI has them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+import bulkjobs
+from bulkjobs.cli import main
+from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, ThreadedSimulator
+
+JOB = "j"
+
+
+@pytest.fixture
+def sim() -> Iterator[ThreadedSimulator]:
+    fleet = FleetSpec(things=24, job_ids=(JOB,), in_progress=0.25, seed=3)
+    with ThreadedSimulator(SimConfig(quota=None, seed=3), fleet) as s:
+        yield s
+
+
+def config(sim: ThreadedSimulator, **settings: Any) -> bulkjobs.RunConfig:
+    return bulkjobs.RunConfig(
+        endpoint_url=sim.endpoint_url, region="us-east-1", rate=500, **settings
+    )
+
+
+def names(sim: ThreadedSimulator) -> list[str]:
+    return sorted(e.thing_name for e in sim.call(lambda s: s.executions(JOB)))
+
+
+def summary(directory: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((directory / "summary.json").read_text())
+    return data
+
+
+def results(directory: Path) -> list[dict[str, Any]]:
+    text = (directory / "results.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines()]
+
+
+class TestReportDirectory:
+    def test_the_library_writes_what_the_cli_writes(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """run_sync(report=DIR) and the CLI's --report DIR: the same files, same fields."""
+        things = names(sim)
+        library, cli = tmp_path / "library", tmp_path / "cli"
+        bulkjobs.run_sync(
+            [bulkjobs.Target(job_id=JOB, thing_name=n) for n in things[:12]],
+            bulkjobs.CancelExecution(force=True),
+            config(sim),
+            report=library,
+        )
+        argv = ["cancel-job-execution", "--job-id", JOB, "--force", "--yes", "--quiet"]
+        argv += [a for n in things[12:] for a in ("--thing-name", n)]
+        argv += ["--report", str(cli), "--endpoint-url", sim.endpoint_url, "--region", "us-east-1"]
+        assert main(argv) == 0
+        for name in ("summary.json", "results.jsonl", "journal.jsonl", "report.html"):
+            assert (library / name).is_file() and (cli / name).is_file(), name
+        assert set(summary(library)) == set(summary(cli))
+        assert {frozenset(r) for r in results(library)} == {frozenset(r) for r in results(cli)}
+        assert summary(library)["total"] == 12
+
+    def test_a_used_directory_is_refused_without_resume(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """Two runs never mix in one directory: the second raises and sends nothing."""
+        targets = [bulkjobs.Target(job_id=JOB, thing_name=n) for n in names(sim)[:3]]
+        op = bulkjobs.CancelExecution(force=True)
+        bulkjobs.run_sync(targets, op, config(sim), report=tmp_path)
+        sent = sim.statistics().total_requests
+        with pytest.raises(bulkjobs.ConfigurationError, match="already records a run"):
+            bulkjobs.run_sync(targets, op, config(sim), report=tmp_path)
+        assert sim.statistics().total_requests == sent
+
+    def test_resume_needs_somewhere_to_resume_from(self, sim: ThreadedSimulator) -> None:
+        """resume=True without a report directory or journal is a configuration error."""
+        target = bulkjobs.Target(job_id=JOB, thing_name="thing-000001")
+        with pytest.raises(bulkjobs.ConfigurationError, match="resume"):
+            bulkjobs.run_sync([target], bulkjobs.CancelExecution(), config(sim), resume=True)
+
+
+class TestResume:
+    def test_a_stopped_run_resumes_from_its_directory(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """Stopped after a few targets, then resumed: the second run skips what the
+        journal finished, carries it, and the summary counts every target once."""
+        things = names(sim)
+        targets = [bulkjobs.Target(job_id=JOB, thing_name=n) for n in things]
+        op = bulkjobs.CancelExecution(force=True)
+        # A fixed 5/s lets about four through at once: a stop after three leaves the
+        # rest unsent, whatever the machine's speed.
+        paced = bulkjobs.RunConfig(endpoint_url=sim.endpoint_url, region="us-east-1", rate=5)
+        session = bulkjobs.RunSession(targets, op, paced, report=tmp_path)
+        seen: list[bulkjobs.Result] = []
+
+        def stop_early(result: bulkjobs.Result) -> None:
+            seen.append(result)
+            if len(seen) == 3:
+                session.stop("stopped by the test")
+
+        first = anyio.run(lambda: session.run(on_result=stop_early))
+        assert first.count_kind(bulkjobs.OutcomeKind.INTERRUPTED) > 0
+        journalled = len((tmp_path / "journal.jsonl").read_text().splitlines())
+
+        second = bulkjobs.run_sync(targets, op, config(sim), report=tmp_path, resume=True)
+        data = summary(tmp_path)
+        assert data["total"] == second.total == len(things)
+        assert data["carriedFromJournal"] == journalled
+        assert data["skippedAsFinishedInJournal"] == journalled
+        assert second.count_kind(bulkjobs.OutcomeKind.INTERRUPTED) == 0
+        assert sorted(r["thingName"] for r in results(tmp_path)) == things
+        left = {e.status for e in sim.call(lambda s: s.executions(JOB))}
+        assert ExecutionStatus.QUEUED not in left and ExecutionStatus.IN_PROGRESS not in left
+
+
+class TestSources:
+    def test_targets_a_file_and_a_listing_combine_once_each(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """Any mix of sources: every execution once, the overlaps counted as duplicates."""
+        things = names(sim)
+        listed = tmp_path / "things.txt"
+        listed.write_text("\n".join(things[:10]) + "\n")
+        sources: list[bulkjobs.Source] = [
+            *(bulkjobs.Target(job_id=JOB, thing_name=n) for n in things[:4]),
+            bulkjobs.FromFile(path=str(listed), job_id=JOB),
+            bulkjobs.FromJob(job_id=JOB, statuses=("QUEUED", "IN_PROGRESS")),
+        ]
+        report = bulkjobs.run_sync(
+            sources,
+            bulkjobs.CancelExecution(force=True),
+            config(sim),
+            report=tmp_path / "report",
+        )
+        data = summary(tmp_path / "report")
+        lines = results(tmp_path / "report")
+        keys = [(r["thingName"], r["targetExecutionNumber"]) for r in lines]
+        assert report.total == len(lines) == data["total"]
+        assert data["duplicatesRemoved"] > 0
+        assert {r["thingName"] for r in lines} == set(things)
+        assert data["plan"]["targets"] == report.total
+        assert len(keys) == len(set(keys))
+        # The four named things are also in the file: removed, not sent twice.
+        assert data["duplicatesRemoved"] >= 4
+
+    def test_a_whole_job_operation_refuses_listings(self) -> None:
+        """CancelJob acts on jobs, not executions: a listing source is a mistake."""
+        with pytest.raises(bulkjobs.ConfigurationError, match="whole jobs"):
+            bulkjobs.RunSession([bulkjobs.FromJob(job_id=JOB)], bulkjobs.CancelJob())
+
+    def test_a_bad_listing_is_refused_on_construction(self) -> None:
+        """A listing's job ID and statuses are checked before anything runs."""
+        with pytest.raises(bulkjobs.InvalidInputError) as caught:
+            bulkjobs.FromJob(job_id="bad job!", statuses=("DONE",))
+        assert {i.field for i in caught.value.issues} == {"jobId", "status"}
+
+    def test_anything_else_is_refused(self) -> None:
+        """A stray value in the list of sources is named, not silently skipped."""
+        with pytest.raises(bulkjobs.ConfigurationError, match="not a target or a source"):
+            bulkjobs.RunSession(["thing-000001"], bulkjobs.CancelExecution())  # type: ignore[arg-type]
