@@ -241,6 +241,8 @@ class SimProcess:
     quota_at: Sequence[tuple[float, float]] = ()
     burst_seconds: float = 1.0
     seed: int = 0
+    #: Answer Service Quotas (False: --no-service-quotas, auto mode must find the quota).
+    service_quotas: bool = True
     start_timeout: float = 120.0
     endpoint_url: str = ""
     ready_at: float = 0.0  # perf_counter() when the URL was read: quota schedules start here
@@ -261,6 +263,8 @@ class SimProcess:
             args += ["--latency-ms", f"{self.latency_ms:g}"]
         if self.p503:
             args += ["--p503", f"{self.p503:g}"]
+        if not self.service_quotas:
+            args.append("--no-service-quotas")
         return args
 
     def command(self) -> str:

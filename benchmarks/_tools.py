@@ -148,6 +148,7 @@ def run_bulkjobs(
             "attempts": report.attempts,
             "throttles": report.throttles,
             "latency_ms": report.latency_ms,
+            "rate_control": report.rate_control,
         },
     )
 

@@ -227,6 +227,10 @@ def target_digest(target: Target) -> bytes:
     return hashlib.blake2b(repr(target.key).encode(), digest_size=16).digest()
 
 
+#: One encoder for every line: ``json.dumps`` with any option builds a new one per call.
+_COMPACT: Final = json.JSONEncoder(separators=(",", ":"))
+
+
 class OutcomeKind(enum.StrEnum):
     """The family an outcome belongs to; decides the exit code."""
 
@@ -349,7 +353,7 @@ class Result:
 
     def to_line(self) -> str:
         """:meth:`to_json` as one compact JSON line (results.jsonl and the journal)."""
-        return json.dumps(self.to_json(), separators=(",", ":")) + "\n"
+        return _COMPACT.encode(self.to_json()) + "\n"
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> Result:

@@ -16,14 +16,15 @@ JOB = "rate-job"
 
 @pytest.fixture
 def limited() -> Iterator[ThreadedSimulator]:
-    """A 150/s account whose Service Quotas entries say so."""
-    fleet = FleetSpec(things=20, job_ids=(JOB,), seed=4)
-    with ThreadedSimulator(SimConfig(quota=150.0), fleet) as simulator:
+    """A 1,000/s account whose Service Quotas entries say so: 600 cancels take the
+    slow start over a second without a throttle, time for the lookup to answer."""
+    fleet = FleetSpec(things=600, job_ids=(JOB,), seed=4)
+    with ThreadedSimulator(SimConfig(quota=1000.0), fleet) as simulator:
         yield simulator
 
 
 def cancel(sim: ThreadedSimulator, report: Path, *extra: str) -> dict[str, object]:
-    names = [f"thing-{i:06d}" for i in range(1, 21)]
+    names = [f"thing-{i:06d}" for i in range(1, 601)]
     argv = [
         "cancel-job-execution",
         "--job-id",
@@ -45,13 +46,13 @@ class TestRateStartInSummary:
         control = summary["rateControl"]
         assert isinstance(control, dict) and control["mode"] == "auto"
         (start,) = control["start"]
-        assert start["source"] == "service-quotas" and start["rate"] == 150.0
+        assert start["source"] == "service-quotas" and start["rate"] == 1000.0
         assert start["api"] == "CancelJobExecution" and start["region"] == "us-east-1"
         assert start["quotaName"] == "CancelJobExecution throttle limit"
 
     def test_fixed_records_the_rate_given(self, limited: ThreadedSimulator, tmp_path: Path) -> None:
         """--rate N: the start is the user's rate, and Service Quotas is not asked."""
-        summary = cancel(limited, tmp_path / "r", "--rate", "25")
+        summary = cancel(limited, tmp_path / "r", "--rate", "800")
         control = summary["rateControl"]
         assert isinstance(control, dict)
         assert control == {
@@ -61,7 +62,7 @@ class TestRateStartInSummary:
                     "region": "us-east-1",
                     "api": "CancelJobExecution",
                     "source": "fixed",
-                    "rate": 25.0,
+                    "rate": 800.0,
                 }
             ],
         }
