@@ -6,46 +6,37 @@ same from a laptop, an S3 console download or an incident ticket attachment, yea
 later and offline. Every figure comes from ``summary.json`` (and the failures table
 from ``results.jsonl``, through :class:`~bulkjobs._breakdown.Breakdown`); elements
 carrying a figure are marked ``data-figure="…"`` so tests can check them against
-the summary.
+the summary. The tables are in :mod:`bulkjobs._htmltables`.
 
 :func:`render_html` is pure: the summary and breakdown in, the page out.
 """
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from html import escape
 from typing import Any, Final
 
 from bulkjobs._breakdown import Breakdown
-from bulkjobs._models import Outcome, OutcomeKind
+from bulkjobs._htmltables import (
+    KIND_COLOURS,
+    by_table,
+    codes_table,
+    failures_table,
+    fig,
+    invocations,
+    latency_table,
+    num,
+    outcomes_table,
+    plan_section,
+    runs_table,
+    when,
+)
 from bulkjobs._plan import format_duration
 from bulkjobs._svg import COLOURS, Series, Timeline, format_clock, timeline_svg
 
 __all__ = ["KIND_COLOURS", "invocations", "render_html"]
-
-KIND_COLOURS: Final = {
-    OutcomeKind.DONE.value: "#2e7d32",
-    OutcomeKind.NOOP.value: "#78909c",
-    OutcomeKind.SKIPPED.value: "#f9a825",
-    OutcomeKind.FAILED.value: "#c62828",
-    OutcomeKind.INTERRUPTED.value: "#6a1b9a",
-    OutcomeKind.DRY_RUN.value: "#1565c0",
-}
-_KIND_ORDER: Final = list(KIND_COLOURS)
-_KIND_LABELS: Final = {
-    "done": "done",
-    "noop": "no-op",
-    "skipped": "skipped",
-    "failed": "failed",
-    "interrupted": "not finished",
-    "dry_run": "dry run",
-}
-_OUTCOME_ORDER: Final = [o.value for o in Outcome]
-#: Rows of a breakdown table before the rest are summed into one.
-_ROWS: Final = 25
 
 _CSS: Final = """
 :root { color-scheme: light; --ink: #1f2328; --muted: #57606a; --line: #d0d7de; }
@@ -89,36 +80,6 @@ footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
 """
 
 
-def _n(value: Any) -> str:
-    """A count as the page shows it (thousands separated)."""
-    return f"{int(value):,}"
-
-
-def _fig(name: str, text: str, tag: str = "span", cls: str = "") -> str:
-    klass = f' class="{cls}"' if cls else ""
-    return f'<{tag}{klass} data-figure="{escape(name)}">{escape(text)}</{tag}>'
-
-
-def _when(epoch: float | None) -> str:
-    if epoch is None:
-        return "—"
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _iso(text: object) -> str:
-    try:
-        return _when(datetime.fromisoformat(str(text)).timestamp())
-    except ValueError:
-        return "—"
-
-
-def invocations(summary: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """Every invocation of the run, earliest first: those a resume carried over
-    (``previousInvocations``) and the one that wrote this summary."""
-    previous = summary.get("previousInvocations") or []
-    return [*previous, summary]
-
-
 def _verdict(summary: Mapping[str, Any]) -> str:
     kinds = summary.get("kinds", {})
     code = int(summary.get("exitCode", 0))
@@ -127,21 +88,21 @@ def _verdict(summary: Mapping[str, Any]) -> str:
     elif summary.get("stopReason") and kinds.get("interrupted"):
         text = (
             f"Stopped before the end ({summary['stopReason']}): "
-            f"{_n(kinds['interrupted'])} targets not finished — resume with --resume."
+            f"{num(kinds['interrupted'])} targets not finished — resume with --resume."
         )
         cls = "stopped"
     elif code == 0:
         text, cls = "Every target was done or needed nothing (no-op).", "ok"
     else:
         failed, skipped = kinds.get("failed", 0), kinds.get("skipped", 0)
-        said = [f"{_n(failed)} targets failed"] if failed else []
+        said = [f"{num(failed)} targets failed"] if failed else []
         if skipped:
-            said.append(f"{_n(skipped)} were skipped by a rule (see the error codes)")
+            said.append(f"{num(skipped)} were skipped by a rule (see the error codes)")
         text = " and ".join(said) + ": see the failed or skipped targets below."
         cls = "bad"
     return (
         f'<div class="verdict {cls}">{escape(text)} '
-        f'<span class="note">exit code {_fig("exitCode", str(code))}</span></div>'
+        f'<span class="note">exit code {fig("exitCode", str(code))}</span></div>'
     )
 
 
@@ -154,23 +115,23 @@ def _tiles(summary: Mapping[str, Any], runs: Sequence[Mapping[str, Any]]) -> str
     share = f"{throttles / calls:.1%} of calls" if calls else "no calls"
     p99 = latency.get("p99")
     tiles = [
-        ("targets", _fig("total", _n(summary.get("total", 0)))),
-        ("done", _fig("kind.done", _n(kinds.get("done", 0)))),
-        ("no-op", _fig("kind.noop", _n(kinds.get("noop", 0)))),
-        ("failed", _fig("kind.failed", _n(kinds.get("failed", 0)))),
-        ("skipped by a rule", _fig("kind.skipped", _n(kinds.get("skipped", 0)))),
-        ("not finished", _fig("kind.interrupted", _n(kinds.get("interrupted", 0)))),
-        ("running time", _fig("wallTime", format_duration(wall))),
+        ("targets", fig("total", num(summary.get("total", 0)))),
+        ("done", fig("kind.done", num(kinds.get("done", 0)))),
+        ("no-op", fig("kind.noop", num(kinds.get("noop", 0)))),
+        ("failed", fig("kind.failed", num(kinds.get("failed", 0)))),
+        ("skipped by a rule", fig("kind.skipped", num(kinds.get("skipped", 0)))),
+        ("not finished", fig("kind.interrupted", num(kinds.get("interrupted", 0)))),
+        ("running time", fig("wallTime", format_duration(wall))),
         (
             "rate achieved",
-            _fig("achievedRate", f"{_rate(summary, runs):,.1f}") + "/s",
+            fig("achievedRate", f"{_rate(summary, runs):,.1f}") + "/s",
         ),
-        ("API calls", _fig("attempts", _n(calls))),
-        ("throttled", _fig("throttles", _n(throttles)) + f' <span class="note">{share}</span>'),
-        ("latency p99", _fig("latency.p99", "—" if p99 is None else f"{p99:,.0f}") + " ms"),
+        ("API calls", fig("attempts", num(calls))),
+        ("throttled", fig("throttles", num(throttles)) + f' <span class="note">{share}</span>'),
+        ("latency p99", fig("latency.p99", "—" if p99 is None else f"{p99:,.0f}") + " ms"),
     ]
     if summary.get("dryRun"):
-        tiles.insert(1, ("dry run", _fig("kind.dry_run", _n(kinds.get("dry_run", 0)))))
+        tiles.insert(1, ("dry run", fig("kind.dry_run", num(kinds.get("dry_run", 0)))))
     cells = "".join(
         f'<div class="tile"><div class="v">{v}</div><div class="k">{k}</div></div>'
         for k, v in tiles
@@ -202,13 +163,13 @@ def _timeline(summary: Mapping[str, Any], runs: Sequence[Mapping[str, Any]]) -> 
     first_throttle = _first_second(series, "throttles")
     first_failure = _first_second(series, "failed")
     facts = [
-        f"peak {_fig('peakPerSecond', _n(peak))} finished in one second",
+        f"peak {fig('peakPerSecond', num(peak))} finished in one second",
         "no call throttled"
         if first_throttle is None
-        else "first throttle at " + _fig("firstThrottle", format_clock(first_throttle)),
+        else "first throttle at " + fig("firstThrottle", format_clock(first_throttle)),
         "no target failed"
         if first_failure is None
-        else "first failure at " + _fig("firstFailure", format_clock(first_failure)),
+        else "first failure at " + fig("firstFailure", format_clock(first_failure)),
     ]
     if joined.bucket > 1:
         facts.append(f"each column averages {joined.bucket} s")
@@ -236,206 +197,6 @@ def _first_second(series: Sequence[Series], name: str) -> int | None:
                 return offset + n
         offset += len(values)
     return None
-
-
-def _bar(counts: Mapping[str, int], total: int) -> str:
-    spans = "".join(
-        f'<span style="width:{100 * counts[k] / total:.2f}%;background:{KIND_COLOURS[k]}" '
-        f'title="{escape(k)}: {_n(counts[k])}"></span>'
-        for k in _KIND_ORDER
-        if counts.get(k) and total
-    )
-    return f'<div class="bar">{spans}</div>'
-
-
-def _outcomes(summary: Mapping[str, Any]) -> str:
-    outcomes: Mapping[str, int] = summary.get("outcomes", {})
-    total = max(int(summary.get("total", 0)), 1)
-    rows = []
-    for name in sorted(
-        outcomes, key=lambda o: _OUTCOME_ORDER.index(o) if o in _OUTCOME_ORDER else 99
-    ):
-        count = int(outcomes[name])
-        kind = Outcome(name).kind.value if name in _OUTCOME_ORDER else "?"
-        rows.append(
-            f"<tr><td>{escape(name)}</td><td>{escape(kind)}</td>"
-            f'<td class="n">{_fig("outcome." + name, _n(count))}</td>'
-            f'<td class="n">{count / total:.1%}</td><td>{_bar({kind: count}, total)}</td></tr>'
-        )
-    return (
-        '<table><tr><th>outcome</th><th>kind</th><th class="n">targets</th>'
-        '<th class="n">share</th><th></th></tr>' + "".join(rows) + "</table>"
-    )
-
-
-def _by(title: str, rows: Mapping[str, Mapping[str, int]], figure: str) -> str:
-    if not rows:
-        return f"<h3>{escape(title)}</h3><p class='note'>nothing recorded</p>"
-    items = sorted(rows.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
-    shown, rest = items[:_ROWS], items[_ROWS:]
-    # Always the four a run ends in; not finished and dry run only when they occur.
-    kinds = [
-        k
-        for k in _KIND_ORDER
-        if k in ("done", "noop", "skipped", "failed") or any(c.get(k) for _, c in items)
-    ]
-    body = []
-    for name, counts in shown:
-        total = sum(counts.values())
-        cells = "".join(
-            f'<td class="n">{_n(counts.get(k, 0)) if counts.get(k) else ""}</td>' for k in kinds
-        )
-        body.append(
-            f"<tr><td class='mono'>{escape(name)}</td>{cells}"
-            f'<td class="n">{_fig(f"{figure}.{name}", _n(total))}</td>'
-            f"<td>{_bar(counts, total)}</td></tr>"
-        )
-    if rest:
-        others = sum(sum(c.values()) for _, c in rest)
-        body.append(
-            f"<tr><td colspan='{len(kinds) + 3}' class='note'>… and {len(rest):,} more, "
-            f"{_n(others)} targets</td></tr>"
-        )
-    head = "".join(f'<th class="n">{_KIND_LABELS[k]}</th>' for k in kinds)
-    head += '<th class="n">total</th>'
-    return (
-        f"<h3>{escape(title)}</h3><table><tr><th></th>{head}<th></th></tr>"
-        + "".join(body)
-        + "</table>"
-    )
-
-
-def _codes(codes: Mapping[str, int]) -> str:
-    if not codes:
-        return "<h3>By error code</h3><p class='note'>no target failed or was skipped</p>"
-    rows = "".join(
-        f"<tr><td class='mono'>{escape(code)}</td>"
-        f'<td class="n">{_fig("code." + code, _n(count))}</td></tr>'
-        for code, count in sorted(codes.items(), key=lambda kv: (-kv[1], kv[0]))[:_ROWS]
-    )
-    return (
-        "<h3>By error code (failed or skipped targets)</h3>"
-        f'<table><tr><th>code</th><th class="n">targets</th></tr>{rows}</table>'
-    )
-
-
-def _latency(summary: Mapping[str, Any]) -> str:
-    latency: Mapping[str, float | None] = summary.get("latencyMs", {})
-    names = ("p50", "p90", "p99", "max", "mean")
-    if all(latency.get(n) is None for n in names):
-        return "<p class='note'>no call was timed (nothing was sent)</p>"
-    top = max(float(latency.get(n) or 0) for n in names) or 1.0
-    rows = []
-    for name in names:
-        value = latency.get(name)
-        shown = "—" if value is None else f"{value:,.1f}"
-        width = 0.0 if value is None else 100 * float(value) / top
-        rows.append(
-            f'<tr><td>{name}</td><td class="n">{_fig("latency." + name, shown)} ms</td>'
-            f'<td style="width:70%"><div class="bar"><span style="width:{width:.2f}%;'
-            f'background:{COLOURS["finished"]}"></span></div></td></tr>'
-        )
-    which = "the last invocation's calls" if len(invocations(summary)) > 1 else "calls"
-    return (
-        "<table>" + "".join(rows) + "</table><p class='note'>Time of the call that "
-        "ended each target (the successful or final attempt), as bulkjobs measured it, "
-        f"over {which}.</p>"
-    )
-
-
-def _failures(breakdown: Breakdown | None) -> str:
-    if breakdown is None:
-        return "<p class='note'>results.jsonl was not available.</p>"
-    if not breakdown.failures:
-        return "<p class='note'>No target failed or was skipped.</p>"
-    rows = []
-    for row in breakdown.failures:
-        where = " / ".join(
-            str(v) for v in (row.get("region"), row.get("jobId"), row.get("thingName")) if v
-        )
-        if row.get("executionNumber") is not None:
-            where += f" #{row['executionNumber']}"
-        rows.append(
-            f"<tr><td class='mono'>{escape(where)}</td><td>{escape(str(row['outcome']))}</td>"
-            f"<td class='mono'>{escape(str(row.get('errorCode') or ''))}</td>"
-            f'<td class="n">{escape(str(row.get("httpStatus") or ""))}</td>'
-            f'<td class="n">{_n(row.get("attempts") or 0)}</td>'
-            f"<td class='msg'>{escape(str(row.get('message') or ''))}</td></tr>"
-        )
-    more = ""
-    if breakdown.failures_not_shown:
-        more = (
-            f"<p class='note'>The first {_n(len(breakdown.failures))} are shown; "
-            f"{_fig('failuresNotShown', _n(breakdown.failures_not_shown))} more are in "
-            "results.jsonl.</p>"
-        )
-    return (
-        "<table><tr><th>target</th><th>outcome</th><th>error code</th><th class='n'>HTTP</th>"
-        "<th class='n'>attempts</th><th>message</th></tr>" + "".join(rows) + "</table>" + more
-    )
-
-
-def _runs_table(runs: Sequence[Mapping[str, Any]]) -> str:
-    if len(runs) < 2:
-        return ""
-    rows = "".join(
-        f"<tr><td>{n}</td><td>{escape(_iso(r.get('startedAt')))}</td>"
-        f'<td class="n">{format_clock(float(r.get("wallTimeSeconds", 0)))}</td>'
-        f'<td class="n">{_n(sum(int(t.get("finished", 0)) for t in r.get("timeline") or []))}</td>'
-        f'<td class="n">{float(r.get("achievedRatePerSecond", 0)):,.1f}/s</td>'
-        f'<td class="n">{_n(r.get("throttles", 0))}</td>'
-        f"<td>{escape(str(r.get('stopReason') or 'ran to the end'))}</td></tr>"
-        for n, r in enumerate(runs, start=1)
-    )
-    return (
-        f"<h2>Invocations ({_fig('invocations', str(len(runs)))})</h2><table><tr><th>#</th>"
-        "<th>started</th><th class='n'>running time</th><th class='n'>finished</th>"
-        "<th class='n'>rate</th><th class='n'>throttled</th><th>ended</th></tr>"
-        f"{rows}</table>"
-    )
-
-
-def _plan(summary: Mapping[str, Any]) -> str:
-    command = summary.get("command")
-    parts = []
-    if command:
-        parts.append(f"<h3>Command</h3><pre>{escape(shlex.join(map(str, command)))}</pre>")
-    plan = summary.get("plan")
-    if plan:
-
-        def listed(counts: Mapping[str, int]) -> str:
-            items = list(counts.items())
-            text = ", ".join(f"{k}: {_n(v)}" for k, v in items[:10])
-            if len(items) > 10:
-                text += f", … and {len(items) - 10:,} more"
-            return escape(text or "none")
-
-        rows = [
-            ("targets", _fig("plan.targets", _n(plan.get("targets", 0)))),
-            ("invalid (reported, never sent)", _n(plan.get("invalid", 0))),
-            ("by job", listed(plan.get("byJob", {}))),
-            ("by region", listed(plan.get("byRegion", {}))),
-        ]
-        if plan.get("byStatus"):
-            rows.append(("by status (listed)", listed(plan["byStatus"])))
-        rows.append(("estimate", escape(str(plan.get("estimate", "")))))
-    else:
-        rows = []
-    extras = [
-        ("carried from the journal", summary.get("carriedFromJournal")),
-        ("finished earlier, skipped", summary.get("skippedAsFinishedInJournal")),
-        ("duplicates removed", summary.get("duplicatesRemoved")),
-        ("listing stopped early", summary.get("listingStoppedEarly")),
-        ("listing error", summary.get("listingError")),
-    ]
-    rows += [(k, escape(str(v))) for k, v in extras if v]
-    if rows:
-        parts.append(
-            "<h3>Plan</h3><table class='plan'>"
-            + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-            + "</table>"
-        )
-    return "".join(parts)
 
 
 def render_html(
@@ -469,25 +230,25 @@ def render_html(
 <title>{escape(title)} — report</title><style>{_CSS}</style></head>
 <body>
 <h1>{escape(title)}</h1>
-<p class="sub">first call {escape(_when(started))} · last result {escape(_when(finished))}
+<p class="sub">first call {escape(when(started))} · last result {escape(when(finished))}
 {f" · {len(runs)} invocations" if len(runs) > 1 else ""}</p>
 {_verdict(summary)}
 {_tiles(summary, runs)}
 <h2>Rate achieved, throttles and failures over time</h2>
 {_timeline(summary, runs)}
-{_runs_table(runs)}
+{runs_table(runs)}
 <h2>Outcomes</h2>
-{_outcomes(summary)}
-{_by("By destination (region)", by_destination or {}, "destination")}
-{_by("By job", by_job or {}, "job")}
-{_codes(codes or {})}
+{outcomes_table(summary)}
+{by_table("By destination (region)", by_destination or {}, "destination")}
+{by_table("By job", by_job or {}, "job")}
+{codes_table(codes or {})}
 <h2>Latency</h2>
-{_latency(summary)}
+{latency_table(summary)}
 <h2>Failed or skipped targets</h2>
-{_failures(breakdown)}
+{failures_table(breakdown)}
 <h2>Command and plan</h2>
-{_plan(summary)}
-<footer>Generated by bulkjobs {escape(version)} at {escape(_when(generated.timestamp()))}
+{plan_section(summary)}
+<footer>Generated by bulkjobs {escape(version)} at {escape(when(generated.timestamp()))}
 from summary.json and results.jsonl; <code>bulkjobs report DIR</code> regenerates it.
 No script, nothing fetched: this file is the whole report.</footer>
 </body></html>

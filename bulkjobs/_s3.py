@@ -22,12 +22,13 @@ segments, results are streamed from the staging file.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import IO, Any, Final, Protocol
 
 import anyio
 import structlog
@@ -48,6 +49,8 @@ __all__ = [
 log = structlog.get_logger("bulkjobs.s3")
 
 JOURNAL_PREFIX: Final = "journal/"
+#: Size of one part of a multipart upload, and the file size from which one is used.
+PART_SIZE: Final = 8 << 20
 #: How often the journal goes up while the run goes on.
 SYNC_INTERVAL: Final = 2.0
 _BUCKET: Final = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -206,6 +209,8 @@ class S3Store:
         self._segment = 0
         self._lock = anyio.Lock()
         self.segments_written = 0
+        #: Files larger than this go up in parts of this size (S3's minimum is 5 MiB).
+        self.part_size = PART_SIZE
 
     def describe(self, name: str = "") -> str:
         return str(self.location.child(name)) if name else str(self.location)
@@ -259,11 +264,38 @@ class S3Store:
             "ContentType": _CONTENT_TYPES.get(Path(name).suffix, "application/octet-stream"),
             **self._encryption.put_args(),
         }
-        if isinstance(body, Path):
-            with body.open("rb") as fh:
-                await self._client.put_object(Body=fh, **args)
-        else:
+        if not isinstance(body, Path):
             await self._client.put_object(Body=body, **args)
+            return
+        with body.open("rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(0)
+            if size > self.part_size:
+                await self._put_in_parts(fh, args)
+            else:
+                await self._client.put_object(Body=fh.read(), **args)
+
+    async def _put_in_parts(self, fh: IO[bytes], args: dict[str, str]) -> None:
+        """A multipart upload, one part in memory at a time: results.jsonl for a million
+        targets is hundreds of megabytes, the process holds one part of it."""
+        bucket, key = args["Bucket"], args["Key"]
+        started = await self._client.create_multipart_upload(**args)
+        upload = started["UploadId"]
+        parts: list[dict[str, Any]] = []
+        try:
+            while chunk := fh.read(self.part_size):
+                number = len(parts) + 1
+                done = await self._client.upload_part(
+                    Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=chunk
+                )
+                parts.append({"PartNumber": number, "ETag": done["ETag"]})
+            await self._client.complete_multipart_upload(
+                Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts}
+            )
+        except BaseException:
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await self._client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload)
+            raise
 
     async def put_file(self, name: str) -> None:
         """Put the staging directory's file ``name`` under the prefix."""

@@ -184,6 +184,25 @@ class TestJournalSegments:
             assert read(s3, "runs/seg/journal/000003.jsonl") == '{"n":4}\n'
 
 
+class TestLargeFiles:
+    async def test_a_file_past_the_part_size_goes_up_in_parts(
+        self, s3: Any, tmp_path: Path
+    ) -> None:
+        """results.jsonl larger than a part is a multipart upload: the object is whole."""
+        location = S3Location.parse(f"s3://{BUCKET}/runs/big/", prefix=True)
+        line = json.dumps({"thingName": "thing-000001", "outcome": "canceled"}) + "\n"
+        data = line * (11 * (1 << 20) // len(line))
+        (tmp_path / "results.jsonl").write_text(data)
+        async with s3_client(profile=None, region="us-east-1") as client:
+            store = S3Store(client, location, staging=tmp_path)
+            store.part_size = 5 << 20
+            await store.put_file("results.jsonl")
+        head = s3.head_object(Bucket=BUCKET, Key="runs/big/results.jsonl")
+        assert head["ContentLength"] == len(data)
+        assert head["ETag"].strip('"').endswith("-3")  # three parts
+        assert read(s3, "runs/big/results.jsonl") == data
+
+
 class TestLambdaHandler:
     @pytest.mark.slow
     def test_two_invocations_finish_2000_targets_from_an_s3_manifest(
