@@ -48,14 +48,16 @@ from bulkjobs._models import (
     Result,
     Target,
 )
-from bulkjobs._plan import Estimate, Plan
-from bulkjobs._report import Report
+from bulkjobs._plan import Estimate, Plan, format_duration, plural
+from bulkjobs._report import Report, atomic_write_text
 from bulkjobs._selectors import FromFile, FromJob, FromThing, FromThingGroup
 from bulkjobs._sources import FileScan, FileSource, iter_file_targets, scan_file
 
 if TYPE_CHECKING:
     from bulkjobs._api import run, run_sync, validate
+    from bulkjobs._client import CallError, Clients
     from bulkjobs._engine import Engine, EngineStatistics
+    from bulkjobs._follow import CancelWatch, follow_cancellations
     from bulkjobs._metrics import MetricsTextfile
     from bulkjobs._rate import RateStatistics, parse_rate
     from bulkjobs._reportfiles import redraw_report
@@ -89,6 +91,10 @@ _LAZY = {
     "JobSurvey": "bulkjobs._survey",
     "describe_jobs": "bulkjobs._survey",
     "RunSession": "bulkjobs._session",
+    "Clients": "bulkjobs._client",
+    "CallError": "bulkjobs._client",
+    "CancelWatch": "bulkjobs._follow",
+    "follow_cancellations": "bulkjobs._follow",
     **{
         name: "bulkjobs._s3"
         for name in (
@@ -118,8 +124,11 @@ __all__ = [
     "FRESH",
     "ApiError",
     "BulkJobsError",
+    "CallError",
     "CancelExecution",
     "CancelJob",
+    "CancelWatch",
+    "Clients",
     "ConfigurationError",
     "DedupStatistics",
     "Deduplicator",
@@ -162,8 +171,11 @@ __all__ = [
     "Target",
     "ValidationIssue",
     "__version__",
+    "atomic_write_text",
     "describe_jobs",
     "download",
+    "follow_cancellations",
+    "format_duration",
     "from_job",
     "from_thing",
     "from_thing_group",
@@ -171,6 +183,7 @@ __all__ = [
     "iter_file_targets",
     "parse_age",
     "parse_rate",
+    "plural",
     "redraw_report",
     "run",
     "run_sync",

@@ -18,6 +18,14 @@ EXPECTED = {
     "parse_rate",
     "redraw_report",
     "MetricsTextfile",
+    # following a server-side CancelJob (cancel-job --wait)
+    "Clients",
+    "CallError",
+    "CancelWatch",
+    "follow_cancellations",
+    "format_duration",
+    "plural",
+    "atomic_write_text",
     # S3: manifests in, report directories out
     "Encryption",
     "LocalStore",

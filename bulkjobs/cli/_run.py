@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 import anyio
 
 from bulkjobs import (
+    Clients,
     FromFile,
     FromJob,
     FromThing,
@@ -25,10 +26,9 @@ from bulkjobs import (
     RunSession,
     S3Store,
     Target,
+    atomic_write_text,
     parse_age,
 )
-from bulkjobs._client import Clients
-from bulkjobs._report import atomic_write_text
 from bulkjobs.cli._confirm import confirm
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, plural, print_summary

@@ -19,11 +19,17 @@ from typing import Any, TextIO
 
 import anyio
 
-from bulkjobs._client import CallError, Clients
-from bulkjobs._follow import CancelWatch, follow_cancellations
-from bulkjobs._jobstatus import JobCounts
-from bulkjobs._models import CancelJob, Outcome, Result
-from bulkjobs._plan import format_duration, plural
+from bulkjobs import (
+    CallError,
+    CancelWatch,
+    Clients,
+    JobCounts,
+    Outcome,
+    Result,
+    follow_cancellations,
+    format_duration,
+    plural,
+)
 from bulkjobs.cli._options import Options
 
 __all__ = ["Followed", "after_cancel_job", "followed_job"]
@@ -37,7 +43,7 @@ _POLLS_PER_SECOND = 5.0
 
 def followed_job(opts: Options, result: Result) -> tuple[str, float] | None:
     """(job id, when CancelJob returned) for a result whose job may still be cancelling."""
-    if not isinstance(opts.operation, CancelJob) or opts.config.dry_run:
+    if not opts.operation.whole_job or opts.config.dry_run:
         return None
     if result.outcome not in _FOLLOWED:
         return None
@@ -85,7 +91,6 @@ async def after_cancel_job(
     """Follow (``--wait``) or describe once the jobs CancelJob was sent for."""
     if not jobs:
         return None
-    assert isinstance(opts.operation, CancelJob)
     force = opts.operation.force
     async with Clients(opts.config) as clients:
         destination = clients.default_destination
