@@ -9,6 +9,7 @@ would turn later throttles into immediate failures (``RetryQuotaReached``).
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -169,11 +170,14 @@ class Clients:
                     retries={"total_max_attempts": 1, "mode": "standard"},
                     user_agent_extra="bulkjobs",
                 )
+                # An IoT endpoint set only through the environment is a custom one too
+                # (a rehearsal): ask it, never the real Service Quotas behind its back.
+                endpoint = cfg.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_IOT") or None
                 found = await self._stack.enter_async_context(
                     self._get_session().create_client(
                         "service-quotas",
                         region_name=destination.region,
-                        endpoint_url=cfg.endpoint_url,
+                        endpoint_url=endpoint,
                         config=aio_config,
                     )
                 )
