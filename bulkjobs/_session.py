@@ -33,6 +33,7 @@ from bulkjobs._config import RunConfig
 from bulkjobs._engine import Engine, EngineStatistics
 from bulkjobs._exceptions import ApiError, ConfigurationError, InvalidInputError, RunInterrupted
 from bulkjobs._filters import Deduplicator, ListingFilter
+from bulkjobs._jobstatus import PROCESS_COUNTERS
 from bulkjobs._journal import Journal, JournalReader
 from bulkjobs._models import InvalidTarget, Operation, Result, Target, target_digest
 from bulkjobs._plan import Plan, covers_whole_job
@@ -61,18 +62,6 @@ Sources: TypeAlias = (
 
 _ONE_SOURCE = (Target, InvalidTarget, FileSource, FromFile, FromJob, FromThing, FromThingGroup)
 _LISTINGS = (FromJob, FromThing, FromThingGroup)
-
-#: DescribeJob's jobProcessDetails counter for each execution status.
-_PROCESS_COUNTERS: Final = {
-    "QUEUED": "numberOfQueuedThings",
-    "IN_PROGRESS": "numberOfInProgressThings",
-    "SUCCEEDED": "numberOfSucceededThings",
-    "FAILED": "numberOfFailedThings",
-    "CANCELED": "numberOfCanceledThings",
-    "REJECTED": "numberOfRejectedThings",
-    "REMOVED": "numberOfRemovedThings",
-    "TIMED_OUT": "numberOfTimedOutThings",
-}
 
 
 class RunSession:
@@ -425,8 +414,8 @@ class RunSession:
         except (ApiError, RunInterrupted):
             return  # the listing itself will report what is wrong
         details = job.get("job", {}).get("jobProcessDetails", {})
-        statuses = spec.statuses or tuple(_PROCESS_COUNTERS)
-        listed = sum(int(details.get(_PROCESS_COUNTERS[s], 0)) for s in statuses)
+        statuses = spec.statuses or tuple(PROCESS_COUNTERS)
+        listed = sum(int(details.get(PROCESS_COUNTERS[s], 0)) for s in statuses)
         self.expected_total = self.fixed_total + listed
         self._engine.expect(self.expected_total)
 
