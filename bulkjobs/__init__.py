@@ -40,6 +40,7 @@ from bulkjobs._models import (
     CancelExecution,
     CancelJob,
     DeleteExecution,
+    DeleteJob,
     InvalidTarget,
     Operation,
     Outcome,
@@ -56,6 +57,7 @@ from bulkjobs._sources import FileScan, FileSource, iter_file_targets, scan_file
 if TYPE_CHECKING:
     from bulkjobs._api import run, run_sync, validate
     from bulkjobs._client import CallError, Clients
+    from bulkjobs._deletejob import DeletionTimes
     from bulkjobs._engine import Engine, EngineStatistics
     from bulkjobs._follow import CancelWatch, follow_cancellations
     from bulkjobs._metrics import MetricsTextfile
@@ -91,6 +93,7 @@ _LAZY = {
     "JobSurvey": "bulkjobs._survey",
     "describe_jobs": "bulkjobs._survey",
     "RunSession": "bulkjobs._session",
+    "DeletionTimes": "bulkjobs._deletejob",
     "Clients": "bulkjobs._client",
     "CallError": "bulkjobs._client",
     "CancelWatch": "bulkjobs._follow",
@@ -133,6 +136,8 @@ __all__ = [
     "DedupStatistics",
     "Deduplicator",
     "DeleteExecution",
+    "DeleteJob",
+    "DeletionTimes",
     "Destination",
     "Encryption",
     "Engine",

@@ -14,6 +14,7 @@ import anyio
 
 from bulkjobs import (
     Clients,
+    DeletionTimes,
     FromFile,
     FromJob,
     FromThing,
@@ -217,8 +218,10 @@ async def _run(
 ) -> int:
     metrics = _metrics(opts)
     cancelled: list[tuple[str, float]] = []
+    deletions = DeletionTimes()
 
     def on_result(result: Result) -> None:
+        deletions.add(result)
         if (job := followed_job(opts, result)) is not None:
             cancelled.append(job)
         if metrics is not None:
@@ -251,6 +254,10 @@ async def _run(
     if opts.config.dry_run:
         _print_plan(session, stdout)
     print_summary(report, stream=stdout, as_json=opts.log_format == "json")
+    if (deleted := deletions.to_json()) is not None:
+        _amend_summary(opts, store, {"deletions": deleted})
+        if opts.log_format != "json":
+            print(deletions.line(), file=stdout)
     if session.listing_error is not None:
         print(f"bulkjobs: error: {session.listing_error}", file=stderr)
     _print_resume_hint(report, opts, argv, session, stderr)

@@ -23,6 +23,7 @@ from bulkjobs.sim import _listing, _rules, _servicequotas, _wire
 from bulkjobs.sim._auth import SignatureCheck, signing_region
 from bulkjobs.sim._config import SimConfig
 from bulkjobs.sim._errors import ERROR_STATUS, ApiError, ErrorCode, invalid_request
+from bulkjobs.sim._jobs import JobDeletions
 from bulkjobs.sim._model import Operation
 from bulkjobs.sim._quota import QuotaBook
 from bulkjobs.sim._state import FleetState
@@ -69,6 +70,7 @@ class Service:
         self._arns_by_region: dict[str, _wire.Arns] = {}
         self._signatures = SignatureCheck()
         self._quota_signatures = SignatureCheck("servicequotas")
+        self.deletions = JobDeletions()
 
     def now(self) -> float:
         """The server's wall clock, which ``clock_skew`` sets apart from this machine's."""
@@ -151,7 +153,10 @@ class Service:
         self.arns = self._arns_for(signing_region(request.headers.get("Authorization")))
         try:
             params = _decode_params(raw_params)
-            document = handler(self, params, request.query, body, self.now())
+            now = self.now()
+            # Deletions whose time has come are over before anything reads the state.
+            self.deletions.finish_due(self.state, now)
+            document = handler(self, params, request.query, body, now)
         except ApiError as exc:
             counters.error(exc.code)
             return self._error(number, exc.code, exc.message, ERROR_STATUS[exc.code], exc.details)
@@ -280,6 +285,20 @@ class Service:
         self._on_job_canceled()
         return _wire.cancel_job_result(job, self.arns)
 
+    def delete_job(
+        self, params: tuple[str, ...], query: Query, body: bytes, now: float
+    ) -> _wire.Document | None:
+        job_id = _rules.job_id(params[0])
+        force = _rules.flag(query.get("force"), "force")
+        # Validated, then not used: the simulated jobs are not customer-managed ones.
+        _rules.namespace_id(query.get("namespaceId"))
+        config, deletions = self.config, self.deletions
+        deletions.max_deleting = config.max_deleting_jobs
+        deletions.base_seconds = config.job_deletion_seconds
+        deletions.per_execution_seconds = config.job_deletion_seconds_per_execution
+        deletions.start(self.state, job_id, force=force, now=now)
+        return None
+
     def describe_job_execution(
         self, params: tuple[str, ...], query: Query, body: bytes, now: float
     ) -> _wire.Document | None:
@@ -387,6 +406,8 @@ def _route(method: str, raw_path: str) -> tuple[Operation, Handler, tuple[str, .
     elif head == "jobs":
         if size == 3 and method == "GET":
             return Operation.DESCRIBE_JOB, Service.describe_job, (parts[2],)
+        if size == 3 and method == "DELETE":
+            return Operation.DELETE_JOB, Service.delete_job, (parts[2],)
         if size == 4 and method == "GET" and parts[3] == "things":
             return (
                 Operation.LIST_JOB_EXECUTIONS_FOR_JOB,

@@ -26,6 +26,7 @@ from bulkjobs.sim._app import Service
 from bulkjobs.sim._churn import churn, run_device_churn, run_job_cancellations
 from bulkjobs.sim._config import SimConfig
 from bulkjobs.sim._fleet import FleetSpec, build_state
+from bulkjobs.sim._jobs import DeletionStatistics
 from bulkjobs.sim._model import (
     Execution,
     ExecutionSnapshot,
@@ -264,6 +265,12 @@ class Simulator:
             uptime=self._clock() - self._started_at, since=self._started_at
         )
 
+    def deletion_statistics(self) -> DeletionStatistics:
+        """DeleteJob's counters: deletions in progress, finished, refused for the limit."""
+        service = self._service
+        service.deletions.finish_due(service.state, service.now())
+        return service.deletions.statistics()
+
     @property
     def requests_received(self) -> int:
         """How many requests arrived so far: the number of the latest (ids count from 1).
@@ -298,8 +305,11 @@ class Simulator:
         ]
 
     def job(self, job_id: str) -> JobSnapshot:
-        """The job as the server holds it; KeyError if it does not exist."""
-        job = self._service.state.find_job(job_id)
+        """The job as the server holds it; KeyError if it does not exist (or its
+        deletion has finished)."""
+        service = self._service
+        service.deletions.finish_due(service.state, service.now())
+        job = service.state.find_job(job_id)
         if job is None:
             raise KeyError(job_id)
         return job.snapshot()
