@@ -16,6 +16,7 @@ targets from the API, ``from_job(engine.call, job_id, statuses)`` and friends.
 from typing import TYPE_CHECKING
 
 from bulkjobs._config import RunConfig
+from bulkjobs._roles import AssumeRole
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import (
     ApiError,
@@ -54,6 +55,7 @@ from bulkjobs._selectors import FromFile, FromJob, FromThing, FromThingGroup
 from bulkjobs._sources import FileScan, FileSource, iter_file_targets, scan_file
 
 if TYPE_CHECKING:
+    from bulkjobs._accounts import AccountAccess, AccountState
     from bulkjobs._api import run, run_sync, validate
     from bulkjobs._client import CallError, Clients
     from bulkjobs._engine import Engine, EngineStatistics
@@ -91,6 +93,8 @@ _LAZY = {
     "JobSurvey": "bulkjobs._survey",
     "describe_jobs": "bulkjobs._survey",
     "RunSession": "bulkjobs._session",
+    "AccountAccess": "bulkjobs._accounts",
+    "AccountState": "bulkjobs._accounts",
     "Clients": "bulkjobs._client",
     "CallError": "bulkjobs._client",
     "CancelWatch": "bulkjobs._follow",
@@ -122,7 +126,10 @@ def __dir__() -> list[str]:
 __all__ = [
     "ACTIVE_STATUSES",
     "FRESH",
+    "AccountAccess",
+    "AccountState",
     "ApiError",
+    "AssumeRole",
     "BulkJobsError",
     "CallError",
     "CancelExecution",

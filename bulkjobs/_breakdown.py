@@ -46,7 +46,10 @@ class Breakdown:
 
     def add(self, result: Result) -> None:
         kind = result.outcome.kind.value
-        destination = result.target.region or DEFAULT_DESTINATION
+        where = result.target.destination
+        destination = where.region or DEFAULT_DESTINATION
+        if where.account is not None:
+            destination = f"{where.account}/{destination}"
         self.by_destination.setdefault(destination, Counter())[kind] += 1
         self.by_job.setdefault(result.target.job_id, Counter())[kind] += 1
         if result.outcome.kind in _NOT_DONE:

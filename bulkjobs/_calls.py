@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 
 from bulkjobs._classify import ErrorClass
-from bulkjobs._client import CallError, CallFailure, Transport
+from bulkjobs._client import CallError, CallFailure, Transport, no_access
 from bulkjobs._destination import Destination
 from bulkjobs._evidence import Lost
 from bulkjobs._exceptions import ApiError, RunInterrupted
@@ -154,6 +154,12 @@ class Caller:
         self, track: Track, api: str, params: Mapping[str, Any], *, mutating: bool = False
     ) -> dict[str, Any]:
         destination = track.target.destination.resolve(self._default_destination())
+        unreachable = getattr(self.clients, "unreachable", None)
+        refused = None if unreachable is None else unreachable(destination)
+        if refused is not None and refused.error is not None:
+            # An account whose role was refused: nothing to send, no rate slot to wait
+            # for — its targets fail at once and the other accounts' go on.
+            raise Final(no_access(refused.error))
         rate = self.rates.get(destination, api)
         limiter = self._limiter(destination, api)
         while True:

@@ -32,6 +32,7 @@ from aiobotocore.session import AioSession
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from bulkjobs._accounts import AccountAccess
 from bulkjobs._client import Clients, Transport
 from bulkjobs._config import RunConfig
 from bulkjobs._destination import Destination
@@ -112,6 +113,7 @@ class Engine:
         config: RunConfig | None = None,
         *,
         session: AioSession | None = None,
+        access: AccountAccess | None = None,
         rates: RateRegistry | None = None,
         transport: Transport | None = None,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
@@ -122,6 +124,8 @@ class Engine:
         self.operation = operation
         self.config = config or RunConfig()
         self._session = session
+        #: The sessions per account (assumed roles); None: every call in the caller's.
+        self.access = access
         self._transport = transport
         self._rates = rates or RateRegistry(rate=self.config.rate)
         self._sleep = sleep
@@ -292,7 +296,7 @@ class Engine:
                 clients = self._transport
             else:
                 clients = await stack.enter_async_context(
-                    Clients(self.config, session=self._session)
+                    Clients(self.config, session=self._session, access=self.access)
                 )
             steps = Steps(
                 operation=self.operation,

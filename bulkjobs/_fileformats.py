@@ -6,8 +6,8 @@ nothing is lost):
 
 - **lines** — one thingName per line; the jobId is the default ``job_id``;
 - **csv** — a header naming the columns ``jobId``, ``thingName``, ``executionNumber``,
-  ``expectedVersion``, ``region`` (or ``job_id``, ``thing_name``, …); an empty cell takes
-  the default;
+  ``expectedVersion``, ``region``, ``account`` (or ``job_id``, ``thing_name``,
+  ``accountId``, …); an empty cell takes the default;
 - **jsonl** — one JSON object per line with the same keys (null takes the default).
 
 The format comes from ``input_format`` or the extension (``.csv``; ``.jsonl``/``.ndjson``).
@@ -58,9 +58,14 @@ _KEYS: Final = {
     "execution_number": "executionNumber",
     "expected_version": "expectedVersion",
     "region": "region",
+    "account": "account",
+    "accountId": "account",
+    "account_id": "account",
 }
 _NUMBERS: Final = ("executionNumber", "expectedVersion")
-_KNOWN: Final = "jobId, thingName, executionNumber, expectedVersion, region (or snake_case)"
+_KNOWN: Final = (
+    "jobId, thingName, executionNumber, expectedVersion, region, account (or snake_case)"
+)
 _INTEGER: Final = re.compile(r"-?[0-9]+")
 # Every AWS region name: us-east-1, us-gov-west-1, cn-northwest-1, ap-southeast-5, …
 _REGION: Final = re.compile(r"[a-z]{2,}(-[a-z0-9]+)+-[0-9]+")
@@ -96,17 +101,19 @@ class LineParser:
         operation: Operation,
         region: str | None,
         fmt: Format | None,
+        account: str | None = None,
     ) -> None:
         self.source = source
         self.job_id = job_id
         self.operation = operation
         self.region = region
+        self.account = account
         self.format = fmt
         self.lines = 0
         self._columns: list[str] | None = None
 
     def fresh(self, fmt: Format) -> LineParser:
-        return LineParser(self.source, self.job_id, self.operation, self.region, fmt)
+        return LineParser(self.source, self.job_id, self.operation, self.region, fmt, self.account)
 
     def parse(self, stream: LineStream) -> Iterator[Target | InvalidLine]:
         """Targets and invalid lines in file order; raises :class:`WholeFileError`."""
@@ -261,6 +268,7 @@ class LineParser:
             execution_number=numbers.get("executionNumber"),
             expected_version=numbers.get("expectedVersion"),
             region=region,
+            account=texts.get("account", self.account),
         )
         if any(issue.field == "line" for issue in issues):
             # The line could not be read as a whole: the rules below would only add noise.

@@ -65,6 +65,9 @@ class FileScan:
     fatal: bool
     #: Valid targets come in :func:`~bulkjobs._filters.sort_key` order.
     sorted: bool
+    #: The accounts valid targets name (an ``account`` column), for the access check
+    #: before anything is sent.
+    accounts: frozenset[str] = frozenset()
 
     @property
     def items(self) -> int:
@@ -85,7 +88,10 @@ def iter_file_targets(
     :class:`InvalidInputError` (before any target, except for an empty file)."""
     source = "<stdin>" if path == "-" else path
     region = None if destination is None else destination.region
-    parser = LineParser(source, job_id, operation, region, detect_format(path, input_format))
+    account = None if destination is None else destination.account
+    parser = LineParser(
+        source, job_id, operation, region, detect_format(path, input_format), account
+    )
     with contextlib.ExitStack() as stack:
         try:
             stream = _open(path, stdin, stack)
@@ -115,8 +121,12 @@ def scan_file(
     """
     source = name or ("<stdin>" if path == "-" else path)
     region = None if destination is None else destination.region
-    parser = LineParser(source, job_id, operation, region, detect_format(path, input_format))
+    account = None if destination is None else destination.account
+    parser = LineParser(
+        source, job_id, operation, region, detect_format(path, input_format), account
+    )
     issues: list[ValidationIssue] = []
+    accounts: set[str] = set()
     count = targets = invalid = 0
     fatal, in_order = False, True
     previous: SortKey | None = None
@@ -142,6 +152,8 @@ def scan_file(
                     note(item.issues)
                     continue
                 targets += 1
+                if (named := item.destination.account) is not None:
+                    accounts.add(named)
                 key = sort_key(item)
                 in_order = in_order and (previous is None or previous <= key)
                 previous = key
@@ -166,6 +178,7 @@ def scan_file(
         issues=tuple(issues),
         fatal=fatal,
         sorted=in_order,
+        accounts=frozenset(accounts),
     )
     read_path = path if spool is None else spool.name
     return FileSource(scan, read_path, parser, signature, spooled=spool is not None)

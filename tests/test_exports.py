@@ -77,7 +77,10 @@ EXPECTED = {
     "Report",
     # errors
     "BulkJobsError",
+    "AccountAccess",
+    "AccountState",
     "ApiError",
+    "AssumeRole",
     "ConfigurationError",
     "InvalidInputError",
     "RunInterrupted",
