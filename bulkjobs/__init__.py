@@ -16,7 +16,6 @@ targets from the API, ``from_job(engine.call, job_id, statuses)`` and friends.
 from typing import TYPE_CHECKING
 
 from bulkjobs._config import RunConfig
-from bulkjobs._roles import AssumeRole
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import (
     ApiError,
@@ -51,11 +50,12 @@ from bulkjobs._models import (
 )
 from bulkjobs._plan import Estimate, Plan, format_duration, plural
 from bulkjobs._report import Report, atomic_write_text
+from bulkjobs._roles import AssumeRole
 from bulkjobs._selectors import FromFile, FromJob, FromThing, FromThingGroup
 from bulkjobs._sources import FileScan, FileSource, iter_file_targets, scan_file
 
 if TYPE_CHECKING:
-    from bulkjobs._accounts import AccountAccess, AccountState
+    from bulkjobs._accounts import AccountAccess, AccountState, OrganizationAccount
     from bulkjobs._api import run, run_sync, validate
     from bulkjobs._client import CallError, Clients
     from bulkjobs._engine import Engine, EngineStatistics
@@ -95,6 +95,7 @@ _LAZY = {
     "RunSession": "bulkjobs._session",
     "AccountAccess": "bulkjobs._accounts",
     "AccountState": "bulkjobs._accounts",
+    "OrganizationAccount": "bulkjobs._accounts",
     "Clients": "bulkjobs._client",
     "CallError": "bulkjobs._client",
     "CancelWatch": "bulkjobs._follow",
@@ -161,6 +162,7 @@ __all__ = [
     "LocalStore",
     "MetricsTextfile",
     "Operation",
+    "OrganizationAccount",
     "Outcome",
     "OutcomeKind",
     "Plan",

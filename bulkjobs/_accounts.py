@@ -44,7 +44,7 @@ from bulkjobs._exceptions import ApiError, BulkJobsError
 from bulkjobs._roles import AssumeRole
 from bulkjobs._validation import check_account
 
-__all__ = ["AccessFailure", "AccountAccess", "AccountState"]
+__all__ = ["AccessFailure", "AccountAccess", "AccountState", "OrganizationAccount"]
 
 #: Accounts whose role is assumed at once by :meth:`AccountAccess.prepare`.
 _PREPARE_CONCURRENCY: Final = 8
@@ -89,6 +89,31 @@ class AccountState:
             data["errorCode"] = self.error.code
             data["message"] = self.error.message
         return data
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrganizationAccount:
+    """An account AWS Organizations lists: its ID, name and state (``ACTIVE`` …)."""
+
+    id: str
+    name: str
+    state: str
+
+    @property
+    def active(self) -> bool:
+        return self.state == "ACTIVE"
+
+
+def _api_error(api: str, exc: BaseException) -> ApiError:
+    if isinstance(exc, bexc.ClientError):
+        error = exc.response.get("Error", {})
+        return ApiError(
+            api=api,
+            code=str(error.get("Code") or "Unknown"),
+            message=str(error.get("Message") or ""),
+            http_status=exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode"),
+        )
+    return ApiError(api=api, code=type(exc).__name__, message=str(exc), http_status=None)
 
 
 class _NoCache(dict[str, Any]):
@@ -170,10 +195,72 @@ class AccountAccess:
             self._base = AioSession(profile=self._profile)
         return self._base
 
-    def _sts_endpoint(self) -> str | None:
-        if os.environ.get("AWS_ENDPOINT_URL_STS"):
-            return None  # botocore's own configuration resolves it
+    def _endpoint(self, service_variable: str) -> str | None:
+        """A custom endpoint for STS or Organizations: ``AWS_ENDPOINT_URL_<SERVICE>``
+        (botocore reads it itself), else the run's IoT endpoint when that is a custom
+        one — a rehearsal must never assume real roles behind the simulator's back."""
+        if os.environ.get(service_variable):
+            return None
         return self._endpoint_url or os.environ.get("AWS_ENDPOINT_URL_IOT") or None
+
+    def _sts_endpoint(self) -> str | None:
+        return self._endpoint("AWS_ENDPOINT_URL_STS")
+
+    async def organization_accounts(
+        self, *, ou: str | None = None, recursive: bool = False
+    ) -> list[OrganizationAccount]:
+        """The organisation's accounts (ListAccounts), or those of unit ``ou``
+        (ListAccountsForParent; ``recursive``: and of every unit under it, through
+        ListOrganizationalUnitsForParent). Every state: filter on ``active``.
+
+        Raises :class:`ApiError` (not the management account, no organisation, an
+        unknown unit): nothing about the run can be known then.
+        """
+        config = AioConfig(
+            connect_timeout=5.0,
+            read_timeout=20.0,
+            retries={"total_max_attempts": 5, "mode": "standard"},
+            user_agent_extra="bulkjobs",
+        )
+        found: dict[str, OrganizationAccount] = {}
+        api = "ListAccounts" if ou is None else "ListAccountsForParent"
+        try:
+            async with self.base_session.create_client(
+                "organizations",
+                region_name="us-east-1",
+                endpoint_url=self._endpoint("AWS_ENDPOINT_URL_ORGANIZATIONS"),
+                config=config,
+            ) as org:
+
+                async def add_accounts(paginator: Any, **params: Any) -> None:
+                    async for page in paginator.paginate(**params):
+                        for entry in page.get("Accounts", []):
+                            state = entry.get("State") or entry.get("Status") or "UNKNOWN"
+                            found[str(entry["Id"])] = OrganizationAccount(
+                                id=str(entry["Id"]), name=str(entry.get("Name", "")), state=state
+                            )
+
+                if ou is None:
+                    await add_accounts(org.get_paginator("list_accounts"))
+                else:
+                    parents, seen = [ou], {ou}
+                    units = org.get_paginator("list_organizational_units_for_parent")
+                    by_parent = org.get_paginator("list_accounts_for_parent")
+                    while parents:
+                        parent = parents.pop(0)
+                        api = "ListAccountsForParent"
+                        await add_accounts(by_parent, ParentId=parent)
+                        if not recursive:
+                            continue
+                        api = "ListOrganizationalUnitsForParent"
+                        async for page in units.paginate(ParentId=parent):
+                            for unit in page.get("OrganizationalUnits", []):
+                                if (unit_id := str(unit["Id"])) not in seen:
+                                    seen.add(unit_id)
+                                    parents.append(unit_id)
+        except (bexc.BotoCoreError, bexc.ClientError, OSError) as exc:
+            raise _api_error(api, exc) from exc
+        return sorted(found.values(), key=lambda a: a.id)
 
     def _sts_region(self) -> str:
         region = self._region or self.base_session.get_config_variable("region")

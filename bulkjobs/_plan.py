@@ -121,7 +121,10 @@ class Plan:
         if self.invalid:
             lines[0] += f" and {self.invalid:,} invalid (reported, never sent)"
         lines.append("  by job:    " + _breakdown(self._jobs))
-        lines.append("  by region: " + _breakdown(self._regions))
+        if any("/" in where for where in self._regions):
+            lines.append("  by account/region: " + _breakdown(self._regions))
+        else:
+            lines.append("  by region: " + _breakdown(self._regions))
         if self._statuses:
             statuses = _breakdown(self._statuses)
             if self.status_unknown:
@@ -130,7 +133,10 @@ class Plan:
         estimate = self.estimate(rate=rate)
         lines.append("  estimate:  " + estimate.formula + (f" at {basis}" if basis else ""))
         if len(self._regions) > 1:
-            lines.append("             (regions run in parallel: the busiest one sets the time)")
+            lines.append(
+                "             (each account and region has its own quota and runs in "
+                "parallel: the busiest one sets the time)"
+            )
         return "\n".join(lines)
 
 

@@ -86,7 +86,9 @@ class RunSession:
 
     ``destinations`` spreads the run over accounts and regions: every target and
     listing that does not name its own account (or region) is done in each of them —
-    ``[Destination(account=a, region=r) for a in accounts for r in regions]``. Accounts
+    ``[Destination(account=a, region=r) for a in accounts for r in regions]`` (the
+    attribute may be set until the run starts). ``access`` holds the sessions per
+    account (made from the config when not given). Accounts
     other than the caller's are reached with ``config.role`` (see
     :class:`~bulkjobs._roles.AssumeRole`); :meth:`prepare_access` checks them all before
     anything is sent (:meth:`run` does it if the caller did not).
@@ -107,6 +109,7 @@ class RunSession:
         command: Sequence[str] | None = None,
         engine: Engine | None = None,
         destinations: Sequence[Destination] | None = None,
+        access: AccountAccess | None = None,
     ) -> None:
         self.operation = operation
         self.config = config or (engine.config if engine is not None else RunConfig())
@@ -122,9 +125,10 @@ class RunSession:
         self._command = None if command is None else list(command)
         if engine is None:
             cfg = self.config
-            access = AccountAccess(
-                cfg.role, profile=cfg.profile, region=cfg.region, endpoint_url=cfg.endpoint_url
-            )
+            if access is None:
+                access = AccountAccess(
+                    cfg.role, profile=cfg.profile, region=cfg.region, endpoint_url=cfg.endpoint_url
+                )
             engine = Engine(operation, cfg, access=access)
         self._engine = engine
         #: The sessions per account; None when the engine was given without them.
@@ -304,7 +308,7 @@ class RunSession:
         # Targets naming no account are the caller's: the same destination (and rate
         # controller) as those naming it.
         self._default = Destination(account=caller, region=self._default.region)
-        states = await access.prepare(self.accounts | {caller})
+        states = await access.prepare(self.accounts)
         if self.config.role is None:
             strangers = [s.account for s in states if s.status != "own"]
             if strangers:

@@ -81,6 +81,7 @@ EXPECTED = {
     "AccountState",
     "ApiError",
     "AssumeRole",
+    "OrganizationAccount",
     "ConfigurationError",
     "InvalidInputError",
     "RunInterrupted",
