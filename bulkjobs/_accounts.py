@@ -383,6 +383,8 @@ class AccountAccess:
         arn = role.arn(account)
         credentials = await self._assume(account, arn)
         session = AioSession(profile=self._profile)
+        # The base session's loader: service models parsed once, not once per account.
+        session.register_component("data_loader", self.base_session.get_component("data_loader"))
         session.register_component(
             "credential_provider", AioCredentialResolver([_FixedProvider(credentials)])
         )

@@ -264,3 +264,67 @@ class TestDryRun:
         assert sim.call(lambda s: s.assumed_roles()) == {A: 1, B: 1}
         assert sim.call(lambda s: s.refused_roles()) == {DENIED: 1}
         assert sim.call(lambda s: s.statistics()).total_requests == 0
+
+
+class TestSelection:
+    def test_a_listing_runs_in_every_account_and_region(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """--from-job with --accounts and --regions: every execution in every destination."""
+        report = tmp_path / "r"
+        argv = ["cancel-job-execution", "--job-id", JOB, "--from-job", "--role-name", ROLE]
+        argv += ["--accounts", f"{A},{B}", "--regions", "us-east-1,eu-west-1"]
+        assert run(sim, *argv, "--report", str(report), "-q") == 0
+        for account in (A, B):
+            for region in ("us-east-1", "eu-west-1"):
+                found = status_in(sim, account, region).values()
+                assert all(s is ExecutionStatus.CANCELED for s in found)
+        rows = summary(report)["byDestination"]
+        assert {(r["account"], r["region"]): r["total"] for r in rows} == {
+            (a, r): 12 for a in (A, B) for r in ("us-east-1", "eu-west-1")
+        }
+
+    def test_one_job_stopped_in_every_account_of_an_ou(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """cancel-job over an OU (ACTIVE accounts, recursively) and two regions."""
+        report = tmp_path / "r"
+        argv = ["cancel-job", "--job-id", JOB, "--from-organization", "--ou", "ou-sim0-workloads"]
+        argv += ["--recursive", "--regions", "us-east-1,eu-west-1", "--role-name", ROLE]
+        argv += ["--exclude-accounts", DENIED, "--expect-accounts", "2"]
+        assert run(sim, *argv, "--report", str(report), "-q") == 0
+        rows = summary(report)["byDestination"]
+        assert sorted((r["account"], r["region"], r["outcomes"]["canceled"]) for r in rows) == [
+            (A, "eu-west-1", 1),
+            (A, "us-east-1", 1),
+            (B, "eu-west-1", 1),
+            (B, "us-east-1", 1),
+        ]
+        assert sim.call(lambda s: s.job(JOB, account=A, region="eu-west-1")).status == "CANCELED"
+        assert sim.call(lambda s: s.job(JOB)).status != "CANCELED"
+
+    def test_a_selection_of_another_size_is_refused(
+        self, sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--expect-accounts 2 while the organisation has 4: exit 2, nothing sent."""
+        argv = ["cancel-job", "--job-id", JOB, "--from-organization", "--role-name", ROLE]
+        assert run(sim, *argv, "--expect-accounts", "2", "-q") == 2
+        assert "the selection has 4 account(s), not 2" in capsys.readouterr().err
+        assert sim.call(lambda s: s.statistics()).total_requests == 0
+        assert sim.call(lambda s: s.assumed_roles()) == {}
+
+    def test_an_accounts_file_names_its_bad_line(
+        self, sim: ThreadedSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = tmp_path / "accounts.txt"
+        path.write_text(f"# prod\n{A}\n{B[:-1]}\n")
+        argv = ["cancel-job", "--job-id", JOB, "--accounts-file", str(path), "--role-name", ROLE]
+        assert run(sim, *argv, "-q") == 2
+        assert f"{path}:3: account: must be 12 digits" in capsys.readouterr().err
+
+    def test_wait_is_refused_across_destinations(
+        self, sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        argv = ["cancel-job", "--job-id", JOB, "--accounts", A, "--role-name", ROLE, "--wait"]
+        assert run(sim, *argv, "-q") == 2
+        assert "--wait: follows one account and region" in capsys.readouterr().err
