@@ -367,6 +367,9 @@ class Engine:
             raise ConfigurationError("an Engine runs once; create a new one")
         self._used = True
         self._total = total
+        # The run's time starts now, not when the engine was made: a confirmation
+        # prompt answered minutes later is no part of the wall time or the rate.
+        self._started = self._aggregator.started = self._clock()
         concurrency = self.config.concurrency
         out_send, out_recv = anyio.create_memory_object_stream[Result](concurrency * 2)
         async with contextlib.AsyncExitStack() as stack:
