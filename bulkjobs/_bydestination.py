@@ -100,6 +100,16 @@ class DestinationTally:
             row = self.rows[where] = DestinationRow(destination=where)
         row.add(result, carried=carried)
 
+    def add_batch(self, prototype: Result, count: int) -> None:
+        """``count`` results like ``prototype`` (a dry run's batch of plain lines)."""
+        where = prototype.target.destination
+        row = self.rows.get(where)
+        if row is None:
+            row = self.rows[where] = DestinationRow(destination=where)
+        row.total += count
+        row.outcomes[prototype.outcome.value] += count
+        row.kinds[prototype.outcome.kind.value] += count
+
     @property
     def multiple(self) -> bool:
         """More than one destination, or one in a named account: worth a table."""

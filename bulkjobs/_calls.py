@@ -212,14 +212,17 @@ class Caller:
             if not failure.cls.retryable:
                 raise Final(failure)
             if failure.cls is ErrorClass.THROTTLED:
+                # A throttled retry waits for a rate slot like any first attempt, so it
+                # adds no load beyond the rate the run chose: it spends the target's own
+                # allowance, never the run-wide budget meant to stop retry storms.
                 track.throttles += 1
                 spent = track.throttles >= self.policy.max_attempts * _THROTTLE_ALLOWANCE
                 failures = track.throttles
             else:
                 track.failures += 1
-                spent = not self.policy.may_retry(track.failures)
+                spent = not self.policy.may_retry(track.failures) or not self.budget.try_spend()
                 failures = track.failures
-            if spent or not self.budget.try_spend():
+            if spent:
                 raise Final(failure, exhausted=True)
             if mutating:
                 track.sent_mutation = True

@@ -21,6 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
+from bulkjobs._batch import TargetBatch
 from bulkjobs._exceptions import ConfigurationError
 from bulkjobs._models import CancelExecution, InvalidTarget, Operation, Target
 
@@ -71,6 +72,14 @@ class Plan:
         self._regions[item.destination.label] += 1
         if status is not None:
             self._statuses[status] += 1
+
+    def add_batch(self, batch: TargetBatch) -> None:
+        """Count a batch's targets, as :meth:`add` counts each (none was listed)."""
+        count = len(batch)
+        if count:
+            self.total += count
+            self._jobs[batch.job_id] += count
+            self._regions[batch.destination.label] += count
 
     @property
     def by_job(self) -> dict[str, int]:

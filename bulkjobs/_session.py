@@ -31,6 +31,7 @@ import anyio
 import structlog
 
 from bulkjobs._accounts import AccountAccess, AccountState
+from bulkjobs._batch import ResultBatch, TargetBatch
 from bulkjobs._bydestination import DestinationTally
 from bulkjobs._config import RunConfig
 from bulkjobs._destination import Destination
@@ -408,12 +409,28 @@ class RunSession:
                 self._named or self._listings or self._stream
             )
             self._dedup = Deduplicator(assume_sorted=only_file and self._files[0][0].scan.sorted)
-            feed: Iterable[Target | InvalidTarget] | AsyncIterable[Target | InvalidTarget]
+
+            def record_batch(batch: ResultBatch) -> None:
+                tally.add_batch(batch.prototype, len(batch))
+                if writer is not None:
+                    writer.write_lines(batch.lines(), len(batch))
+                if page is not None:
+                    page.add_batch(batch)
+                if on_result is not None:
+                    for result in batch.results():
+                        on_result(result)
+
+            total = self.known_total
             if self._listings or isinstance(self._stream, AsyncIterable):
-                feed = self._async_feed()
+                report = await engine.run(self._async_feed(), total=total, on_result=record)
+            elif self.config.dry_run and not self.destinations:
+                # Nothing to call: plain lines of a file stay batches from the read to
+                # results.jsonl (a million-line plan in seconds, not minutes).
+                report = await engine.run_batches(
+                    self._batched_feed(), total=total, on_result=record, on_batch=record_batch
+                )
             else:
-                feed = self._sync_feed()
-            report = await engine.run(feed, total=self.known_total, on_result=record)
+                report = await engine.run(self._sync_feed(), total=total, on_result=record)
         except BaseException:
             if writer is not None:
                 writer.abort()
@@ -499,6 +516,43 @@ class RunSession:
         if not self.destinations:
             return map(self._placed, self._fixed())
         return (placed for item in self._fixed() for placed in self._spread(item))
+
+    def _batched_feed(self) -> Iterator[Target | InvalidTarget | TargetBatch]:
+        """:meth:`_sync_feed` with the files' runs of plain lines as batches."""
+        for item in map(self._placed, self._named):
+            if self._keep(item):
+                yield item
+        for source, _ in self._files:
+            for found in source._batches():
+                if isinstance(found, TargetBatch):
+                    batch = self._keep_batch(self._placed_batch(found))
+                    if batch.names:
+                        yield batch
+                else:
+                    item = self._placed(found)
+                    if self._keep(item):
+                        yield item
+        if self._stream is not None and not isinstance(self._stream, AsyncIterable):
+            for item in map(self._placed, self._stream):
+                if self._keep(item):
+                    yield item
+
+    def _placed_batch(self, batch: TargetBatch) -> TargetBatch:
+        """:meth:`_placed` for a batch."""
+        if self._default.is_default:
+            return batch
+        where = batch.destination.resolve(self._default)
+        return batch if where == batch.destination else replace(batch, destination=where)
+
+    def _keep_batch(self, batch: TargetBatch) -> TargetBatch:
+        """:meth:`_keep` for a batch: what it keeps of it, counted in the plan."""
+        if self._finished:
+            # Resume skips are per target (a dry run never resumes; kept exact anyway).
+            kept = [t.thing_name or "" for t in batch.targets() if self._keep(t)]
+            return batch.with_names(kept)
+        batch = self._dedup._new_in(batch)
+        self.plan.add_batch(batch)
+        return batch
 
     def _sync_feed(self) -> Iterator[Target | InvalidTarget]:
         # Synchronous, so the engine's workers read it directly (no queue hop a target).

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import IO
 
+from bulkjobs._batch import TargetBatch
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ConfigurationError, InvalidInputError, ValidationIssue
 from bulkjobs._fileformats import (
@@ -35,7 +36,7 @@ from bulkjobs._fileformats import (
     WholeFileError,
     detect_format,
 )
-from bulkjobs._filters import SortKey, sort_key
+from bulkjobs._filters import SortKey, ascending, sort_key
 from bulkjobs._models import InvalidTarget, Operation, Target
 
 __all__ = [
@@ -146,7 +147,17 @@ def scan_file(
             stream = _open(path, stdin, stack)
             if signature is None:
                 spool = _make_spool(spool_dir)
-            for item in parser.parse(stream if spool is None else _Tee(stream, spool)):
+            read = stream if spool is None else _Tee(stream, spool)
+            for item in parser.parse_batches(read):
+                if isinstance(item, TargetBatch):
+                    # Within a batch only the names differ: its keys are in order when
+                    # the names are (ASCII, so str order is byte order).
+                    targets += len(item)
+                    if in_order:
+                        first = sort_key(item.target(0))
+                        in_order = (previous is None or previous <= first) and ascending(item.names)
+                    previous = sort_key(item.target(-1))
+                    continue
                 if isinstance(item, InvalidLine):
                     invalid += 1
                     note(item.issues)
@@ -212,6 +223,24 @@ class FileSource:
             raise InvalidInputError(self.scan.issues)
 
     def __iter__(self) -> Iterator[Target | InvalidTarget]:
+        with self._second_pass() as (stream, parser):
+            try:
+                yield from parser.parse(stream)
+            except WholeFileError as fatal:
+                raise InvalidInputError(fatal.issues) from None
+
+    def _batches(self) -> Iterator[Target | InvalidTarget | TargetBatch]:
+        """The second pass with runs of plain lines as batches (see
+        :meth:`~bulkjobs._fileformats.LineParser.parse_batches`): the same targets, in
+        the same order, as iterating the source."""
+        with self._second_pass() as (stream, parser):
+            try:
+                yield from parser.parse_batches(stream)
+            except WholeFileError as fatal:
+                raise InvalidInputError(fatal.issues) from None
+
+    @contextlib.contextmanager
+    def _second_pass(self) -> Iterator[tuple[IO[bytes], LineParser]]:
         scan = self.scan
         if scan.fatal:
             raise InvalidInputError(scan.issues)
@@ -223,11 +252,7 @@ class FileSource:
                     rule = "changed since it was validated; start again"
                     issue = ValidationIssue(source=scan.source, line=None, field="file", rule=rule)
                     raise InvalidInputError([issue])
-            parser = self._parser.fresh(scan.format)
-            try:
-                yield from parser.parse(stream)
-            except WholeFileError as fatal:
-                raise InvalidInputError(fatal.issues) from None
+            yield stream, self._parser.fresh(scan.format)
 
     def close(self) -> None:
         """Remove the copy of stdin or a pipe, if one was made."""
@@ -256,7 +281,12 @@ class _Tee:
         self._spool = spool
 
     def readline(self, size: int = -1, /) -> bytes:
-        data = self._stream.readline(size)
+        return self._copy(self._stream.readline(size))
+
+    def read(self, size: int = -1, /) -> bytes:
+        return self._copy(self._stream.read(size))
+
+    def _copy(self, data: bytes) -> bytes:
         try:
             self._spool.write(data)
         except OSError as exc:

@@ -247,8 +247,11 @@ async def _run(
                 tg.start_soon(metrics.run, partial(_metric_counts, session))
             if isinstance(store, S3Store):
                 tg.start_soon(store.run_sync)
+            # Without a per-target consumer a dry run keeps its batches whole.
+            wanted = metrics is not None or (opts.operation.whole_job and not opts.config.dry_run)
             report = await session.run(
-                on_result=on_result, on_carried=None if metrics is None else metrics.add
+                on_result=on_result if wanted else None,
+                on_carried=None if metrics is None else metrics.add,
             )
             tg.cancel_scope.cancel()
     except BaseException as exc:
