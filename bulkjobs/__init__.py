@@ -51,10 +51,12 @@ from bulkjobs._models import (
 )
 from bulkjobs._plan import Estimate, Plan, format_duration, plural
 from bulkjobs._report import Report, atomic_write_text
+from bulkjobs._roles import AssumeRole
 from bulkjobs._selectors import FromFile, FromJob, FromThing, FromThingGroup
 from bulkjobs._sources import FileScan, FileSource, iter_file_targets, scan_file
 
 if TYPE_CHECKING:
+    from bulkjobs._accounts import AccountAccess, AccountState, OrganizationAccount
     from bulkjobs._api import run, run_sync, validate
     from bulkjobs._client import CallError, Clients
     from bulkjobs._deletejob import DeletionTimes
@@ -94,6 +96,9 @@ _LAZY = {
     "describe_jobs": "bulkjobs._survey",
     "RunSession": "bulkjobs._session",
     "DeletionTimes": "bulkjobs._deletejob",
+    "AccountAccess": "bulkjobs._accounts",
+    "AccountState": "bulkjobs._accounts",
+    "OrganizationAccount": "bulkjobs._accounts",
     "Clients": "bulkjobs._client",
     "CallError": "bulkjobs._client",
     "CancelWatch": "bulkjobs._follow",
@@ -125,7 +130,10 @@ def __dir__() -> list[str]:
 __all__ = [
     "ACTIVE_STATUSES",
     "FRESH",
+    "AccountAccess",
+    "AccountState",
     "ApiError",
+    "AssumeRole",
     "BulkJobsError",
     "CallError",
     "CancelExecution",
@@ -159,6 +167,7 @@ __all__ = [
     "LocalStore",
     "MetricsTextfile",
     "Operation",
+    "OrganizationAccount",
     "Outcome",
     "OutcomeKind",
     "Plan",

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from bulkjobs._batch import ResultBatch
 from bulkjobs._models import OutcomeKind, Result
 
 __all__ = ["DEFAULT_DESTINATION", "Breakdown", "breakdown_from_lines"]
@@ -46,7 +47,10 @@ class Breakdown:
 
     def add(self, result: Result) -> None:
         kind = result.outcome.kind.value
-        destination = result.target.region or DEFAULT_DESTINATION
+        where = result.target.destination
+        destination = where.region or DEFAULT_DESTINATION
+        if where.account is not None:
+            destination = f"{where.account}/{destination}"
         self.by_destination.setdefault(destination, Counter())[kind] += 1
         self.by_job.setdefault(result.target.job_id, Counter())[kind] += 1
         if result.outcome.kind in _NOT_DONE:
@@ -63,6 +67,30 @@ class Breakdown:
             self.last_finished is None or result.finished_at > self.last_finished
         ):
             self.last_finished = result.finished_at
+
+    def add_batch(self, batch: ResultBatch) -> None:
+        """Count a batch as :meth:`add` counts each of its results."""
+        proto = batch.prototype
+        if proto.outcome.kind in _NOT_DONE:
+            # The first failures are kept with their own target: one by one.
+            for result in batch.results():
+                self.add(result)
+            return
+        count = len(batch)
+        if not count:
+            return
+        kind = proto.outcome.kind.value
+        destination = proto.target.region or DEFAULT_DESTINATION
+        self.by_destination.setdefault(destination, Counter())[kind] += count
+        self.by_job.setdefault(proto.target.job_id, Counter())[kind] += count
+        if proto.started_at is not None and (
+            self.first_started is None or proto.started_at < self.first_started
+        ):
+            self.first_started = proto.started_at
+        if proto.finished_at is not None and (
+            self.last_finished is None or proto.finished_at > self.last_finished
+        ):
+            self.last_finished = proto.finished_at
 
     def to_json(self) -> dict[str, Any]:
         """Counts for ``summary.json`` (failures stay in results.jsonl)."""

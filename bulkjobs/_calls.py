@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 
 from bulkjobs._classify import ErrorClass
-from bulkjobs._client import CallError, CallFailure, Transport
+from bulkjobs._client import CallError, CallFailure, Transport, no_access
 from bulkjobs._destination import Destination
 from bulkjobs._evidence import Lost
 from bulkjobs._exceptions import ApiError, RunInterrupted
@@ -173,6 +173,12 @@ class Caller:
         """Send one call (see the module docstring); codes in ``no_retry`` end it at
         once as :class:`Final`, for a flow that has its own answer to them."""
         destination = track.target.destination.resolve(self._default_destination())
+        unreachable = getattr(self.clients, "unreachable", None)
+        refused = None if unreachable is None else unreachable(destination)
+        if refused is not None and refused.error is not None:
+            # An account whose role was refused: nothing to send, no rate slot to wait
+            # for — its targets fail at once and the other accounts' go on.
+            raise Final(no_access(refused.error))
         rate = self.rates.get(destination, api)
         limiter = self._limiter(destination, api)
         while True:
@@ -225,14 +231,17 @@ class Caller:
             if not failure.cls.retryable or failure.code in no_retry:
                 raise Final(failure)
             if failure.cls is ErrorClass.THROTTLED:
+                # A throttled retry waits for a rate slot like any first attempt, so it
+                # adds no load beyond the rate the run chose: it spends the target's own
+                # allowance, never the run-wide budget meant to stop retry storms.
                 track.throttles += 1
                 spent = track.throttles >= self.policy.max_attempts * _THROTTLE_ALLOWANCE
                 failures = track.throttles
             else:
                 track.failures += 1
-                spent = not self.policy.may_retry(track.failures)
+                spent = not self.policy.may_retry(track.failures) or not self.budget.try_spend()
                 failures = track.failures
-            if spent or not self.budget.try_spend():
+            if spent:
                 raise Final(failure, exhausted=True)
             if mutating:
                 track.sent_mutation = True

@@ -23,6 +23,7 @@ class ErrorClass(enum.Enum):
     INVALID_REQUEST = "invalid_request"
     CLOCK_SKEW = "clock_skew"  # fatal for the run: every call would fail alike
     AUTH = "auth"  # fatal for the run: no credentials / unrecognised client
+    NO_ACCESS = "no_access"  # final for the target: its account's role was refused
     OTHER = "other"  # final for the target
 
     @property

@@ -20,11 +20,12 @@ from aiobotocore.config import AioConfig
 from aiobotocore.httpsession import AIOHTTPSession
 from aiobotocore.session import AioSession
 
+from bulkjobs._accounts import AccessFailure, AccountAccess, AccountState
 from bulkjobs._classify import ErrorClass, classify_code
 from bulkjobs._config import DEFAULT_REGION, RunConfig
 from bulkjobs._destination import Destination
 
-__all__ = ["CallError", "CallFailure", "Clients", "Transport"]
+__all__ = ["CallError", "CallFailure", "Clients", "Transport", "no_access"]
 
 _METHOD = {
     "CancelJobExecution": "cancel_job_execution",
@@ -121,12 +122,33 @@ class Transport(Protocol):
         ...
 
 
-class Clients:
-    """Opens one client per destination on first use; closes them all on exit."""
+def no_access(failure: AccessFailure) -> CallFailure:
+    """An account that cannot be reached, as the failure of each of its targets."""
+    return CallFailure(
+        cls=ErrorClass.NO_ACCESS,
+        code=failure.code,
+        message=failure.message,
+        http_status=failure.http_status,
+    )
 
-    def __init__(self, config: RunConfig, *, session: AioSession | None = None) -> None:
+
+class Clients:
+    """Opens one client per destination on first use; closes them all on exit.
+
+    A destination in a named account gets its client from that account's session in
+    ``access`` (an assumed role); without ``access`` every call uses the base session.
+    """
+
+    def __init__(
+        self,
+        config: RunConfig,
+        *,
+        session: AioSession | None = None,
+        access: AccountAccess | None = None,
+    ) -> None:
         self._config = config
-        self._session = session
+        self._session = session if session is not None or access is None else access.base_session
+        self._access = access
         self._stack = contextlib.AsyncExitStack()
         self._clients: dict[Destination, Any] = {}
         self._quota_clients: dict[Destination, Any] = {}
@@ -164,6 +186,8 @@ class Clients:
         """
         if (found := self._quota_clients.get(destination)) is not None:
             return found
+        # The quota is the account's: ask with its role's session.
+        session = await self._session_for(destination)
         async with self._lock:
             if (found := self._quota_clients.get(destination)) is None:
                 cfg = self._config
@@ -177,7 +201,7 @@ class Clients:
                 # (a rehearsal): ask it, never the real Service Quotas behind its back.
                 endpoint = cfg.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_IOT") or None
                 found = await self._stack.enter_async_context(
-                    self._get_session().create_client(
+                    session.create_client(
                         "service-quotas",
                         region_name=destination.region,
                         endpoint_url=endpoint,
@@ -187,9 +211,27 @@ class Clients:
                 self._quota_clients[destination] = found
         return found
 
+    def unreachable(self, destination: Destination) -> AccountState | None:
+        """The state of ``destination``'s account when calls there cannot be made (its
+        role was refused), or None: its targets then fail without a rate slot."""
+        if self._access is None or destination.account is None:
+            return None
+        state = self._access.state(destination.account)
+        return None if state is None or state.error is None else state
+
+    async def _session_for(self, destination: Destination) -> AioSession:
+        if self._access is None or destination.account is None:
+            return self._get_session()
+        try:
+            return await self._access.session_for(destination.account)
+        except AccessFailure as failure:
+            raise CallError(no_access(failure)) from failure
+
     async def client(self, destination: Destination) -> Any:
         if (found := self._clients.get(destination)) is not None:
             return found
+        # Outside the lock: an AssumeRole for one account must not hold up the others.
+        session = await self._session_for(destination)
         async with self._lock:
             if (found := self._clients.get(destination)) is None:
                 cfg = self._config
@@ -203,7 +245,7 @@ class Clients:
                 )
                 try:
                     found = await self._stack.enter_async_context(
-                        self._get_session().create_client(
+                        session.create_client(
                             "iot",
                             region_name=destination.region,
                             endpoint_url=cfg.endpoint_url,
@@ -222,5 +264,10 @@ class Clients:
         try:
             response: dict[str, Any] = await getattr(client, _METHOD[api])(**params)
         except Exception as exc:
-            raise CallError(translate(exc)) from exc
+            failure = translate(exc)
+            if failure.cls is ErrorClass.EXPIRED_CREDENTIALS and self._access is not None:
+                # The server has the last word on a session's end: renew it before
+                # the engine's retry signs again.
+                self._access.expired(destination.account)
+            raise CallError(failure) from exc
         return response

@@ -8,6 +8,7 @@ from typing import Any
 
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ConfigurationError
+from bulkjobs._roles import AssumeRole
 
 __all__ = ["DEFAULT_REGION", "RunConfig"]
 
@@ -26,6 +27,9 @@ class RunConfig:
     #: Default region for targets without one (None: the profile's or us-east-1).
     region: str | None = None
     profile: str | None = None
+    #: The role to assume in every account other than the caller's own (None: every
+    #: target must be in the caller's account).
+    role: AssumeRole | None = None
     endpoint_url: str | None = None
     #: Requests per second per (region, API); None = discover the quota (auto).
     rate: float | None = None
@@ -85,6 +89,8 @@ class RunConfig:
             _require(self, name, lambda v: _is_number(v) and v >= 0, "must be a number ≥ 0")
         if self.deadline is not None and not (_is_number(self.deadline) and self.deadline > 0):
             raise ConfigurationError("deadline must be positive")
+        if self.role is not None and not isinstance(self.role, AssumeRole):
+            raise ConfigurationError(f"role must be an AssumeRole (got {self.role!r})")
         if self.endpoint_url is not None and not self.endpoint_url.startswith(
             ("http://", "https://")
         ):

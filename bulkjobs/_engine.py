@@ -12,6 +12,7 @@ targets it could not hand out the same way.
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import time
 from collections.abc import (
@@ -20,6 +21,7 @@ from collections.abc import (
     Awaitable,
     Callable,
     Iterable,
+    Iterator,
     Mapping,
 )
 from contextlib import asynccontextmanager
@@ -32,6 +34,8 @@ from aiobotocore.session import AioSession
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from bulkjobs._accounts import AccountAccess
+from bulkjobs._batch import ResultBatch, TargetBatch
 from bulkjobs._client import Clients, Transport
 from bulkjobs._config import RunConfig
 from bulkjobs._destination import Destination
@@ -112,6 +116,7 @@ class Engine:
         config: RunConfig | None = None,
         *,
         session: AioSession | None = None,
+        access: AccountAccess | None = None,
         rates: RateRegistry | None = None,
         transport: Transport | None = None,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
@@ -122,6 +127,8 @@ class Engine:
         self.operation = operation
         self.config = config or RunConfig()
         self._session = session
+        #: The sessions per account (assumed roles); None: every call in the caller's.
+        self.access = access
         self._transport = transport
         self._rates = rates or RateRegistry(rate=self.config.rate)
         self._sleep = sleep
@@ -272,6 +279,86 @@ class Engine:
                     on_result(result)
         return self.report()
 
+    async def run_batches(
+        self,
+        items: Iterable[SourceItem | TargetBatch],
+        *,
+        total: int | None = None,
+        on_result: Callable[[Result], object],
+        on_batch: Callable[[ResultBatch], object],
+    ) -> Report:
+        """A dry run over ``items`` where batches stay batches: ``on_batch`` gets each
+        :class:`TargetBatch`'s results as one :class:`ResultBatch`, ``on_result`` every
+        other result. The same outcomes, in the same order, as :meth:`run` would give
+        one by one — stop, deadline and abort threshold included — at a cost per batch
+        rather than per target: no call is made, so no worker waits on the network."""
+        if not self.config.dry_run:
+            raise ConfigurationError("run_batches is for dry runs (they make no call)")
+        if self._used:
+            raise ConfigurationError("an Engine runs once; create a new one")
+        self._used = True
+        self._total = total
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._watch_deadline)
+            tg.start_soon(self._grace_timer)
+            since_checkpoint = 0
+            for item in items:
+                if self._abandon:
+                    break
+                if isinstance(item, TargetBatch):
+                    self._taken += len(item)
+                    for batch in self._batch_results(item):
+                        on_batch(batch)
+                    since_checkpoint += len(item)
+                else:
+                    self._taken += 1
+                    result = self._no_call(item)
+                    assert result is not None  # a dry run calls nothing
+                    self._record(result)
+                    on_result(result)
+                    since_checkpoint += 1
+                if since_checkpoint >= 256:
+                    # Let the signal watcher, the deadline and a progress display run.
+                    since_checkpoint = 0
+                    await anyio.lowlevel.checkpoint()
+            else:
+                self._source_exhausted()
+            tg.cancel_scope.cancel()
+        return self.report()
+
+    def _batch_results(self, batch: TargetBatch) -> Iterator[ResultBatch]:
+        """The results of a batch as :meth:`_emit` would record them one by one."""
+        names = batch.names
+        while names:
+            if self._stop_reason is not None:
+                proto = self._interrupted(batch.prototype(), "not started: run stopped")
+                taken = len(names)
+            else:
+                proto = self._dry_run(batch.prototype())
+                taken = self._before_abort(len(names))
+            done, names = names[:taken], names[taken:]
+            results = ResultBatch(prototype=proto, names=done)
+            self._aggregator.add(proto, self._clock(), count=len(done))
+            _log_batch(results)
+            self._check_abort()
+            yield results
+
+    def _before_abort(self, count: int) -> int:
+        """How many of ``count`` dry-run results may be recorded before the abort
+        threshold stops the run (checked after each, as :meth:`_check_abort` is)."""
+        limit = self.config.abort_failed_percent
+        if limit is None:
+            return count
+        agg = self._aggregator
+        executed = agg.total - agg.carried
+        failed = agg.kinds.get(OutcomeKind.FAILED.value, 0)
+        # Failures stay as they are while executed grows: the threshold can only be
+        # crossed at the first result that reaches the minimum.
+        first = max(1, self.config.abort_min_executed - executed)
+        if first < count and failed * 100 > limit * (executed + first):
+            return first
+        return count
+
     @asynccontextmanager
     async def results(
         self, targets: Targets, *, total: int | None = None
@@ -284,6 +371,9 @@ class Engine:
             raise ConfigurationError("an Engine runs once; create a new one")
         self._used = True
         self._total = total
+        # The run's time starts now, not when the engine was made: a confirmation
+        # prompt answered minutes later is no part of the wall time or the rate.
+        self._started = self._aggregator.started = self._clock()
         concurrency = self.config.concurrency
         out_send, out_recv = anyio.create_memory_object_stream[Result](concurrency * 2)
         async with contextlib.AsyncExitStack() as stack:
@@ -292,7 +382,7 @@ class Engine:
                 clients = self._transport
             else:
                 clients = await stack.enter_async_context(
-                    Clients(self.config, session=self._session)
+                    Clients(self.config, session=self._session, access=self.access)
                 )
             steps = Steps(
                 operation=self.operation,
@@ -438,14 +528,21 @@ class Engine:
             while (item := await take()) is not None:
                 await self._emit(out, await self._handle(steps, item))
 
-    async def _handle(self, steps: Steps, item: SourceItem) -> Result:
-        """The one result of one source item."""
+    def _no_call(self, item: SourceItem) -> Result | None:
+        """The result of an item that needs no call (None: it needs one)."""
         if isinstance(item, InvalidTarget):
             return self._invalid(item)
         if self._stop_reason is not None:
             return self._interrupted(item, "not started: run stopped")
         if self.config.dry_run:
             return self._dry_run(item)
+        return None
+
+    async def _handle(self, steps: Steps, item: SourceItem) -> Result:
+        """The one result of one source item."""
+        if (found := self._no_call(item)) is not None:
+            return found
+        assert isinstance(item, Target)
         result: Result | None = None
         with anyio.CancelScope() as scope:
             self._scopes.add(scope)
@@ -457,10 +554,13 @@ class Engine:
             return self._interrupted(item, "stopped while a call was in flight; state unknown")
         return result
 
-    async def _emit(self, out: MemoryObjectSendStream[Result], result: Result) -> None:
+    def _record(self, result: Result) -> None:
         self._aggregator.add(result, self._clock())
         _log_result(result)
         self._check_abort()
+
+    async def _emit(self, out: MemoryObjectSendStream[Result], result: Result) -> None:
+        self._record(result)
         # If the consumer left the results block early, it asked for no more.
         with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
             try:
@@ -526,6 +626,18 @@ class Engine:
             started_at=now,
             finished_at=now,
         )
+
+
+def _log_batch(batch: ResultBatch) -> None:
+    # A batch is of dry-run or interrupted results, which log at debug: a line each
+    # when debug is on, and not a call per target when it is off.
+    if not structlog.is_configured() or not batch.names:
+        return
+    enabled = getattr(log, "is_enabled_for", None)
+    if enabled is not None and not enabled(logging.DEBUG):
+        return
+    for result in batch.results():
+        _log_result(result)
 
 
 def _log_result(result: Result) -> None:

@@ -8,12 +8,22 @@ and exposes them through ``statistics()`` so a run can say what it left out and 
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Collection, Iterable, Iterator
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Collection,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Final, TypeVar
 
+from bulkjobs._batch import TargetBatch
 from bulkjobs._exceptions import ConfigurationError, InvalidInputError, ValidationIssue
 from bulkjobs._listing import Listed
 from bulkjobs._models import EXECUTION_STATUSES, InvalidTarget, Target, target_digest
@@ -24,6 +34,7 @@ __all__ = [
     "FilterStatistics",
     "ListingFilter",
     "SortKey",
+    "ascending",
     "parse_age",
     "sort_key",
 ]
@@ -178,6 +189,11 @@ class ListingFilter:
         )
 
 
+def ascending(names: Sequence[str]) -> bool:
+    """Names in order (ASCII thing names: ``str`` order is the keys' order)."""
+    return all(map(operator.le, names, itertools.islice(names, 1, None)))
+
+
 def sort_key(target: Target) -> SortKey:
     """Total order on :attr:`Target.key` (None sorts first) for sorted de-duplication."""
     destination = tuple("" if part is None else str(part) for part in target.destination.key)
@@ -246,6 +262,39 @@ class Deduplicator:
         if not new:
             self._duplicates += 1
         return new
+
+    def _new_in(self, batch: TargetBatch) -> TargetBatch:
+        """The batch's targets :meth:`is_new` would keep, in order, counted the same."""
+        names = batch.names
+        if not names:
+            return batch
+        if self._sorted:
+            first = sort_key(batch.target(0))
+            previous = self._previous
+            if (previous is not None and first < previous) or not ascending(names):
+                # Out of order somewhere: one by one, for the exact error.
+                return batch.with_names(
+                    [t.thing_name or "" for t in batch.targets() if self.is_new(t)]
+                )
+            self._seen += len(names)
+            self._previous = sort_key(batch.target(-1))
+            kept: Sequence[str] = names
+            if any(map(operator.eq, names, itertools.islice(names, 1, None))):
+                # Sorted: repeats are neighbours, and the first of each is kept.
+                kept = list(dict.fromkeys(names))
+            if first == previous:
+                kept = kept[1:]
+        else:
+            digests = self._digests
+            self._seen += len(names)
+            keep = []
+            for name, digest in zip(names, batch.digests(), strict=True):
+                if digest not in digests:
+                    digests.add(digest)
+                    keep.append(name)
+            kept = keep
+        self._duplicates += len(names) - len(kept)
+        return batch if len(kept) == len(names) else batch.with_names(kept)
 
     def _keep(self, item: Target | InvalidTarget) -> bool:
         return isinstance(item, InvalidTarget) or self.is_new(item)

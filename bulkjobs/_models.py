@@ -196,7 +196,8 @@ class Target:
     """One thing to act on. ``thing_name`` is None only for CancelJob targets.
 
     ``destination`` says where its calls go (the run's default when unset);
-    ``region="eu-west-1"`` is shorthand for ``destination=Destination(region=...)``.
+    ``region="eu-west-1"`` and ``account="111122223333"`` are shorthand for
+    ``destination=Destination(account=..., region=...)``.
     """
 
     job_id: str
@@ -218,13 +219,20 @@ class Target:
         expected_version: int | None = None,
         destination: Destination | None = None,
         region: str | None = None,
+        account: str | None = None,
         listed_status: str | None = None,
     ) -> None:
         if destination is None:
-            destination = DEFAULT if region is None else Destination(region=region)
-        elif region is not None and region != destination.region:
+            if region is None and account is None:
+                destination = DEFAULT
+            else:
+                destination = Destination(account=account, region=region)
+        elif (region is not None and region != destination.region) or (
+            account is not None and account != destination.account
+        ):
+            given = Destination(account=account, region=region)
             raise ConfigurationError(
-                f"region {region!r} contradicts destination {destination.label!r}"
+                f"{given.label!r} contradicts destination {destination.label!r}"
             )
         set_field = object.__setattr__
         set_field(self, "job_id", job_id)
@@ -238,6 +246,11 @@ class Target:
     def region(self) -> str | None:
         """The destination's region (None: the run's default)."""
         return self.destination.region
+
+    @property
+    def account(self) -> str | None:
+        """The destination's account (None: the caller's own)."""
+        return self.destination.account
 
     @property
     def key(self) -> tuple[object, ...]:

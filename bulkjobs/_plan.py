@@ -21,6 +21,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
+from bulkjobs._batch import TargetBatch
 from bulkjobs._exceptions import ConfigurationError
 from bulkjobs._models import CancelExecution, InvalidTarget, Operation, Target
 
@@ -72,6 +73,14 @@ class Plan:
         if status is not None:
             self._statuses[status] += 1
 
+    def add_batch(self, batch: TargetBatch) -> None:
+        """Count a batch's targets, as :meth:`add` counts each (none was listed)."""
+        count = len(batch)
+        if count:
+            self.total += count
+            self._jobs[batch.job_id] += count
+            self._regions[batch.destination.label] += count
+
     @property
     def by_job(self) -> dict[str, int]:
         return dict(self._jobs.most_common())
@@ -121,7 +130,10 @@ class Plan:
         if self.invalid:
             lines[0] += f" and {self.invalid:,} invalid (reported, never sent)"
         lines.append("  by job:    " + _breakdown(self._jobs))
-        lines.append("  by region: " + _breakdown(self._regions))
+        if any("/" in where for where in self._regions):
+            lines.append("  by account/region: " + _breakdown(self._regions))
+        else:
+            lines.append("  by region: " + _breakdown(self._regions))
         if self._statuses:
             statuses = _breakdown(self._statuses)
             if self.status_unknown:
@@ -130,7 +142,10 @@ class Plan:
         estimate = self.estimate(rate=rate)
         lines.append("  estimate:  " + estimate.formula + (f" at {basis}" if basis else ""))
         if len(self._regions) > 1:
-            lines.append("             (regions run in parallel: the busiest one sets the time)")
+            lines.append(
+                "             (each account and region has its own quota and runs in "
+                "parallel: the busiest one sets the time)"
+            )
         return "\n".join(lines)
 
 

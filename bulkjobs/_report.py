@@ -133,36 +133,37 @@ class Aggregator:
     _latencies: array[float] = field(default_factory=lambda: array("d"))
     _timeline: dict[int, list[int]] = field(default_factory=dict)
 
-    def add(self, result: Result, now: float, *, carried: bool = False) -> None:
-        self.total += 1
-        self.outcomes[result.outcome.value] += 1
-        self.kinds[result.outcome.kind.value] += 1
+    def add(self, result: Result, now: float, *, carried: bool = False, count: int = 1) -> None:
+        """Count ``result``; ``count`` results alike but for their target (a batch)."""
+        self.total += count
+        self.outcomes[result.outcome.value] += count
+        self.kinds[result.outcome.kind.value] += count
         # Codes behind targets not done; a no-op's code (InvalidStateTransition for an
         # execution already terminal) stays in results.jsonl, not in the alarm count.
         if result.error_code and result.outcome.kind in _NOT_DONE:
-            self.error_codes[result.error_code] += 1
+            self.error_codes[result.error_code] += count
         if not result.confirmed and result.outcome.kind is OutcomeKind.DONE:
-            self.unconfirmed += 1
+            self.unconfirmed += count
         if carried:
-            self.carried += 1
+            self.carried += count
             return
-        self.attempts += result.attempts
-        self.throttles += result.throttles
+        self.attempts += result.attempts * count
+        self.throttles += result.throttles * count
         if result.latency is not None:
-            self._latencies.append(result.latency)
+            self._latencies.extend([result.latency] * count)
         if result.outcome.kind is OutcomeKind.INTERRUPTED:
             # Recorded when the run stops, not worked on: counting them would draw a
             # spike of "finished" targets at the stop and inflate the rate achieved.
-            self.interrupted += 1
+            self.interrupted += count
             return
         if result.attempts > 0 and result.outcome.kind is not OutcomeKind.DRY_RUN:
-            self.executed += 1
+            self.executed += count
             self.last_executed = now
         second = max(0, int(now - self.started))
         bucket = self._timeline.setdefault(second, [0, 0, 0])
-        bucket[0] += 1
-        bucket[1] += result.throttles
-        bucket[2] += 1 if result.outcome.kind is OutcomeKind.FAILED else 0
+        bucket[0] += count
+        bucket[1] += result.throttles * count
+        bucket[2] += count if result.outcome.kind is OutcomeKind.FAILED else 0
 
     def active_time(self, now: float | None = None) -> float:
         """Seconds from the start to the last target worked on; ``now`` while the run
@@ -256,6 +257,11 @@ class ResultsWriter:
         """Append ``result`` (``line``: its :meth:`Result.to_line`, if already made)."""
         self._fh.write(line or result.to_line())
         self.written += 1
+
+    def write_lines(self, text: str, count: int) -> None:
+        """Append ``count`` lines made in one go (a :class:`~bulkjobs._batch.ResultBatch`)."""
+        self._fh.write(text)
+        self.written += count
 
     def close(self) -> Path:
         self._fh.flush()

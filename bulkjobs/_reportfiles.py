@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from bulkjobs._batch import ResultBatch
 from bulkjobs._breakdown import Breakdown, breakdown_from_lines
 from bulkjobs._exceptions import ConfigurationError
 from bulkjobs._html import render_html
@@ -153,6 +154,9 @@ class ReportPage:
 
     def add(self, result: Result) -> None:
         self.breakdown.add(result)
+
+    def add_batch(self, batch: ResultBatch) -> None:
+        self.breakdown.add_batch(batch)
 
     def extra(self) -> dict[str, Any]:
         extra: dict[str, Any] = {

@@ -21,6 +21,7 @@ Without ``resume=True`` a directory whose journal records a run is refused.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -29,9 +30,19 @@ from typing import Any, Final, TypeAlias
 import anyio
 import structlog
 
+from bulkjobs._accounts import AccountAccess, AccountState
+from bulkjobs._batch import ResultBatch, TargetBatch
+from bulkjobs._bydestination import DestinationTally
 from bulkjobs._config import RunConfig
+from bulkjobs._destination import Destination
 from bulkjobs._engine import Engine, EngineStatistics
-from bulkjobs._exceptions import ApiError, ConfigurationError, InvalidInputError, RunInterrupted
+from bulkjobs._exceptions import (
+    ApiError,
+    ConfigurationError,
+    InvalidInputError,
+    RunInterrupted,
+    ValidationIssue,
+)
 from bulkjobs._filters import Deduplicator, ListingFilter
 from bulkjobs._jobstatus import PROCESS_COUNTERS
 from bulkjobs._journal import Journal, JournalReader
@@ -74,6 +85,15 @@ class RunSession:
     there (``journal=`` puts the journal elsewhere); ``resume=True`` continues the run
     that journal records. ``listing_filter`` selects among what listings find.
 
+    ``destinations`` spreads the run over accounts and regions: every target and
+    listing that does not name its own account (or region) is done in each of them —
+    ``[Destination(account=a, region=r) for a in accounts for r in regions]`` (the
+    attribute may be set until the run starts). ``access`` holds the sessions per
+    account (made from the config when not given). Accounts
+    other than the caller's are reached with ``config.role`` (see
+    :class:`~bulkjobs._roles.AssumeRole`); :meth:`prepare_access` checks them all before
+    anything is sent (:meth:`run` does it if the caller did not).
+
     Use it once, as a context manager or by awaiting :meth:`run` (which closes it).
     """
 
@@ -89,6 +109,8 @@ class RunSession:
         listing_filter: ListingFilter | None = None,
         command: Sequence[str] | None = None,
         engine: Engine | None = None,
+        destinations: Sequence[Destination] | None = None,
+        access: AccountAccess | None = None,
     ) -> None:
         self.operation = operation
         self.config = config or (engine.config if engine is not None else RunConfig())
@@ -102,8 +124,23 @@ class RunSession:
         self.resume = resume
         self.listing_filter = listing_filter
         self._command = None if command is None else list(command)
-        self._engine = engine or Engine(operation, self.config)
+        if engine is None:
+            cfg = self.config
+            if access is None:
+                access = AccountAccess(
+                    cfg.role, profile=cfg.profile, region=cfg.region, endpoint_url=cfg.endpoint_url
+                )
+            engine = Engine(operation, cfg, access=access)
+        self._engine = engine
+        #: The sessions per account; None when the engine was given without them.
+        self.access: AccountAccess | None = engine.access
         self._default = self.config.destination
+        self.destinations: tuple[Destination, ...] = tuple(dict.fromkeys(destinations or ()))
+        #: How each account is reached, once :meth:`prepare_access` ran.
+        self.account_states: list[AccountState] | None = None
+        #: Listings not run because their account could not be reached (the failure).
+        self.unreached_listings: list[tuple[Listing, str]] = []
+        self._tally = DestinationTally(started=time.time())
         self._named: list[Target | InvalidTarget] = []
         self._files: list[tuple[FileSource, bool]] = []
         self._owned: list[FileSource] = []
@@ -230,6 +267,67 @@ class RunSession:
                 return listing.job_id
         return None
 
+    @property
+    def accounts(self) -> frozenset[str]:
+        """Every account the run names before it starts: targets, files' ``account``
+        column, listings and ``destinations`` (the caller's own account is implied by
+        targets that name none)."""
+        found: set[str] = set()
+        for item in self._named:
+            target = item if isinstance(item, Target) else item.target
+            if target.destination.account is not None:
+                found.add(target.destination.account)
+        for source, _ in self._files:
+            found.update(source.scan.accounts)
+        for listing in self._listings:
+            if listing.destination is not None and listing.destination.account is not None:
+                found.add(listing.destination.account)
+        found.update(d.account for d in self.destinations if d.account is not None)
+        return frozenset(found)
+
+    @property
+    def needs_access(self) -> bool:
+        """Whether accounts are in play: then the caller's identity is checked first."""
+        return self.access is not None and (bool(self.accounts) or self.config.role is not None)
+
+    async def prepare_access(self) -> list[AccountState]:
+        """Check the caller's identity and reach every account named, before anything
+        is sent: a role is assumed in each (a dry run proves access this way).
+
+        Raises :class:`ApiError` when the base credentials do not work, and
+        :class:`InvalidInputError` when an account other than the caller's is named
+        without a role to assume there. An account whose role is refused is recorded
+        (its targets will fail with the error code); the others go on.
+        """
+        if self.account_states is not None:
+            return self.account_states
+        if not self.needs_access or self.access is None:
+            self.account_states = []
+            return self.account_states
+        access = self.access
+        caller = await access.caller_account()
+        # Targets naming no account are the caller's: the same destination (and rate
+        # controller) as those naming it.
+        self._default = Destination(account=caller, region=self._default.region)
+        states = await access.prepare(self.accounts)
+        if self.config.role is None:
+            strangers = [s.account for s in states if s.status != "own"]
+            if strangers:
+                rule = (
+                    f"is not the caller's own account ({caller}), and no role to assume "
+                    "there was given (--role-name or --role-arn)"
+                )
+                raise InvalidInputError(
+                    [
+                        ValidationIssue(
+                            source="targets", line=None, field="account", rule=rule, value=a
+                        )
+                        for a in strangers
+                    ]
+                )
+        self.account_states = states
+        return states
+
     # -- control, for progress displays and signal handlers ------------------------------
 
     def statistics(self) -> EngineStatistics:
@@ -260,6 +358,12 @@ class RunSession:
         if self._used:
             raise ConfigurationError("a RunSession runs once; create a new one")
         self._used = True
+        try:
+            await self.prepare_access()
+        except BaseException:
+            self.close()
+            raise
+        self._tally = DestinationTally(started=time.time())
         engine = self._engine
         directory = self.report_dir
         writer = None if directory is None else ResultsWriter(directory)
@@ -274,6 +378,7 @@ class RunSession:
                 reader = JournalReader(self.journal_path)
                 for carried in reader:
                     engine.carry(carried)
+                    self._tally.add(carried, carried=True)
                     if writer is not None:
                         writer.write(carried)
                     if page is not None:
@@ -284,9 +389,12 @@ class RunSession:
             if self.journal_path is not None and not self.config.dry_run:
                 journal = Journal(self.journal_path)
 
+            tally = self._tally
+
             def record(result: Result) -> None:
                 # Serialised once for both files: this runs for every target.
                 line = result.to_line()
+                tally.add(result)
                 if journal is not None:
                     journal.record(result, line)
                 if writer is not None:
@@ -301,12 +409,28 @@ class RunSession:
                 self._named or self._listings or self._stream
             )
             self._dedup = Deduplicator(assume_sorted=only_file and self._files[0][0].scan.sorted)
-            feed: Iterable[Target | InvalidTarget] | AsyncIterable[Target | InvalidTarget]
+
+            def record_batch(batch: ResultBatch) -> None:
+                tally.add_batch(batch.prototype, len(batch))
+                if writer is not None:
+                    writer.write_lines(batch.lines(), len(batch))
+                if page is not None:
+                    page.add_batch(batch)
+                if on_result is not None:
+                    for result in batch.results():
+                        on_result(result)
+
+            total = self.known_total
             if self._listings or isinstance(self._stream, AsyncIterable):
-                feed = self._async_feed()
+                report = await engine.run(self._async_feed(), total=total, on_result=record)
+            elif self.config.dry_run and not self.destinations:
+                # Nothing to call: plain lines of a file stay batches from the read to
+                # results.jsonl (a million-line plan in seconds, not minutes).
+                report = await engine.run_batches(
+                    self._batched_feed(), total=total, on_result=record, on_batch=record_batch
+                )
             else:
-                feed = self._sync_feed()
-            report = await engine.run(feed, total=self.known_total, on_result=record)
+                report = await engine.run(self._sync_feed(), total=total, on_result=record)
         except BaseException:
             if writer is not None:
                 writer.abort()
@@ -327,19 +451,49 @@ class RunSession:
         return report
 
     def _placed(self, item: Target | InvalidTarget) -> Target | InvalidTarget:
-        """``item`` at the run's default destination when it names none: a target's
+        """``item`` at the run's default destination where it names none: a target's
         identity (journal, de-duplication, report) must not depend on whether its
-        region came from the config or from the target."""
+        region or account came from the config or from the target."""
         default = self._default
         if default.is_default:
             return item
-        if isinstance(item, Target):
-            if item.destination.is_default:
-                return replace(item, destination=default)
+        target = item if isinstance(item, Target) else item.target
+        where = target.destination.resolve(default)
+        if where == target.destination:
             return item
-        if item.target.destination.is_default:
-            return replace(item, target=replace(item.target, destination=default))
-        return item
+        if isinstance(item, Target):
+            return replace(item, destination=where)
+        return replace(item, target=replace(target, destination=where))
+
+    def _spread(self, item: Target | InvalidTarget) -> Iterator[Target | InvalidTarget]:
+        """``item`` in each of :attr:`destinations` it does not override (once per
+        distinct destination), placed; just placed without destinations."""
+        if not self.destinations:
+            yield self._placed(item)
+            return
+        target = item if isinstance(item, Target) else item.target
+        own = target.destination
+        if own.account is not None and own.region is not None:
+            yield self._placed(item)
+            return
+        seen: set[Destination] = set()
+        for destination in self.destinations:
+            where = own.resolve(destination)
+            if where in seen:
+                continue
+            seen.add(where)
+            spread = replace(target, destination=where)
+            yield self._placed(spread if isinstance(item, Target) else replace(item, target=spread))
+
+    def _listing_specs(self) -> list[Listing]:
+        """Every listing once per destination it runs in (see :attr:`destinations`)."""
+        specs: list[Listing] = []
+        for spec in self._listings:
+            base = spec.destination or Destination()
+            wheres = [base.resolve(d) for d in self.destinations] or [base]
+            for where in dict.fromkeys(w.resolve(self._default) for w in wheres):
+                specs.append(replace(spec, destination=None if where.is_default else where))
+        return specs
 
     def _keep(self, item: Target | InvalidTarget, status: str | None = None) -> bool:
         target = item if isinstance(item, Target) else item.target
@@ -358,26 +512,68 @@ class RunSession:
         if self._stream is not None and not isinstance(self._stream, AsyncIterable):
             yield from self._stream
 
+    def _placed_all(self) -> Iterator[Target | InvalidTarget]:
+        if not self.destinations:
+            return map(self._placed, self._fixed())
+        return (placed for item in self._fixed() for placed in self._spread(item))
+
+    def _batched_feed(self) -> Iterator[Target | InvalidTarget | TargetBatch]:
+        """:meth:`_sync_feed` with the files' runs of plain lines as batches."""
+        for item in map(self._placed, self._named):
+            if self._keep(item):
+                yield item
+        for source, _ in self._files:
+            for found in source._batches():
+                if isinstance(found, TargetBatch):
+                    batch = self._keep_batch(self._placed_batch(found))
+                    if batch.names:
+                        yield batch
+                else:
+                    item = self._placed(found)
+                    if self._keep(item):
+                        yield item
+        if self._stream is not None and not isinstance(self._stream, AsyncIterable):
+            for item in map(self._placed, self._stream):
+                if self._keep(item):
+                    yield item
+
+    def _placed_batch(self, batch: TargetBatch) -> TargetBatch:
+        """:meth:`_placed` for a batch."""
+        if self._default.is_default:
+            return batch
+        where = batch.destination.resolve(self._default)
+        return batch if where == batch.destination else replace(batch, destination=where)
+
+    def _keep_batch(self, batch: TargetBatch) -> TargetBatch:
+        """:meth:`_keep` for a batch: what it keeps of it, counted in the plan."""
+        if self._finished:
+            # Resume skips are per target (a dry run never resumes; kept exact anyway).
+            kept = [t.thing_name or "" for t in batch.targets() if self._keep(t)]
+            return batch.with_names(kept)
+        batch = self._dedup._new_in(batch)
+        self.plan.add_batch(batch)
+        return batch
+
     def _sync_feed(self) -> Iterator[Target | InvalidTarget]:
         # Synchronous, so the engine's workers read it directly (no queue hop a target).
-        for item in map(self._placed, self._fixed()):
+        for item in self._placed_all():
             if self._keep(item):
                 yield item
 
     async def _async_feed(self) -> AsyncIterator[Target | InvalidTarget]:
         await self._expect_listed()
-        for n, item in enumerate(map(self._placed, self._fixed())):
+        for n, item in enumerate(self._placed_all()):
             if self._keep(item):
                 yield item
             if n % 256 == 255:
                 await anyio.lowlevel.checkpoint()
         if isinstance(self._stream, AsyncIterable):
-            async for item in self._stream:
-                item = self._placed(item)
-                if self._keep(item):
-                    yield item
+            async for streamed in self._stream:
+                for item in self._spread(streamed):
+                    if self._keep(item):
+                        yield item
         engine, selection = self._engine, self.listing_filter
-        for spec in self._listings:
+        for spec in self._listing_specs():
             try:
                 async for listed in spec.open(engine.call):
                     if engine.stop_reason is not None:
@@ -394,16 +590,30 @@ class RunSession:
                 self.listing_stopped_early = True
                 return
             except ApiError as exc:
+                if self._unreached(spec, exc):
+                    continue
                 # Targets already handed out finish normally; the rest cannot be known.
                 self.listing_error = exc
                 log.error("listing.failed", error=str(exc))
                 engine.stop(f"listing failed: {exc}")
                 return
 
+    def _unreached(self, spec: Listing, exc: ApiError) -> bool:
+        """A listing in an account whose role was refused: that account's loss alone
+        (recorded, the run goes on); any other failure stops the run as before."""
+        account = None if spec.destination is None else spec.destination.account
+        state = None if account is None or self.access is None else self.access.state(account)
+        if state is None or state.error is None:
+            return False
+        self.unreached_listings.append((spec, state.error.message))
+        log.error("listing.unreached", account=account, error=str(exc))
+        return True
+
     async def _expect_listed(self) -> None:
         """A whole-job listing's size is in DescribeJob's counters: one call buys the
         progress display a total and an ETA. An estimate (devices move as we run)."""
-        if len(self._listings) != 1 or not isinstance(spec := self._listings[0], FromJob):
+        specs = self._listing_specs()
+        if len(specs) != 1 or not isinstance(spec := specs[0], FromJob):
             return
         if self.listing_filter is not None and self.listing_filter.cutoff is not None:
             return
@@ -437,6 +647,14 @@ class RunSession:
                 "unknownStatus": stats.unknown_status,
                 "unknownAge": stats.unknown_age,
             }
+        extra["byDestination"] = self._tally.to_json()
+        if self.needs_access and self.access is not None:
+            extra["access"] = self.access.to_json()
+        if self.unreached_listings:
+            extra["unreachedListings"] = [
+                {**(spec.destination or Destination()).to_json(), "error": why}
+                for spec, why in self.unreached_listings
+            ]
         if self.listing_error is not None:
             extra["listingError"] = str(self.listing_error)
         if self.listing_stopped_early:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import IO
 
+from bulkjobs._batch import TargetBatch
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ConfigurationError, InvalidInputError, ValidationIssue
 from bulkjobs._fileformats import (
@@ -35,7 +36,7 @@ from bulkjobs._fileformats import (
     WholeFileError,
     detect_format,
 )
-from bulkjobs._filters import SortKey, sort_key
+from bulkjobs._filters import SortKey, ascending, sort_key
 from bulkjobs._models import InvalidTarget, Operation, Target
 
 __all__ = [
@@ -65,6 +66,9 @@ class FileScan:
     fatal: bool
     #: Valid targets come in :func:`~bulkjobs._filters.sort_key` order.
     sorted: bool
+    #: The accounts valid targets name (an ``account`` column), for the access check
+    #: before anything is sent.
+    accounts: frozenset[str] = frozenset()
 
     @property
     def items(self) -> int:
@@ -85,7 +89,10 @@ def iter_file_targets(
     :class:`InvalidInputError` (before any target, except for an empty file)."""
     source = "<stdin>" if path == "-" else path
     region = None if destination is None else destination.region
-    parser = LineParser(source, job_id, operation, region, detect_format(path, input_format))
+    account = None if destination is None else destination.account
+    parser = LineParser(
+        source, job_id, operation, region, detect_format(path, input_format), account
+    )
     with contextlib.ExitStack() as stack:
         try:
             stream = _open(path, stdin, stack)
@@ -115,8 +122,12 @@ def scan_file(
     """
     source = name or ("<stdin>" if path == "-" else path)
     region = None if destination is None else destination.region
-    parser = LineParser(source, job_id, operation, region, detect_format(path, input_format))
+    account = None if destination is None else destination.account
+    parser = LineParser(
+        source, job_id, operation, region, detect_format(path, input_format), account
+    )
     issues: list[ValidationIssue] = []
+    accounts: set[str] = set()
     count = targets = invalid = 0
     fatal, in_order = False, True
     previous: SortKey | None = None
@@ -136,12 +147,24 @@ def scan_file(
             stream = _open(path, stdin, stack)
             if signature is None:
                 spool = _make_spool(spool_dir)
-            for item in parser.parse(stream if spool is None else _Tee(stream, spool)):
+            read = stream if spool is None else _Tee(stream, spool)
+            for item in parser.parse_batches(read):
+                if isinstance(item, TargetBatch):
+                    # Within a batch only the names differ: its keys are in order when
+                    # the names are (ASCII, so str order is byte order).
+                    targets += len(item)
+                    if in_order:
+                        first = sort_key(item.target(0))
+                        in_order = (previous is None or previous <= first) and ascending(item.names)
+                    previous = sort_key(item.target(-1))
+                    continue
                 if isinstance(item, InvalidLine):
                     invalid += 1
                     note(item.issues)
                     continue
                 targets += 1
+                if (named := item.destination.account) is not None:
+                    accounts.add(named)
                 key = sort_key(item)
                 in_order = in_order and (previous is None or previous <= key)
                 previous = key
@@ -166,6 +189,7 @@ def scan_file(
         issues=tuple(issues),
         fatal=fatal,
         sorted=in_order,
+        accounts=frozenset(accounts),
     )
     read_path = path if spool is None else spool.name
     return FileSource(scan, read_path, parser, signature, spooled=spool is not None)
@@ -199,6 +223,24 @@ class FileSource:
             raise InvalidInputError(self.scan.issues)
 
     def __iter__(self) -> Iterator[Target | InvalidTarget]:
+        with self._second_pass() as (stream, parser):
+            try:
+                yield from parser.parse(stream)
+            except WholeFileError as fatal:
+                raise InvalidInputError(fatal.issues) from None
+
+    def _batches(self) -> Iterator[Target | InvalidTarget | TargetBatch]:
+        """The second pass with runs of plain lines as batches (see
+        :meth:`~bulkjobs._fileformats.LineParser.parse_batches`): the same targets, in
+        the same order, as iterating the source."""
+        with self._second_pass() as (stream, parser):
+            try:
+                yield from parser.parse_batches(stream)
+            except WholeFileError as fatal:
+                raise InvalidInputError(fatal.issues) from None
+
+    @contextlib.contextmanager
+    def _second_pass(self) -> Iterator[tuple[IO[bytes], LineParser]]:
         scan = self.scan
         if scan.fatal:
             raise InvalidInputError(scan.issues)
@@ -210,11 +252,7 @@ class FileSource:
                     rule = "changed since it was validated; start again"
                     issue = ValidationIssue(source=scan.source, line=None, field="file", rule=rule)
                     raise InvalidInputError([issue])
-            parser = self._parser.fresh(scan.format)
-            try:
-                yield from parser.parse(stream)
-            except WholeFileError as fatal:
-                raise InvalidInputError(fatal.issues) from None
+            yield stream, self._parser.fresh(scan.format)
 
     def close(self) -> None:
         """Remove the copy of stdin or a pipe, if one was made."""
@@ -243,7 +281,12 @@ class _Tee:
         self._spool = spool
 
     def readline(self, size: int = -1, /) -> bytes:
-        data = self._stream.readline(size)
+        return self._copy(self._stream.readline(size))
+
+    def read(self, size: int = -1, /) -> bytes:
+        return self._copy(self._stream.read(size))
+
+    def _copy(self, data: bytes) -> bytes:
         try:
             self._spool.write(data)
         except OSError as exc:

@@ -26,6 +26,7 @@ from bulkjobs._models import (
 )
 
 __all__ = [
+    "check_account",
     "check_operation",
     "check_status",
     "check_target",
@@ -82,6 +83,19 @@ COMMENT: Final = _StringRule(1, 2028, _no_control, _PRINTABLE)
 REASON_CODE: Final = _StringRule(
     1, 128, _upper_digit_underscore, r"[\p{Upper}\p{Digit}_]+ (uppercase letters, digits, _)"
 )
+
+
+_ACCOUNT: Final = re.compile(r"[0-9]{12}")
+
+
+def check_account(value: object) -> str | None:
+    """The broken rule of an account ID, or None (12 digits, as a string)."""
+    if not isinstance(value, str):
+        return "must be a string of 12 digits (a number would lose leading zeros)"
+    # Leading zeros are part of an account ID: it stays a string.
+    if not _ACCOUNT.fullmatch(value):
+        return "must be 12 digits, e.g. 111122223333"
+    return None
 
 
 def check_long(value: int, *, minimum: int = 0) -> str | None:
@@ -186,6 +200,8 @@ def check_target(
             )
 
     add("jobId", JOB_ID.check(target.job_id), target.job_id)
+    if (account := target.destination.account) is not None:
+        add("account", check_account(account), account)
     if operation.whole_job:
         return issues
     if target.thing_name is None:

@@ -79,7 +79,11 @@ EXPECTED = {
     "Report",
     # errors
     "BulkJobsError",
+    "AccountAccess",
+    "AccountState",
     "ApiError",
+    "AssumeRole",
+    "OrganizationAccount",
     "ConfigurationError",
     "InvalidInputError",
     "RunInterrupted",

@@ -7,7 +7,7 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -32,6 +32,7 @@ from bulkjobs import (
     parse_rate,
     validate,
 )
+from bulkjobs.cli._accountopts import AccountOptions, resolve_accounts
 from bulkjobs.cli._parser import DEFAULTS
 from bulkjobs.cli._shorthand import parse_string_map
 
@@ -76,6 +77,8 @@ class Options:
     #: cancel-job --wait: follow the server-side cancel for at most ``wait_timeout`` s.
     wait: bool = False
     wait_timeout: float = 3600.0
+    #: Accounts and regions the run covers, and the role that reaches them.
+    accounts: AccountOptions = field(default_factory=AccountOptions)
 
     @property
     def has_listing(self) -> bool:
@@ -253,8 +256,8 @@ def resolve(args: argparse.Namespace) -> Options:
             checked("--thing-group", lambda: FromThingGroup(group=thing_group, job_id="j"))
         for n, name in enumerate(from_things, start=1):
             checked(f"--from-thing #{n}", partial(FromThing, thing_name=name))
-        if args.recursive and thing_group is None:
-            bad("--recursive", "only applies to --thing-group")
+        if args.recursive and thing_group is None and getattr(args, "ou", None) is None:
+            bad("--recursive", "only applies to --thing-group and --ou")
         if args.status is not None:
             statuses = tuple(s.strip().upper() for s in str(args.status).split(",") if s.strip())
             if not statuses:
@@ -340,12 +343,19 @@ def resolve(args: argparse.Namespace) -> Options:
         bad("--wait", "cannot be combined with --dry-run (nothing would be cancelled)")
     if args.quiet and args.verbose:
         bad("--quiet", "cannot be combined with --verbose")
+    accounts = resolve_accounts(args, issues)
+    if wait and (accounts.selects_accounts or accounts.regions):
+        bad(
+            "--wait",
+            "follows one account and region: not with --accounts, --regions or --from-organization",
+        )
 
     if issues:
         raise InvalidInputError(issues)
     config = RunConfig(
         region=args.region,
         profile=args.profile,
+        role=accounts.role,
         endpoint_url=args.endpoint_url,
         rate=rate,
         concurrency=args.concurrency,
@@ -386,6 +396,7 @@ def resolve(args: argparse.Namespace) -> Options:
         verbose=bool(args.verbose),
         wait=wait,
         wait_timeout=wait_timeout,
+        accounts=accounts,
     )
 
 

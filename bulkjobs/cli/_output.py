@@ -229,8 +229,35 @@ def print_summary(report: Report, *, stream: IO[str], as_json: bool) -> None:
         + (f" · {report.carried:,} carried from the journal" if report.carried else ""),
         soft_wrap=True,
     )
+    if report.unconfirmed:
+        console.print(
+            f"{report.unconfirmed:,} of the changes rest on evidence that cannot rule out "
+            'another actor (an answer was lost): "confirmed": false in results.jsonl',
+            soft_wrap=True,
+        )
+    if (note := _fixed_rate_note(report)) is not None:
+        console.print(note, soft_wrap=True)
     if report.stop_reason:
         console.print(f"[bold red]stopped early:[/] {report.stop_reason}", soft_wrap=True)
+
+
+#: Above this share of throttled calls, a fixed rate is mostly spent on refusals.
+_FIXED_RATE_THROTTLED_SHARE = 0.2
+
+
+def _fixed_rate_note(report: Report) -> str | None:
+    """Say so when a fixed ``--rate`` sat above the account's quota: the throttles
+    were waited out (nothing lost), but the calls they cost bought nothing."""
+    control = report.rate_control or {}
+    if control.get("mode") != "fixed" or not report.attempts:
+        return None
+    share = report.throttles / report.attempts
+    if share < _FIXED_RATE_THROTTLED_SHARE:
+        return None
+    return (
+        f"note: {share:.0%} of calls were throttled: the fixed --rate is above the "
+        "account's quota; --rate auto (the default) finds the quota instead"
+    )
 
 
 def _rate(report: Report) -> str:

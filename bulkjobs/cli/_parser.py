@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import Any, Final
 
+from bulkjobs.cli._accountopts import add_account_arguments
+
 __all__ = ["DEFAULTS", "EXIT_CODES_HELP", "build_parser"]
 
 EXIT_CODES_HELP: Final = """\
@@ -122,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
             _add_target_options(sub)
         _add_run_options(sub)
         _add_aws_options(sub)
+        add_account_arguments(sub, recursive=name == "cancel-job")
         _add_output_options(sub)
 
     demo = commands.add_parser(
@@ -300,7 +303,7 @@ def _add_target_options(sub: argparse.ArgumentParser) -> None:
         "--recursive",
         action="store_true",
         default=None,
-        help="with --thing-group: include child groups",
+        help="with --thing-group: include child groups; with --ou: include child units",
     )
     group.add_argument(
         "--from-thing",

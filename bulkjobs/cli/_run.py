@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 import anyio
 
 from bulkjobs import (
+    AccountAccess,
     Clients,
     DeletionTimes,
     FromFile,
@@ -31,6 +32,7 @@ from bulkjobs import (
     parse_age,
 )
 from bulkjobs.cli._confirm import confirm
+from bulkjobs.cli._destinations import print_access, print_destinations, select_destinations
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, plural, print_summary
 from bulkjobs.cli._staging import Staged, staged
@@ -118,7 +120,10 @@ async def _watch_signals(engine: RunSession, stderr: TextIO) -> None:
 
 def sources(opts: Options, *, name: str | None = None) -> list[Source]:
     """What the options name, as the library's sources."""
-    destination = opts.config.destination
+    chosen = opts.accounts
+    # Spread over accounts and regions, targets name no destination of their own: the
+    # session places each in every selected one.
+    destination = None if chosen.regions or chosen.selects_accounts else opts.config.destination
     if opts.operation.whole_job:
         return [Target(job_id=job_id, destination=destination) for job_id in opts.job_ids]
     found: list[Source] = [
@@ -187,6 +192,10 @@ async def _execute(stage: Staged, argv: list[str], *, stdout: TextIO, stderr: Te
         # every target, so results.jsonl and the plan say where each call went.
         region = Clients(opts.config).default_destination.region
         opts = replace(opts, config=replace(opts.config, region=region))
+    cfg = opts.config
+    access = AccountAccess(
+        cfg.role, profile=cfg.profile, region=cfg.region, endpoint_url=cfg.endpoint_url
+    )
     with RunSession(
         sources(opts, name=stage.things_name),
         opts.operation,
@@ -196,7 +205,12 @@ async def _execute(stage: Staged, argv: list[str], *, stdout: TextIO, stderr: Te
         resume=opts.resume,
         listing_filter=listing_filter(opts),
         command=["bulkjobs", *argv],
+        access=access,
     ) as session:
+        # After the files were validated (bad input first, with no call made); read
+        # calls only: the organisation's accounts, the caller's identity, the roles.
+        session.destinations = await select_destinations(opts, access, stderr)
+        print_access(await session.prepare_access(), stderr, quiet=opts.quiet)
         if store is not None:
             await store.prepare(resume=opts.resume or opts.config.dry_run)
         files = session.file_sources
@@ -236,8 +250,11 @@ async def _run(
                 tg.start_soon(metrics.run, partial(_metric_counts, session))
             if isinstance(store, S3Store):
                 tg.start_soon(store.run_sync)
+            # Without a per-target consumer a dry run keeps its batches whole.
+            wanted = metrics is not None or (opts.operation.whole_job and not opts.config.dry_run)
             report = await session.run(
-                on_result=on_result, on_carried=None if metrics is None else metrics.add
+                on_result=on_result if wanted else None,
+                on_carried=None if metrics is None else metrics.add,
             )
             tg.cancel_scope.cancel()
     except BaseException as exc:
@@ -258,11 +275,18 @@ async def _run(
         _amend_summary(opts, store, {"deletions": deleted})
         if opts.log_format != "json":
             print(deletions.line(), file=stdout)
+    rows = (session.summary or {}).get("byDestination") or []
+    if opts.log_format != "json" and (len(rows) > 1 or any(row.get("account") for row in rows)):
+        print_destinations(rows, stdout)
+    for spec, why in session.unreached_listings:
+        where = spec.destination.label if spec.destination is not None else "default"
+        print(f"bulkjobs: error: listing in {where} not run: {why}", file=stderr)
     if session.listing_error is not None:
         print(f"bulkjobs: error: {session.listing_error}", file=stderr)
     _print_resume_hint(report, opts, argv, session, stderr)
     code = report.exit_code
-    if (session.listing_stopped_early or session.listing_error is not None) and code == 0:
+    listing_cut = session.listing_stopped_early or session.listing_error is not None
+    if (listing_cut or session.unreached_listings) and code == 0:
         # The listing stopped before its end: the targets it never reached are not done.
         code = 1
         _amend_summary(opts, store, {"exitCode": code})

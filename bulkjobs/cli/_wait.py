@@ -45,6 +45,9 @@ def followed_job(opts: Options, result: Result) -> tuple[str, float] | None:
     """(job id, when CancelJob returned) for a result whose job may still be cancelling."""
     if not opts.operation.cancels_server_side or opts.config.dry_run:
         return None
+    if opts.accounts.selects_accounts or opts.accounts.regions:
+        # The follow-up asks one destination; a run over many reports each in its table.
+        return None
     if result.outcome not in _FOLLOWED:
         return None
     return result.target.job_id, result.finished_at or time.time()

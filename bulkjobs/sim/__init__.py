@@ -35,6 +35,7 @@ from bulkjobs.sim._model import (
     JobStatus,
     Operation,
 )
+from bulkjobs.sim._organizations import OrgAccount, Organization, OrgUnit
 from bulkjobs.sim._quota import QuotaChange
 from bulkjobs.sim._stats import OperationStatistics, SimStatistics
 
@@ -70,6 +71,9 @@ __all__ = [
     "Latency",
     "Operation",
     "OperationStatistics",
+    "OrgAccount",
+    "OrgUnit",
+    "Organization",
     "QuotaChange",
     "SimConfig",
     "SimStatistics",

@@ -19,13 +19,14 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from bulkjobs.sim import _listing, _rules, _servicequotas, _wire
+from bulkjobs.sim import _listing, _organizations, _rules, _servicequotas, _sts, _wire
 from bulkjobs.sim._auth import SignatureCheck, signing_region
 from bulkjobs.sim._config import SimConfig
 from bulkjobs.sim._errors import ERROR_STATUS, ApiError, ErrorCode, invalid_request
 from bulkjobs.sim._jobs import JobDeletions
 from bulkjobs.sim._model import Operation
 from bulkjobs.sim._quota import QuotaBook
+from bulkjobs.sim._realms import Realm
 from bulkjobs.sim._state import FleetState
 from bulkjobs.sim._stats import OperationCounters, Recorder
 
@@ -34,6 +35,8 @@ DEFAULT_MAX_RESULTS = 100
 
 Query = Mapping[str, str]
 Handler = Callable[["Service", tuple[str, ...], Query, bytes, float], "_wire.Document | None"]
+#: Builds the fleet and quotas of a destination met for the first time.
+RealmFactory = Callable[[str, str], tuple[FleetState, QuotaBook]]
 _LINGER_RESET = struct.pack("ii", 1, 0)
 
 
@@ -50,8 +53,13 @@ class Service:
         clock: Callable[[], float],
         wall_clock: Callable[[], float],
         on_job_canceled: Callable[[], None],
+        realm_factory: RealmFactory | None = None,
     ) -> None:
+        #: The fleet of the caller's account in ``config.region`` — and of every
+        #: destination unless the configuration separates them (``config.separate``).
         self.state = state
+        #: The fleet the request being served acts on (set just before its handler).
+        self.current = state
         self.config = config
         self.quota = quota
         self.recorder = recorder
@@ -70,7 +78,22 @@ class Service:
         self._arns_by_region: dict[str, _wire.Arns] = {}
         self._signatures = SignatureCheck()
         self._quota_signatures = SignatureCheck("servicequotas")
-        self.deletions = JobDeletions()
+        self._sts_signatures = SignatureCheck("sts")
+        self._org_signatures = SignatureCheck("organizations")
+        #: Role sessions handed out by AssumeRole, by access key.
+        self.tokens = _sts.TokenBook()
+        #: Destinations other than the home one, when the configuration separates them.
+        self.realms: dict[tuple[str, str], Realm] = {}
+        self._realm_factory = realm_factory
+        #: DeleteJob's deletions in progress, per fleet (each account-region has its own).
+        self._deletions: dict[FleetState, JobDeletions] = {}
+
+    def deletions(self, state: FleetState) -> JobDeletions:
+        """The DeleteJob book of one fleet."""
+        book = self._deletions.get(state)
+        if book is None:
+            book = self._deletions[state] = JobDeletions()
+        return book
 
     def now(self) -> float:
         """The server's wall clock, which ``clock_skew`` sets apart from this machine's."""
@@ -83,6 +106,10 @@ class Service:
             target = request.headers.get("X-Amz-Target", "")
             if target.startswith(_servicequotas.TARGET_PREFIX):
                 return await self._service_quotas(request, target, number)
+            if target.startswith(_organizations.TARGET_PREFIX):
+                return await self._organizations(request, target, number)
+            if not target and request.rel_url.raw_path == "/":
+                return await self._sts(request, number)
         route = _route(request.method, request.rel_url.raw_path)
         if route is None:
             self.recorder.unknown_requests += 1
@@ -108,8 +135,23 @@ class Service:
         raw_params: tuple[str, ...],
         counters: OperationCounters,
     ) -> web.StreamResponse:
-        config = self.config
-        rng = self._rng
+        authorization = request.headers.get("Authorization")
+        try:
+            caller = self._identify(request)
+        except _sts.StsError as exc:
+            code = (
+                ErrorCode.EXPIRED_TOKEN
+                if exc.code == "ExpiredToken"
+                else ErrorCode.UNRECOGNIZED_CLIENT
+            )
+            counters.error(code)
+            return self._error(number, code, exc.message, ERROR_STATUS[code])
+        account = self.config.account_id if caller is None else caller.account
+        region = signing_region(authorization) or self.config.region
+        realm = self.realm(account, region)
+        config = self.config if realm is None or realm.config is None else realm.config
+        rng = self._rng if realm is None or realm.rng is None else realm.rng
+        quota = self.quota if realm is None else realm.quota
         faulty = config.faulty_operations is None or operation in config.faulty_operations
         if faulty and config.p_reset and rng.random() < config.p_reset:
             counters.resets += 1
@@ -117,11 +159,7 @@ class Service:
         if config.check_signatures:
             # Authentication comes first and costs no quota, as at AWS.
             try:
-                self._signatures.check(
-                    request.headers.get("Authorization"),
-                    request.headers.get("X-Amz-Date"),
-                    self.now(),
-                )
+                self._signatures.check(authorization, request.headers.get("X-Amz-Date"), self.now())
             except ApiError as exc:
                 counters.error(exc.code)
                 return self._error(number, exc.code, exc.message, ERROR_STATUS[exc.code])
@@ -129,7 +167,7 @@ class Service:
         arrived = self._clock()
         if counters.first_request_at is None:
             counters.first_request_at = arrived
-        throttled = not self.quota.try_acquire(operation)
+        throttled = not quota.try_acquire(operation)
         delay = 0.0 if config.latency is None else config.latency.sample(rng)
         if faulty and config.p_slow and rng.random() < config.p_slow:
             counters.slow += 1
@@ -150,22 +188,28 @@ class Service:
             )
         body = await request.read() if request.method == "PUT" else b""
         self._serving = number
-        self.arns = self._arns_for(signing_region(request.headers.get("Authorization")))
+        self.arns = self._arns_for(region, account)
+        self.current = self.state if realm is None else realm.state
         try:
             params = _decode_params(raw_params)
             now = self.now()
             # Deletions whose time has come are over before anything reads the state.
-            self.deletions.finish_due(self.state, now)
+            self.deletions(self.current).finish_due(self.current, now)
             document = handler(self, params, request.query, body, now)
         except ApiError as exc:
             counters.error(exc.code)
             return self._error(number, exc.code, exc.message, ERROR_STATUS[exc.code], exc.details)
         finally:
             self._serving = None
+            self.current = self.state
         if faulty and config.p_lost_response and rng.random() < config.p_lost_response:
             counters.lost_responses += 1
             return _reset(request)
         counters.accepted += 1
+        if realm is not None or config.separate:
+            where = f"{account}/{region}"
+            by_destination = self.recorder.by_destination
+            by_destination[where] = by_destination.get(where, 0) + 1
         if counters.last_accepted_at is None or arrived > counters.last_accepted_at:
             counters.last_accepted_at = arrived
         return web.Response(
@@ -193,13 +237,113 @@ class Service:
             except ApiError as exc:
                 status, document = 403, {"__type": exc.code.value, "message": exc.message}
                 return self._json_1_1(number, status, document)
+        try:
+            caller = self._identify(request)
+        except _sts.StsError as exc:
+            return self._json_1_1(number, exc.status, {"__type": exc.code, "message": exc.message})
+        account = config.account_id if caller is None else caller.account
+        region = signing_region(request.headers.get("Authorization")) or config.region
+        realm = self.realm(account, region)
+        quota = self.quota if realm is None else realm.quota
         status, document = _servicequotas.answer(
             target,
             await request.read(),
-            self.quota.quotas(),
+            quota.quotas(),
             enabled=config.service_quotas,
-            account_id=config.account_id,
-            region=signing_region(request.headers.get("Authorization")) or config.region,
+            account_id=account,
+            region=region,
+        )
+        return self._json_1_1(number, status, document)
+
+    def _identify(self, request: web.BaseRequest) -> _sts.Issued | None:
+        """The role session a request is signed with (None: the caller's own key)."""
+        return _sts.identity(
+            self.tokens,
+            self.config,
+            _sts.access_key_of(request.headers.get("Authorization")),
+            request.headers.get("X-Amz-Security-Token"),
+            self.now(),
+        )
+
+    def realm(self, account: str, region: str) -> Realm | None:
+        """The destination (account, region) a request acts in; None: the home one
+        (``state`` and ``quota``), which every request uses unless separated."""
+        config = self.config
+        if not config.separate or (account == config.account_id and region == config.region):
+            return None
+        key = (account, region)
+        found = self.realms.get(key)
+        if found is None:
+            if self._realm_factory is None:
+                return None
+            state, quota = self._realm_factory(account, region)
+            found = self.realms[key] = Realm(
+                account=account, region=region, state=state, quota=quota
+            )
+        return found
+
+    def states(self) -> list[FleetState]:
+        """Every destination's fleet, the home one first (for background activity)."""
+        return [self.state, *(realm.state for realm in self.realms.values())]
+
+    async def _sts(self, request: web.BaseRequest, number: int) -> web.Response:
+        """STS (query protocol, XML answers): AssumeRole and GetCallerIdentity."""
+        self.recorder.sts_requests += 1
+        status: int
+        if self.config.check_signatures:
+            try:
+                self._sts_signatures.check(
+                    request.headers.get("Authorization"),
+                    request.headers.get("X-Amz-Date"),
+                    self.now(),
+                )
+            except ApiError as exc:
+                error = _sts.StsError(exc.code.value, exc.message, 403)
+                return self._xml(number, 403, _sts.error_document(error, _request_id(number)))
+        try:
+            caller = self._identify(request)
+        except _sts.StsError as exc:
+            return self._xml(number, exc.status, _sts.error_document(exc, _request_id(number)))
+        status, text = _sts.answer(
+            await request.read(),
+            book=self.tokens,
+            config=self.config,
+            caller=caller,
+            now=self.now(),
+            request_id=_request_id(number),
+        )
+        return self._xml(number, status, text)
+
+    def _xml(self, number: int, status: int, text: str) -> web.Response:
+        return web.Response(
+            status=status,
+            body=text.encode(),
+            headers={"Content-Type": _sts.CONTENT_TYPE, "x-amzn-RequestId": _request_id(number)},
+        )
+
+    async def _organizations(
+        self, request: web.BaseRequest, target: str, number: int
+    ) -> web.Response:
+        """Organizations (JSON 1.1): the accounts and units the management account sees."""
+        self.recorder.organizations_requests += 1
+        if self.config.check_signatures:
+            try:
+                self._org_signatures.check(
+                    request.headers.get("Authorization"),
+                    request.headers.get("X-Amz-Date"),
+                    self.now(),
+                )
+            except ApiError as exc:
+                return self._json_1_1(
+                    number, 403, {"__type": exc.code.value, "message": exc.message}
+                )
+        try:
+            caller = self._identify(request)
+        except _sts.StsError as exc:
+            return self._json_1_1(number, exc.status, {"__type": exc.code, "message": exc.message})
+        account = self.config.account_id if caller is None else caller.account
+        status, document = _organizations.answer(
+            target, await request.read(), self.config.org, caller=account
         )
         return self._json_1_1(number, status, document)
 
@@ -213,11 +357,11 @@ class Service:
             },
         )
 
-    def _arns_for(self, region: str | None) -> _wire.Arns:
-        region = region or self.config.region
-        arns = self._arns_by_region.get(region)
+    def _arns_for(self, region: str, account: str) -> _wire.Arns:
+        key = f"{account}/{region}"
+        arns = self._arns_by_region.get(key)
         if arns is None:
-            arns = self._arns_by_region[region] = _wire.Arns(self.config.account_id, region)
+            arns = self._arns_by_region[key] = _wire.Arns(account, region)
         return arns
 
     def _error(
@@ -246,7 +390,7 @@ class Service:
         thing_name, job_id = _rules.thing_name(params[0]), _rules.job_id(params[1])
         force = _rules.flag(query.get("force"), "force")
         document = _wire.request_document(body)
-        self.state.cancel_execution(
+        self.current.cancel_execution(
             job_id,
             thing_name,
             force=force,
@@ -265,7 +409,7 @@ class Service:
         force = _rules.flag(query.get("force"), "force")
         # Validated, then not used: the simulated jobs are not customer-managed ones.
         _rules.namespace_id(query.get("namespaceId"))
-        self.state.delete_execution(job_id, thing_name, execution_number, force=force, now=now)
+        self.current.delete_execution(job_id, thing_name, execution_number, force=force, now=now)
         return None
 
     def cancel_job(
@@ -274,7 +418,7 @@ class Service:
         job_id = _rules.job_id(params[0])
         force = _rules.flag(query.get("force"), "force")
         document = _wire.request_document(body)
-        job = self.state.cancel_job(
+        job = self.current.cancel_job(
             job_id,
             force=force,
             reason_code=_rules.reason_code(document.get("reasonCode")),
@@ -292,11 +436,11 @@ class Service:
         force = _rules.flag(query.get("force"), "force")
         # Validated, then not used: the simulated jobs are not customer-managed ones.
         _rules.namespace_id(query.get("namespaceId"))
-        config, deletions = self.config, self.deletions
+        config, deletions = self.config, self.deletions(self.current)
         deletions.max_deleting = config.max_deleting_jobs
         deletions.base_seconds = config.job_deletion_seconds
         deletions.per_execution_seconds = config.job_deletion_seconds_per_execution
-        deletions.start(self.state, job_id, force=force, now=now)
+        deletions.start(self.current, job_id, force=force, now=now)
         return None
 
     def describe_job_execution(
@@ -305,7 +449,7 @@ class Service:
         thing_name, job_id = _rules.thing_name(params[0]), _rules.job_id(params[1])
         number = query.get("executionNumber")
         execution_number = None if number is None else _rules.long_value(number, "executionNumber")
-        execution = self.state.execution(job_id, thing_name, execution_number)
+        execution = self.current.execution(job_id, thing_name, execution_number)
         return {"execution": _wire.job_execution(self.arns, execution)}
 
     def describe_job(
@@ -313,14 +457,14 @@ class Service:
     ) -> _wire.Document | None:
         job_id = _rules.job_id(params[0])
         _rules.flag(query.get("beforeSubstitution"), "beforeSubstitution")
-        return _wire.job(self.state.job(job_id), self.arns)
+        return _wire.job(self.current.job(job_id), self.arns)
 
     def list_job_executions_for_job(
         self, params: tuple[str, ...], query: Query, body: bytes, now: float
     ) -> _wire.Document | None:
         job_id = _rules.job_id(params[0])
         page = _listing.executions_for_job(
-            self.state,
+            self.current,
             job_id,
             status=_rules.execution_status(query.get("status")),
             max_results=_rules.max_results(query.get("maxResults"), DEFAULT_MAX_RESULTS),
@@ -344,7 +488,7 @@ class Service:
         # Validated, then not used: the simulated jobs are not customer-managed ones.
         _rules.namespace_id(query.get("namespaceId"))
         page = _listing.executions_for_thing(
-            self.state,
+            self.current,
             thing_name,
             status=_rules.execution_status(query.get("status")),
             job_id=None if job_id is None else _rules.job_id(job_id),
@@ -362,7 +506,7 @@ class Service:
     ) -> _wire.Document | None:
         group_name = _rules.thing_group_name(params[0])
         page = _listing.things_in_group(
-            self.state,
+            self.current,
             group_name,
             recursive=_rules.flag(query.get("recursive"), "recursive"),
             max_results=_rules.max_results(query.get("maxResults"), DEFAULT_MAX_RESULTS),

@@ -22,16 +22,18 @@ def churn(service: Service, rng: random.Random, steps: int, now: float) -> int:
     """Move up to ``steps`` executions one step each, as devices would; returns how many."""
     config = service.config
     done = 0
-    for _ in range(steps):
-        moved = service.state.churn_step(
-            rng,
-            now,
-            failure_share=config.churn_failure_share,
-            progress_share=config.churn_progress_share,
-        )
-        if moved is None:
-            break
-        done += 1
+    # Every destination's devices move at the configured rate: each is its own fleet.
+    for state in service.states():
+        for _ in range(steps):
+            moved = state.churn_step(
+                rng,
+                now,
+                failure_share=config.churn_failure_share,
+                progress_share=config.churn_progress_share,
+            )
+            if moved is None:
+                break
+            done += 1
     service.recorder.device_updates += done
     return done
 
@@ -76,7 +78,7 @@ async def run_job_cancellations(
     owed = 0.0
     last = loop.time()
     while True:
-        if not service.state.has_pending_cancellations():
+        if not any(state.has_pending_cancellations() for state in service.states()):
             wake.clear()
             await wake.wait()
             owed, last = 0.0, loop.time()
@@ -90,7 +92,8 @@ async def run_job_cancellations(
         if budget == 0:
             continue
         owed -= budget
-        result = service.state.sweep_cancellations(budget, wall_clock())
-        service.recorder.job_cancellation_updates += result.canceled
-        if result.finished_jobs:
-            finished(result.finished_jobs)
+        for state in service.states():
+            result = state.sweep_cancellations(budget, wall_clock())
+            service.recorder.job_cancellation_updates += result.canceled
+            if result.finished_jobs:
+                finished(result.finished_jobs)

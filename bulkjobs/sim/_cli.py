@@ -49,11 +49,31 @@ def run_simulate(args: argparse.Namespace) -> int:
 
     def announce(sim: Simulator) -> None:
         print(sim.endpoint_url, flush=True)
+        where = ""
+        if config.separate:
+            regions = args.sim_regions or config.region
+            where = (
+                f" in each of accounts {', '.join((config.account_id, *config.accounts))} "
+                f"(caller {config.account_id}; roles {', '.join(sorted(config.roles))}) "
+                f"and regions {regions}"
+            )
         print(
-            f"simulating {fleet.things} things, jobs {', '.join(fleet.job_ids)}; Ctrl-C to stop",
+            f"simulating {fleet.things} things, jobs {', '.join(fleet.job_ids)}{where}; "
+            "Ctrl-C to stop",
             file=sys.stderr,
             flush=True,
         )
+        if config.separate:
+            url = sim.endpoint_url
+            print(
+                "point every service at it: export "
+                + " ".join(
+                    f"AWS_ENDPOINT_URL_{name}={url}"
+                    for name in ("IOT", "STS", "ORGANIZATIONS", "SERVICE_QUOTAS")
+                ),
+                file=sys.stderr,
+                flush=True,
+            )
 
     try:
         stats = run_simulator(

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Final, Literal
 
 from bulkjobs.sim._model import Operation
+from bulkjobs.sim._organizations import Organization
 from bulkjobs.sim._quota import QuotaChange
 
 #: AWS's published default quota for each of the served APIs, per account and region.
@@ -72,6 +73,15 @@ class SimConfig:
     jobs cancelling at once (LimitExceededException beyond). ``check_signatures``
     refuses unsigned requests and those signed more than 5 minutes off the server's
     clock, which runs ``clock_skew`` seconds ahead of this machine's (negative: behind).
+
+    Accounts: ``account_id`` is the caller's (any access key the simulator did not
+    issue is its); ``accounts`` are further member accounts whose ``roles`` STS lets
+    the caller assume (except in ``denied_accounts``, and only with
+    ``role_external_id`` when that is set), each session lasting at most
+    ``session_seconds`` when set. With ``accounts`` (or ``separate_destinations``) every
+    (account, region) has its own fleet, quotas and faults, as at AWS; otherwise one
+    fleet answers every region. ``organization`` is what Organizations lists (by
+    default the accounts in one unit, when there are any).
     """
 
     quota: float | None = AWS_DEFAULT_TPS
@@ -102,6 +112,13 @@ class SimConfig:
     account_id: str = "123456789012"
     region: str = "us-east-1"
     seed: int = 0
+    accounts: tuple[str, ...] = ()
+    roles: frozenset[str] = frozenset({"OrganizationAccountAccessRole"})
+    denied_accounts: frozenset[str] = frozenset()
+    role_external_id: str | None = None
+    session_seconds: float | None = None
+    separate_destinations: bool = False
+    organization: Organization | None = None
 
     def __post_init__(self) -> None:
         quotas: dict[str, float | None] = {}
@@ -138,6 +155,28 @@ class SimConfig:
             raise ValueError("job deletion times must be >= 0")
         if self.max_cancelling_jobs is not None and self.max_cancelling_jobs < 1:
             raise ValueError("max_cancelling_jobs must be >= 1 (or None)")
+        object.__setattr__(self, "accounts", tuple(self.accounts))
+        object.__setattr__(self, "roles", frozenset(self.roles))
+        object.__setattr__(self, "denied_accounts", frozenset(self.denied_accounts))
+        for account in (self.account_id, *self.accounts, *self.denied_accounts):
+            if not (len(account) == 12 and account.isdigit()):
+                raise ValueError(f"account IDs are 12 digits (got {account!r})")
+        if self.session_seconds is not None and self.session_seconds <= 0:
+            raise ValueError("session_seconds must be positive (or None)")
+
+    @property
+    def separate(self) -> bool:
+        """Whether each (account, region) has its own fleet and quotas."""
+        return self.separate_destinations or bool(self.accounts)
+
+    @property
+    def org(self) -> Organization | None:
+        """The organisation Organizations answers for (None: not in one)."""
+        if self.organization is not None:
+            return self.organization
+        if not self.accounts:
+            return None
+        return Organization.simple(self.account_id, self.accounts)
 
     def quota_for(self, operation: Operation) -> float | None:
         """The starting quota of one operation."""

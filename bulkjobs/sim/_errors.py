@@ -26,6 +26,8 @@ class ErrorCode(StrEnum):
     # Not IoT model shapes: what AWS's authentication layer answers, for every service.
     MISSING_AUTHENTICATION_TOKEN = "MissingAuthenticationTokenException"
     INVALID_SIGNATURE = "InvalidSignatureException"
+    EXPIRED_TOKEN = "ExpiredTokenException"
+    UNRECOGNIZED_CLIENT = "UnrecognizedClientException"
     # Not an IoT model shape: what AWS front ends answer for a path no operation serves.
     UNKNOWN_OPERATION = "UnknownOperationException"
 
@@ -42,6 +44,8 @@ ERROR_STATUS: Final[dict[ErrorCode, int]] = {
     ErrorCode.LIMIT_EXCEEDED: 410,
     ErrorCode.MISSING_AUTHENTICATION_TOKEN: 403,
     ErrorCode.INVALID_SIGNATURE: 403,
+    ErrorCode.EXPIRED_TOKEN: 403,
+    ErrorCode.UNRECOGNIZED_CLIENT: 403,
     ErrorCode.UNKNOWN_OPERATION: 404,
 }
 

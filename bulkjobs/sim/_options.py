@@ -302,6 +302,74 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="jobs cancelling at once before LimitExceededException",
     )
+    accounts = parser.add_argument_group("accounts (STS, Organizations)")
+    accounts.add_argument(
+        "--accounts",
+        dest="sim_accounts",
+        type=_account_count,
+        default=0,
+        metavar="N",
+        help="N member accounts besides the caller's (111111111111, 222222222222, …), "
+        "each with its own fleet, quotas and faults per region, in one organisational "
+        "unit (ou-sim0-workloads) of the caller's organisation",
+    )
+    accounts.add_argument(
+        "--account-ids",
+        dest="sim_account_ids",
+        type=_account_list,
+        default=None,
+        metavar="A,B",
+        help="the member accounts by ID instead of --accounts N",
+    )
+    accounts.add_argument(
+        "--caller-account",
+        dest="sim_caller_account",
+        type=_account,
+        default="123456789012",
+        metavar="ID",
+        help="the account of any key the simulator did not issue (default 123456789012)",
+    )
+    accounts.add_argument(
+        "--regions",
+        dest="sim_regions",
+        default=None,
+        metavar="R1,R2",
+        help="regions to announce; the first is the home region (every region a client "
+        "signs for is served, each with fleets of its own when there are accounts)",
+    )
+    accounts.add_argument(
+        "--role-name",
+        dest="sim_role_names",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="a role STS lets the caller assume in every account (repeatable; default "
+        "OrganizationAccountAccessRole)",
+    )
+    accounts.add_argument(
+        "--deny-account",
+        dest="sim_denied_accounts",
+        action="append",
+        type=_account,
+        default=None,
+        metavar="ID",
+        help="an account whose roles AssumeRole refuses with AccessDenied (repeatable)",
+    )
+    accounts.add_argument(
+        "--external-id",
+        dest="sim_external_id",
+        default=None,
+        metavar="ID",
+        help="AssumeRole requires this ExternalId",
+    )
+    accounts.add_argument(
+        "--session-seconds",
+        dest="sim_session_seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="role sessions last at most S seconds (short: clients must renew them)",
+    )
     parser.add_argument(
         "--stats-json",
         dest="sim_stats_json",
@@ -312,8 +380,32 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _account(text: str) -> str:
+    if not (len(text) == 12 and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"an account ID is 12 digits, got {text!r}")
+    return text
+
+
+def _account_list(text: str) -> tuple[str, ...]:
+    return tuple(_account(part.strip()) for part in text.split(",") if part.strip())
+
+
+def _account_count(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 1000:
+        raise argparse.ArgumentTypeError("must be within 0..1000")
+    return value
+
+
+def member_accounts(count: int) -> tuple[str, ...]:
+    """``count`` member account IDs: 111111111111 … 999999999999, then 200000000010 …"""
+    return tuple(str(n) * 12 if n < 10 else str(200_000_000_000 + n) for n in range(1, count + 1))
+
+
 def config_from_args(args: argparse.Namespace) -> tuple[SimConfig, FleetSpec]:
     """The simulator configuration and fleet the parsed options describe."""
+    accounts = args.sim_account_ids or member_accounts(args.sim_accounts)
+    regions = [r.strip() for r in (args.sim_regions or "").split(",") if r.strip()]
     latency = None
     if args.sim_latency_ms > 0:
         latency = Latency(median=args.sim_latency_ms / 1000.0, sigma=args.sim_latency_sigma)
@@ -336,6 +428,14 @@ def config_from_args(args: argparse.Namespace) -> tuple[SimConfig, FleetSpec]:
         check_signatures=args.sim_check_signatures,
         clock_skew=args.sim_clock_skew,
         seed=args.sim_seed,
+        account_id=args.sim_caller_account,
+        region=regions[0] if regions else "us-east-1",
+        accounts=tuple(a for a in accounts if a != args.sim_caller_account),
+        roles=frozenset(args.sim_role_names or ("OrganizationAccountAccessRole",)),
+        denied_accounts=frozenset(args.sim_denied_accounts or ()),
+        role_external_id=args.sim_external_id,
+        session_seconds=args.sim_session_seconds,
+        separate_destinations=len(regions) > 1,
     )
     fleet = FleetSpec(
         things=args.sim_things,

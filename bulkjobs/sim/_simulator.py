@@ -35,6 +35,7 @@ from bulkjobs.sim._model import (
     Operation,
 )
 from bulkjobs.sim._quota import QuotaBook
+from bulkjobs.sim._state import FleetState
 from bulkjobs.sim._stats import Recorder, SimStatistics
 
 #: Seconds in-flight (say, deliberately slow) responses get at stop before being cancelled.
@@ -108,6 +109,7 @@ class Simulator:
             clock=clock,
             wall_clock=wall_clock,
             on_job_canceled=self._cancel_wake.set,
+            realm_factory=self._new_realm,
         )
         self._runner: web.ServerRunner | None = None
         self._site: web.TCPSite | None = None
@@ -244,6 +246,9 @@ class Simulator:
         config = dataclasses.replace(self._service.config, **changes)
         if _QUOTA_FIELDS & changes.keys():
             self._service.quota = self._quota_book(config)
+            for realm in self._service.realms.values():
+                if realm.config is None:
+                    realm.quota = self._quota_book(config)
         self._service.config = config
         self._churn_wake.set()
         return config
@@ -252,6 +257,9 @@ class Simulator:
         """Set one operation's quota, or all with None, in requests/s (None: unlimited)."""
         name = None if operation is None else Operation(operation).value
         self._service.quota.set_quota(name, tps)
+        for realm in self._service.realms.values():
+            if realm.config is None:
+                realm.quota.set_quota(name, tps)
 
     def quotas(self) -> dict[str, float | None]:
         """The quota in force for each operation right now."""
@@ -268,8 +276,9 @@ class Simulator:
     def deletion_statistics(self) -> DeletionStatistics:
         """DeleteJob's counters: deletions in progress, finished, refused for the limit."""
         service = self._service
-        service.deletions.finish_due(service.state, service.now())
-        return service.deletions.statistics()
+        book = service.deletions(service.state)
+        book.finish_due(service.state, service.now())
+        return book.statistics()
 
     @property
     def requests_received(self) -> int:
@@ -284,17 +293,81 @@ class Simulator:
         """Start counting from zero (between benchmark repeats, say)."""
         self._service.recorder = Recorder()
 
-    def execution(self, job_id: str, thing_name: str) -> ExecutionSnapshot | None:
+    # -- destinations (accounts and regions) ---------------------------------------------
+
+    def _state(self, account: str | None, region: str | None) -> FleetState:
+        """The fleet of a destination (the home one by default)."""
+        config = self._service.config
+        realm = self._service.realm(account or config.account_id, region or config.region)
+        return self._service.state if realm is None else realm.state
+
+    def destinations(self) -> list[tuple[str, str]]:
+        """Every (account, region) with a fleet of its own so far, the home one first."""
+        config = self._service.config
+        return [(config.account_id, config.region), *self._service.realms]
+
+    def reconfigure_destination(self, account: str, region: str, **changes: Any) -> SimConfig:
+        """Give one (account, region) a configuration of its own: faults, latency or
+        quotas (SimConfig fields) apply there only. Needs separated destinations."""
+        service = self._service
+        realm = service.realm(account, region)
+        if realm is None:
+            raise ValueError(
+                "only a destination other than the home one, on a simulator with accounts "
+                "(or separate_destinations), can be configured apart"
+            )
+        realm.config = dataclasses.replace(realm.config or service.config, **changes)
+        realm.rng = random.Random(hash((realm.config.seed, account, region)))
+        if _QUOTA_FIELDS & changes.keys():
+            realm.quota = self._quota_book(realm.config)
+            realm.quota.rebase()
+        return realm.config
+
+    def set_destination_quota(
+        self, account: str, region: str, operation: Operation | str | None, tps: float | None
+    ) -> None:
+        """Set one destination's quota for an operation (None: all) in requests/s."""
+        realm = self._service.realm(account, region)
+        book = self._service.quota if realm is None else realm.quota
+        name = None if operation is None else Operation(operation).value
+        book.set_quota(name, tps)
+
+    def assumed_roles(self) -> dict[str, int]:
+        """AssumeRole calls answered with credentials so far, per account."""
+        return dict(self._service.tokens.assumed)
+
+    def refused_roles(self) -> dict[str, int]:
+        """AssumeRole calls refused (AccessDenied) so far, per account."""
+        return dict(self._service.tokens.refused)
+
+    def expire_sessions(self, account: str | None = None) -> int:
+        """End the role sessions handed out (of ``account``) now, as if they had run
+        out: the next request with one is answered ExpiredToken(Exception)."""
+        return self._service.tokens.expire(account, now=self._service.now())
+
+    def execution(
+        self,
+        job_id: str,
+        thing_name: str,
+        *,
+        account: str | None = None,
+        region: str | None = None,
+    ) -> ExecutionSnapshot | None:
         """The execution as the server holds it, or None if there is none (deleted)."""
-        job = self._service.state.find_job(job_id)
+        job = self._state(account, region).find_job(job_id)
         execution = job.executions.get(thing_name) if job is not None else None
         return None if execution is None else execution.snapshot()
 
     def executions(
-        self, job_id: str, *, status: ExecutionStatus | None = None
+        self,
+        job_id: str,
+        *,
+        status: ExecutionStatus | None = None,
+        account: str | None = None,
+        region: str | None = None,
     ) -> list[ExecutionSnapshot]:
         """Every execution of a job (in listing order), optionally of one status."""
-        job = self._service.state.find_job(job_id)
+        job = self._state(account, region).find_job(job_id)
         if job is None:
             raise KeyError(job_id)
         return [
@@ -304,12 +377,14 @@ class Simulator:
             and (status is None or execution.status is status)
         ]
 
-    def job(self, job_id: str) -> JobSnapshot:
+    def job(
+        self, job_id: str, *, account: str | None = None, region: str | None = None
+    ) -> JobSnapshot:
         """The job as the server holds it; KeyError if it does not exist (or its
         deletion has finished)."""
-        service = self._service
-        service.deletions.finish_due(service.state, service.now())
-        job = service.state.find_job(job_id)
+        state = self._state(account, region)
+        self._service.deletions(state).finish_due(state, self._service.now())
+        job = state.find_job(job_id)
         if job is None:
             raise KeyError(job_id)
         return job.snapshot()
@@ -329,10 +404,12 @@ class Simulator:
         status: ExecutionStatus | str,
         *,
         status_details: dict[str, str] | None = None,
+        account: str | None = None,
+        region: str | None = None,
     ) -> ExecutionSnapshot:
         """Change an execution as its device would (version + 1); KeyError if missing."""
-        state = self._service.state
-        if self._service.state.find_job(job_id) is None:
+        state = self._state(account, region)
+        if state.find_job(job_id) is None:
             raise KeyError(job_id)
         execution = state.device_update(
             job_id,
@@ -354,9 +431,11 @@ class Simulator:
         *,
         status: ExecutionStatus | str = ExecutionStatus.QUEUED,
         description: str = "",
+        account: str | None = None,
+        region: str | None = None,
     ) -> JobSnapshot:
         """Create a job with one execution per thing (things are created as needed)."""
-        state = self._service.state
+        state = self._state(account, region)
         now = self._service.now()
         job = state.add_job(job_id, now=now, description=description)
         initial = ExecutionStatus(status)
@@ -390,6 +469,7 @@ class Simulator:
             region=config.region,
         )
         self._service.quota = self._quota_book(config)
+        self._service.realms.clear()
         self._service.recorder = Recorder()
         self._jobs_finished_cancelling(tuple(self._cancel_done))
 
@@ -405,6 +485,14 @@ class Simulator:
             clock=self._clock,
         )
         return book
+
+    def _new_realm(self, account: str, region: str) -> tuple[FleetState, QuotaBook]:
+        """A destination met for the first time: the fleet spec, its own quotas."""
+        service = self._service
+        state = build_state(self._fleet, now=service.now(), account_id=account, region=region)
+        quota = self._quota_book(service.config)
+        quota.rebase()
+        return state, quota
 
     def _jobs_finished_cancelling(self, job_ids: tuple[str, ...]) -> None:
         for job_id in job_ids:

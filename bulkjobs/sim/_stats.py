@@ -55,6 +55,11 @@ class SimStatistics:
     job_cancellation_updates: int
     restarts: int
     uptime: float
+    #: STS (AssumeRole, GetCallerIdentity) and Organizations requests.
+    sts_requests: int = 0
+    organizations_requests: int = 0
+    #: Accepted IoT requests per destination ("account/region"), when separated.
+    by_destination: Mapping[str, int] = field(default_factory=dict)
 
     def of(self, operation: Operation | str) -> OperationStatistics:
         """One operation's counters (all zero if it was never called)."""
@@ -103,6 +108,9 @@ class SimStatistics:
             "job_cancellation_updates": self.job_cancellation_updates,
             "restarts": self.restarts,
             "uptime": round(self.uptime, 3),
+            "sts_requests": self.sts_requests,
+            "organizations_requests": self.organizations_requests,
+            "by_destination": dict(self.by_destination),
         }
 
 
@@ -163,13 +171,16 @@ class Recorder:
     """All counters of one simulator."""
 
     __slots__ = (
+        "by_destination",
         "device_updates",
         "in_flight",
         "in_flight_peak",
         "job_cancellation_updates",
         "operations",
+        "organizations_requests",
         "restarts",
         "service_quota_requests",
+        "sts_requests",
         "unknown_requests",
     )
 
@@ -182,6 +193,9 @@ class Recorder:
         self.device_updates = 0
         self.job_cancellation_updates = 0
         self.restarts = 0
+        self.sts_requests = 0
+        self.organizations_requests = 0
+        self.by_destination: dict[str, int] = {}
 
     def begin(self, operation: str) -> OperationCounters:
         counters = self.operations[operation]
@@ -216,4 +230,7 @@ class Recorder:
             job_cancellation_updates=self.job_cancellation_updates,
             restarts=self.restarts,
             uptime=uptime,
+            sts_requests=self.sts_requests,
+            organizations_requests=self.organizations_requests,
+            by_destination=MappingProxyType(dict(self.by_destination)),
         )

@@ -3,6 +3,7 @@ finish, and output that ends quietly when its reader goes away."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shlex
@@ -10,12 +11,15 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from bulkjobs import Report
 from bulkjobs.cli import main
 from bulkjobs.cli._options import resolve
+from bulkjobs.cli._output import print_summary
 from bulkjobs.cli._parser import build_parser
 from bulkjobs.cli._run import resume_command
 from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, ThreadedSimulator
@@ -93,6 +97,62 @@ class TestRates:
         assert isinstance(active, float) and active <= summary["wallTimeSeconds"]  # type: ignore[operator]
         expected = len(worked) / active if worked else 0.0
         assert summary["achievedRatePerSecond"] == pytest.approx(expected, rel=0.01)
+
+
+class TestFixedRateAboveTheQuota:
+    @pytest.fixture
+    def tight_sim(self) -> Iterator[ThreadedSimulator]:
+        """40 QUEUED executions behind a 20/s quota."""
+        fleet = FleetSpec(things=40, job_ids=(JOB,), seed=4)
+        with ThreadedSimulator(SimConfig(quota=20), fleet) as simulator:
+            yield simulator
+
+    def test_the_summary_says_the_rate_was_spent_on_throttles(
+        self, tight_sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--rate 400 against 20/s: every target is still canceled, and the summary
+        says most calls were refusals and that auto mode finds the quota."""
+        args = ("cancel-job-execution", "--job-id", JOB, "--from-job", "--yes")
+        assert run(tight_sim, *args, "--rate", "400", "--quiet") == 0
+        out = capsys.readouterr().out
+        assert "of calls were throttled: the fixed --rate is above" in out
+        assert set(statuses(tight_sim).values()) == {ExecutionStatus.CANCELED}
+
+    def test_auto_mode_says_nothing_of_the_kind(
+        self, tight_sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        args = ("cancel-job-execution", "--job-id", JOB, "--from-job", "--yes")
+        assert run(tight_sim, *args, "--quiet") == 0
+        assert "fixed --rate" not in capsys.readouterr().out
+
+
+class TestUnconfirmed:
+    def test_the_summary_counts_changes_that_rest_on_weak_evidence(self) -> None:
+        """A change judged from evidence that cannot rule out another actor is counted
+        on screen as well as in summary.json, and pointed to in results.jsonl."""
+        report = Report(
+            operation="cancel-job-execution",
+            total=3,
+            outcomes={"canceled": 3},
+            kinds={"done": 3},
+            error_codes={},
+            attempts=4,
+            throttles=0,
+            carried=0,
+            latency_ms={},
+            wall_time=1.0,
+            achieved_rate=3.0,
+            timeline=[],
+            unconfirmed=2,
+            executed=3,
+            active_time=1.0,
+        )
+        out = io.StringIO()
+        print_summary(report, stream=out, as_json=False)
+        assert "2 of the changes rest on evidence" in out.getvalue()
+        out = io.StringIO()
+        print_summary(replace(report, unconfirmed=0), stream=out, as_json=False)
+        assert "rest on evidence" not in out.getvalue()
 
 
 class TestResumeAfterADeadline:

@@ -59,6 +59,7 @@ class TestRateStartInSummary:
             "mode": "fixed",
             "start": [
                 {
+                    "account": None,
                     "region": "us-east-1",
                     "api": "CancelJobExecution",
                     "source": "fixed",

@@ -201,6 +201,19 @@ class TestRetries:
         assert result.outcome is Outcome.RETRIES_EXHAUSTED
         assert len(transport.calls) == 1
 
+    async def test_throttles_do_not_spend_the_run_wide_budget(self) -> None:
+        """A throttled retry waits for a rate slot like a first attempt (no added load):
+        with the budget spent, throttles are still waited out."""
+        throttle = failure("ThrottlingException")
+        result, transport, _ = await run_one(
+            CancelExecution(),
+            sequence(throttle, throttle, throttle, OK),
+            retry_budget_floor=0,
+            retry_budget_ratio=0.0,
+        )
+        assert result.outcome is Outcome.CANCELED
+        assert len(transport.calls) == 4
+
     @pytest.mark.parametrize(
         ("answer", "outcome"),
         [

@@ -1,0 +1,330 @@
+"""One run across accounts: roles assumed per account, failures kept to their account.
+
+Every test talks HTTP to the simulator, whose STS issues session keys that identify
+the role's account, as AWS's do, and whose fleets, quotas and faults are per account
+and region.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bulkjobs.cli import main
+from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, ThreadedSimulator
+
+JOB = "fw-1"
+CALLER = "123456789012"
+A, B, DENIED = "111111111111", "222222222222", "333333333333"
+ROLE = "OrganizationAccountAccessRole"
+
+
+@pytest.fixture
+def sim() -> Iterator[ThreadedSimulator]:
+    """Three member accounts (one refusing every role), 12 QUEUED devices each."""
+    fleet = FleetSpec(things=12, job_ids=(JOB,), in_progress=0.0, terminal=0.0, seed=5)
+    config = SimConfig(quota=None, accounts=(A, B, DENIED), denied_accounts=frozenset({DENIED}))
+    with ThreadedSimulator(config, fleet) as simulator:
+        yield simulator
+
+
+def run(sim: ThreadedSimulator, *argv: str) -> int:
+    return main([*argv, "--endpoint-url", sim.endpoint_url, "--region", "us-east-1"])
+
+
+def status_in(
+    sim: ThreadedSimulator, account: str, region: str = "us-east-1"
+) -> dict[str, ExecutionStatus]:
+    found = sim.call(lambda s: s.executions(JOB, account=account, region=region))
+    return {e.thing_name: e.status for e in found}
+
+
+def lines(report: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in (report / "results.jsonl").read_text().splitlines()]
+
+
+def summary(report: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((report / "summary.json").read_text())
+    return data
+
+
+def csv(path: Path, rows: list[tuple[str, str]]) -> Path:
+    path.write_text("account,thingName\n" + "".join(f"{a},{t}\n" for a, t in rows))
+    return path
+
+
+THINGS = [f"thing-{n:06d}" for n in range(1, 13)]
+
+
+class TestTargetsCarryAnAccount:
+    def test_each_call_lands_in_its_targets_account(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """An account column: A's rows cancel A's executions, B's rows B's, nothing else."""
+        source = csv(
+            tmp_path / "t.csv", [(A, t) for t in THINGS[:4]] + [(B, t) for t in THINGS[4:6]]
+        )
+        report = tmp_path / "r"
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        assert run(sim, *argv, "--role-name", ROLE, "--report", str(report), "-q") == 0
+        a, b = status_in(sim, A), status_in(sim, B)
+        assert [t for t in THINGS if a[t] is ExecutionStatus.CANCELED] == THINGS[:4]
+        assert [t for t in THINGS if b[t] is ExecutionStatus.CANCELED] == THINGS[4:6]
+        assert all(s is ExecutionStatus.QUEUED for s in status_in(sim, CALLER).values())
+        assert {(x["account"], x["region"]) for x in lines(report)} == {
+            (A, "us-east-1"),
+            (B, "us-east-1"),
+        }
+
+    def test_by_destination_counts_each_account(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """summary.json's byDestination: one row per account and region, its outcomes."""
+        source = csv(
+            tmp_path / "t.csv", [(A, t) for t in THINGS[:4]] + [(B, t) for t in THINGS[:2]]
+        )
+        report = tmp_path / "r"
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        assert run(sim, *argv, "--role-name", ROLE, "--report", str(report), "-q") == 0
+        rows = {(r["account"], r["region"]): r for r in summary(report)["byDestination"]}
+        assert rows[(A, "us-east-1")]["outcomes"] == {"canceled": 4}
+        assert rows[(B, "us-east-1")]["outcomes"] == {"canceled": 2}
+        assert rows[(A, "us-east-1")]["throttles"] == 0
+        assert rows[(A, "us-east-1")]["achievedRatePerSecond"] > 0
+
+    def test_the_console_shows_the_destinations(
+        self, sim: ThreadedSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """The summary table is followed by one line per account and region."""
+        source = csv(tmp_path / "t.csv", [(A, THINGS[0]), (B, THINGS[1])])
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        assert run(sim, *argv, "--role-name", ROLE, "-q") == 0
+        shown = capsys.readouterr().out
+        assert f"{A}  us-east-1" in shown and f"{B}  us-east-1" in shown
+
+    def test_resume_skips_what_each_account_finished(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """The journal key holds the account: the same thing in two accounts is two
+        targets, and a resume skips both once finished."""
+        source = csv(tmp_path / "t.csv", [(A, THINGS[0]), (B, THINGS[0])])
+        report = tmp_path / "r"
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        assert run(sim, *argv, "--role-name", ROLE, "--report", str(report), "-q") == 0
+        assert len(lines(report)) == 2
+        assert run(sim, *argv, "--role-name", ROLE, "--report", str(report), "--resume", "-q") == 0
+        assert summary(report)["skippedAsFinishedInJournal"] == 2
+
+
+class TestOneAssumePerAccount:
+    def test_each_role_is_assumed_once(self, sim: ThreadedSimulator, tmp_path: Path) -> None:
+        """Twelve targets in each of two accounts: one AssumeRole per account."""
+        source = csv(tmp_path / "t.csv", [(a, t) for a in (A, B) for t in THINGS])
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        assert run(sim, *argv, "--role-name", ROLE, "-q") == 0
+        assert sim.call(lambda s: s.assumed_roles()) == {A: 1, B: 1}
+
+    def test_the_callers_own_account_needs_no_role(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """Rows in the caller's account use its own credentials, even with --role-name."""
+        source = csv(tmp_path / "t.csv", [(CALLER, THINGS[0]), (A, THINGS[0])])
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        assert run(sim, *argv, "--role-name", ROLE, "-q") == 0
+        assert sim.call(lambda s: s.assumed_roles()) == {A: 1}
+        assert status_in(sim, CALLER)[THINGS[0]] is ExecutionStatus.CANCELED
+
+
+class TestFailuresStayLocal:
+    def test_a_refused_role_fails_only_its_accounts_targets(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """AccessDenied in one account: its targets fail with the code and a message
+        naming role and account; the other account's are all cancelled."""
+        rows = [(DENIED, t) for t in THINGS[:5]] + [(A, t) for t in THINGS[:5]]
+        source = csv(tmp_path / "t.csv", rows)
+        report = tmp_path / "r"
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        assert run(sim, *argv, "--role-name", ROLE, "--report", str(report), "-q") == 1
+        denied = [x for x in lines(report) if x["account"] == DENIED]
+        assert len(denied) == 5
+        for line in denied:
+            assert line["outcome"] == "error" and line["kind"] == "failed"
+            assert line["errorCode"] == "AccessDenied"
+            assert f"arn:aws:iam::{DENIED}:role/{ROLE}" in line["message"]
+            assert f"in account {DENIED}" in line["message"]
+            assert line["attempts"] == 0
+        assert all(x["outcome"] == "canceled" for x in lines(report) if x["account"] == A)
+        assert sim.call(lambda s: s.refused_roles()) == {DENIED: 1}
+        assert all(s is ExecutionStatus.QUEUED for s in status_in(sim, DENIED).values())
+        access = {a["account"]: a for a in summary(report)["access"]["accounts"]}
+        assert access[DENIED]["status"] == "failed" and access[A]["status"] == "assumed"
+
+    def test_the_refusal_is_said_before_the_run(
+        self, sim: ThreadedSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """stderr names the account that cannot be reached before any target runs."""
+        source = csv(tmp_path / "t.csv", [(DENIED, THINGS[0]), (A, THINGS[0])])
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        assert run(sim, *argv, "--role-name", ROLE, "-q") == 1
+        assert f"account {DENIED}: cannot assume role" in capsys.readouterr().err
+
+
+class TestWithoutARole:
+    def test_a_foreign_account_is_bad_input(
+        self, sim: ThreadedSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """No role option and a row in another account: exit 2, nothing sent."""
+        source = csv(tmp_path / "t.csv", [(CALLER, THINGS[0]), (A, THINGS[1])])
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        assert run(sim, *argv, "-q") == 2
+        err = capsys.readouterr().err
+        assert f"account: is not the caller's own account ({CALLER})" in err
+        assert A in err and "nothing was sent" in err
+        assert sim.call(lambda s: s.statistics()).mutating_requests == 0
+        assert sim.call(lambda s: s.assumed_roles()) == {}
+
+    def test_the_callers_own_account_is_fine(self, sim: ThreadedSimulator, tmp_path: Path) -> None:
+        """Rows naming the caller's account run with its own credentials."""
+        source = csv(tmp_path / "t.csv", [(CALLER, THINGS[0])])
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        assert run(sim, *argv, "-q") == 0
+        assert status_in(sim, CALLER)[THINGS[0]] is ExecutionStatus.CANCELED
+
+
+class TestBadAccountInput:
+    @pytest.mark.parametrize(
+        ("cell", "rule"),
+        [("12345", "must be 12 digits"), ("1111111111112", "must be 12 digits")],
+    )
+    def test_a_malformed_account_names_line_and_field(
+        self,
+        sim: ThreadedSimulator,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        cell: str,
+        rule: str,
+    ) -> None:
+        """A bad account cell: its line, the field and the rule; exit 2, no call."""
+        source = csv(tmp_path / "t.csv", [(A, THINGS[0]), (cell, THINGS[1])])
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        assert run(sim, *argv, "--role-name", ROLE, "-q") == 2
+        err = capsys.readouterr().err
+        assert f"{source}:3: account: {rule}" in err
+        assert sim.call(lambda s: s.statistics()).total_requests == 0
+        assert sim.call(lambda s: s.assumed_roles()) == {}
+
+    def test_a_json_number_is_refused(
+        self, sim: ThreadedSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """In JSON Lines an account is a string: a number would lose leading zeros."""
+        source = tmp_path / "t.jsonl"
+        source.write_text(json.dumps({"thingName": THINGS[0], "account": 11111111111}) + "\n")
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        assert run(sim, *argv, "--role-name", ROLE, "-q") == 2
+        assert f"{source}:1: account: must be a string" in capsys.readouterr().err
+
+    @pytest.mark.parametrize(
+        ("options", "field"),
+        [
+            (["--role-arn", "arn:aws:iam::111111111111:role/X"], "--role-arn"),
+            (["--role-name", "a" * 65], "--role-name"),
+            (["--role-name", ROLE, "--duration-seconds", "60"], "--duration-seconds"),
+            (["--role-name", ROLE, "--role-session-name", "x"], "--role-session-name"),
+            (["--external-id", "abc"], "--external-id"),
+            (["--role-name", ROLE, "--role-arn", "arn:aws:iam::{account}:role/X"], "--role-name"),
+        ],
+    )
+    def test_bad_role_options_are_refused(
+        self,
+        sim: ThreadedSimulator,
+        capsys: pytest.CaptureFixture[str],
+        options: list[str],
+        field: str,
+    ) -> None:
+        """A role ARN without {account}, bounds broken, options that need a role."""
+        argv = ["cancel-job-execution", "--job-id", JOB, "--thing-name", THINGS[0]]
+        assert run(sim, *argv, *options, "-q") == 2
+        assert f"options: {field}:" in capsys.readouterr().err
+        assert sim.call(lambda s: s.statistics()).total_requests == 0
+
+
+class TestDryRun:
+    def test_a_dry_run_assumes_the_roles_and_sends_nothing(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """--dry-run proves access (AssumeRole in every account) without a call to IoT."""
+        source = csv(tmp_path / "t.csv", [(A, THINGS[0]), (B, THINGS[0]), (DENIED, THINGS[0])])
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        run(sim, *argv, "--role-name", ROLE, "--dry-run", "-q")
+        assert sim.call(lambda s: s.assumed_roles()) == {A: 1, B: 1}
+        assert sim.call(lambda s: s.refused_roles()) == {DENIED: 1}
+        assert sim.call(lambda s: s.statistics()).total_requests == 0
+
+
+class TestSelection:
+    def test_a_listing_runs_in_every_account_and_region(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """--from-job with --accounts and --regions: every execution in every destination."""
+        report = tmp_path / "r"
+        argv = ["cancel-job-execution", "--job-id", JOB, "--from-job", "--role-name", ROLE]
+        argv += ["--accounts", f"{A},{B}", "--regions", "us-east-1,eu-west-1"]
+        assert run(sim, *argv, "--report", str(report), "-q") == 0
+        for account in (A, B):
+            for region in ("us-east-1", "eu-west-1"):
+                found = status_in(sim, account, region).values()
+                assert all(s is ExecutionStatus.CANCELED for s in found)
+        rows = summary(report)["byDestination"]
+        assert {(r["account"], r["region"]): r["total"] for r in rows} == {
+            (a, r): 12 for a in (A, B) for r in ("us-east-1", "eu-west-1")
+        }
+
+    def test_one_job_stopped_in_every_account_of_an_ou(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """cancel-job over an OU (ACTIVE accounts, recursively) and two regions."""
+        report = tmp_path / "r"
+        argv = ["cancel-job", "--job-id", JOB, "--from-organization", "--ou", "ou-sim0-workloads"]
+        argv += ["--recursive", "--regions", "us-east-1,eu-west-1", "--role-name", ROLE]
+        argv += ["--exclude-accounts", DENIED, "--expect-accounts", "2"]
+        assert run(sim, *argv, "--report", str(report), "-q") == 0
+        rows = summary(report)["byDestination"]
+        assert sorted((r["account"], r["region"], r["outcomes"]["canceled"]) for r in rows) == [
+            (A, "eu-west-1", 1),
+            (A, "us-east-1", 1),
+            (B, "eu-west-1", 1),
+            (B, "us-east-1", 1),
+        ]
+        assert sim.call(lambda s: s.job(JOB, account=A, region="eu-west-1")).status == "CANCELED"
+        assert sim.call(lambda s: s.job(JOB)).status != "CANCELED"
+
+    def test_a_selection_of_another_size_is_refused(
+        self, sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--expect-accounts 2 while the organisation has 4: exit 2, nothing sent."""
+        argv = ["cancel-job", "--job-id", JOB, "--from-organization", "--role-name", ROLE]
+        assert run(sim, *argv, "--expect-accounts", "2", "-q") == 2
+        assert "the selection has 4 account(s), not 2" in capsys.readouterr().err
+        assert sim.call(lambda s: s.statistics()).total_requests == 0
+        assert sim.call(lambda s: s.assumed_roles()) == {}
+
+    def test_an_accounts_file_names_its_bad_line(
+        self, sim: ThreadedSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        path = tmp_path / "accounts.txt"
+        path.write_text(f"# prod\n{A}\n{B[:-1]}\n")
+        argv = ["cancel-job", "--job-id", JOB, "--accounts-file", str(path), "--role-name", ROLE]
+        assert run(sim, *argv, "-q") == 2
+        assert f"{path}:3: account: must be 12 digits" in capsys.readouterr().err
+
+    def test_wait_is_refused_across_destinations(
+        self, sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        argv = ["cancel-job", "--job-id", JOB, "--accounts", A, "--role-name", ROLE, "--wait"]
+        assert run(sim, *argv, "-q") == 2
+        assert "--wait: follows one account and region" in capsys.readouterr().err
