@@ -32,8 +32,6 @@ _METHOD = {
     "DeleteJobExecution": "delete_job_execution",
     "CancelJob": "cancel_job",
     "DeleteJob": "delete_job",
-    "ListJobs": "list_jobs",
-    "SearchIndex": "search_index",
     "DescribeJobExecution": "describe_job_execution",
     "DescribeJob": "describe_job",
     "ListJobExecutionsForJob": "list_job_executions_for_job",
