@@ -128,3 +128,17 @@ class TestOutput:
         assert parse_args([]).mode == "quick"
         args = parse_args(["--full", "--only", "quota", "--only", "startup"])
         assert (args.mode, args.only) == ("full", ["quota", "startup"])
+
+
+class TestDeleteJobScenario:
+    def test_every_job_is_accounted_for(self) -> None:
+        """bulkjobs deletes every job with none failed; the naive loop's answers add up
+        to the jobs it was given, and the jobs left behind are the ones it lost."""
+        from benchmarks import deletejob
+
+        sizes = deletejob.Sizes(jobs=12, executions=5, per_execution=0.01)
+        ours = deletejob.run_bulkjobs(sizes, time_cap=60)
+        assert (ours.deleted, ours.failed, ours.left_behind) == (12, 0, 0)
+        naive = deletejob.run_naive(sizes, settle=0.5)
+        assert naive.deleted + naive.failed == 12
+        assert naive.left_behind == naive.failed
