@@ -40,6 +40,7 @@ from bulkjobs._models import (
     CancelExecution,
     CancelJob,
     DeleteExecution,
+    DeleteJob,
     InvalidTarget,
     Operation,
     Outcome,
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from bulkjobs._accounts import AccountAccess, AccountState, OrganizationAccount
     from bulkjobs._api import run, run_sync, validate
     from bulkjobs._client import CallError, Clients
+    from bulkjobs._deletejob import DeletionTimes
     from bulkjobs._engine import Engine, EngineStatistics
     from bulkjobs._follow import CancelWatch, follow_cancellations
     from bulkjobs._metrics import MetricsTextfile
@@ -93,6 +95,7 @@ _LAZY = {
     "JobSurvey": "bulkjobs._survey",
     "describe_jobs": "bulkjobs._survey",
     "RunSession": "bulkjobs._session",
+    "DeletionTimes": "bulkjobs._deletejob",
     "AccountAccess": "bulkjobs._accounts",
     "AccountState": "bulkjobs._accounts",
     "OrganizationAccount": "bulkjobs._accounts",
@@ -141,6 +144,8 @@ __all__ = [
     "DedupStatistics",
     "Deduplicator",
     "DeleteExecution",
+    "DeleteJob",
+    "DeletionTimes",
     "Destination",
     "Encryption",
     "Engine",

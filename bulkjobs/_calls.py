@@ -79,6 +79,9 @@ class Track:
     version_found: int | None = None
     expected_sent: int | None = None
     confirmed: bool = True
+    #: delete-job: seconds from acceptance to gone; LimitExceeded answers waited out.
+    deletion_seconds: float | None = None
+    limit_waits: int = 0
 
     @property
     def ambiguous(self) -> bool:
@@ -143,6 +146,14 @@ class Caller:
             self._default = self.clients.default_destination
         return self._default
 
+    def destination_of(self, track: Track) -> Destination:
+        """Where ``track``'s calls go, the run's default resolved."""
+        return track.target.destination.resolve(self._default_destination())
+
+    def interruptible(self, track: Track) -> contextlib.AbstractContextManager[None]:
+        """A flow's own wait that a stop ends with :class:`Stopped`."""
+        return self._interruptible(track)
+
     def _limiter(self, destination: Destination, api: str) -> anyio.CapacityLimiter:
         key = (destination, api)
         limiter = self._capacity.get(key)
@@ -151,8 +162,16 @@ class Caller:
         return limiter
 
     async def call(
-        self, track: Track, api: str, params: Mapping[str, Any], *, mutating: bool = False
+        self,
+        track: Track,
+        api: str,
+        params: Mapping[str, Any],
+        *,
+        mutating: bool = False,
+        no_retry: frozenset[str] = frozenset(),
     ) -> dict[str, Any]:
+        """Send one call (see the module docstring); codes in ``no_retry`` end it at
+        once as :class:`Final`, for a flow that has its own answer to them."""
         destination = track.target.destination.resolve(self._default_destination())
         unreachable = getattr(self.clients, "unreachable", None)
         refused = None if unreachable is None else unreachable(destination)
@@ -209,7 +228,7 @@ class Caller:
                     track.lost_sent_at = sent_at
                     track.lost_version_seen = track.version_seen
                 track.lost_expected.append(params.get("expectedVersion"))
-            if not failure.cls.retryable:
+            if not failure.cls.retryable or failure.code in no_retry:
                 raise Final(failure)
             if failure.cls is ErrorClass.THROTTLED:
                 # A throttled retry waits for a rate slot like any first attempt, so it
@@ -248,3 +267,9 @@ class Caller:
         self.stopping = True
         for scope in list(self._waiting):
             scope.cancel()
+
+    async def pause(self, track: Track, seconds: float) -> None:
+        """A flow's own wait (a deletion slot, a poll): a stop ends it with
+        :class:`Stopped`, as it ends a backoff."""
+        with self._interruptible(track):
+            await self.sleep(seconds)

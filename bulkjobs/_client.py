@@ -31,6 +31,7 @@ _METHOD = {
     "CancelJobExecution": "cancel_job_execution",
     "DeleteJobExecution": "delete_job_execution",
     "CancelJob": "cancel_job",
+    "DeleteJob": "delete_job",
     "DescribeJobExecution": "describe_job_execution",
     "DescribeJob": "describe_job",
     "ListJobExecutionsForJob": "list_job_executions_for_job",

@@ -22,13 +22,14 @@ here and an entry in :data:`_FLOWS`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bulkjobs._calls import Caller, Final, Track
 from bulkjobs._classify import ErrorClass
 from bulkjobs._client import CallFailure
+from bulkjobs._deletejob import DeletionSlots, delete_job
 from bulkjobs._evidence import Seen, Verdict, judge_cancel, judge_cancel_job
 from bulkjobs._models import (
     FRESH,
@@ -36,6 +37,7 @@ from bulkjobs._models import (
     CancelExecution,
     CancelJob,
     DeleteExecution,
+    DeleteJob,
     Operation,
     Outcome,
 )
@@ -71,6 +73,8 @@ class Flows:
     clock_margin: float = 2.0
     #: Calls not sent because a listing showed the target's execution terminal.
     calls_saved: int = 0
+    #: delete-job's deletion slots per destination.
+    deletions: DeletionSlots = field(default_factory=DeletionSlots)
 
     async def run(self, operation: Operation, track: Track) -> Ending:
         """The flow of ``operation`` for ``track``'s target."""
@@ -277,4 +281,5 @@ _FLOWS: Mapping[type, _Flow] = {
     CancelExecution: Flows.cancel_execution,
     DeleteExecution: Flows.delete_execution,
     CancelJob: Flows.cancel_job,
+    DeleteJob: delete_job,
 }

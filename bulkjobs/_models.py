@@ -22,6 +22,7 @@ __all__ = [
     "CancelExecution",
     "CancelJob",
     "DeleteExecution",
+    "DeleteJob",
     "InvalidTarget",
     "Operation",
     "Outcome",
@@ -62,6 +63,7 @@ class CancelExecution:
     api: Literal["CancelJobExecution"] = field(default="CancelJobExecution", init=False)
     #: Acts on one execution per target, not on the target's whole job.
     whole_job: ClassVar[bool] = False
+    cancels_server_side: ClassVar[bool] = False
 
     def request(self, target: Target) -> Request:
         """The CancelJobExecution call for ``target`` as far as it is known before any
@@ -97,6 +99,7 @@ class DeleteExecution:
     name: Literal["delete-job-execution"] = field(default="delete-job-execution", init=False)
     api: Literal["DeleteJobExecution"] = field(default="DeleteJobExecution", init=False)
     whole_job: ClassVar[bool] = False
+    cancels_server_side: ClassVar[bool] = False
 
     def request(self, target: Target, execution_number: int | None = None) -> Request:
         """The DeleteJobExecution call for ``target``; without a number (the target's,
@@ -126,6 +129,8 @@ class CancelJob:
     api: Literal["CancelJob"] = field(default="CancelJob", init=False)
     #: One call per job: targets name jobs, and their things are ignored.
     whole_job: ClassVar[bool] = True
+    #: AWS goes on after the call: CancelJob cancels the executions server-side.
+    cancels_server_side: ClassVar[bool] = True
 
     def request(self, target: Target) -> Request:
         """The CancelJob call for ``target``'s job."""
@@ -137,7 +142,36 @@ class CancelJob:
         return Request(api=self.api, params=params)
 
 
-Operation: TypeAlias = CancelExecution | DeleteExecution | CancelJob
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeleteJob:
+    """DeleteJob on every target's job (``aws iot delete-job``); things are ignored.
+
+    AWS lets at most ``max_deleting`` jobs be ``DELETION_IN_PROGRESS`` per account and
+    region; the run keeps that many deletions going per destination and follows each
+    with DescribeJob every ``poll_interval`` seconds (growing to ``max_poll_interval``)
+    until the job is gone, which frees its slot.
+    """
+
+    force: bool = False
+    namespace_id: str | None = None
+    max_deleting: int = 10
+    poll_interval: float = 1.0
+    max_poll_interval: float = 10.0
+
+    name: Literal["delete-job"] = field(default="delete-job", init=False)
+    api: Literal["DeleteJob"] = field(default="DeleteJob", init=False)
+    whole_job: ClassVar[bool] = True
+    cancels_server_side: ClassVar[bool] = False
+
+    def request(self, target: Target) -> Request:
+        """The DeleteJob call for ``target``'s job."""
+        params: dict[str, Any] = {"jobId": target.job_id, "force": self.force}
+        if self.namespace_id is not None:
+            params["namespaceId"] = self.namespace_id
+        return Request(api=self.api, params=params)
+
+
+Operation: TypeAlias = CancelExecution | DeleteExecution | CancelJob | DeleteJob
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -326,6 +360,9 @@ class Result:
     version_found: int | None = None
     #: The call a dry run would have made (None for every other outcome).
     request: Request | None = None
+    #: delete-job: seconds from DeleteJob's acceptance to the job being gone (None when
+    #: not followed to the end).
+    deletion_seconds: float | None = None
 
     def to_json(self) -> dict[str, object]:
         """One line of results.jsonl."""
@@ -362,6 +399,8 @@ class Result:
         )
         if self.request is not None:
             line["request"] = self.request.to_json()
+        if self.deletion_seconds is not None:
+            line["deletionSeconds"] = round(self.deletion_seconds, 3)
         return line
 
     def to_line(self) -> str:
@@ -412,6 +451,7 @@ class Result:
             confirmed=data.get("confirmed") is not False,
             expected_version=opt_int("expectedVersion"),
             version_found=opt_int("versionFound"),
+            deletion_seconds=opt_float("deletionSeconds"),
         )
 
 

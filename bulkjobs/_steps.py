@@ -117,6 +117,7 @@ class Steps:
             confirmed=track.confirmed,
             expected_version=track.expected_sent,
             version_found=track.version_found,
+            deletion_seconds=track.deletion_seconds,
         )
 
     def _final_outcome(self, final: Final) -> Outcome:

@@ -20,6 +20,7 @@ from bulkjobs._models import (
     CancelExecution,
     CancelJob,
     DeleteExecution,
+    DeleteJob,
     Operation,
     Target,
 )
@@ -168,9 +169,16 @@ def check_operation(operation: Operation, *, source: str = "options") -> list[Va
                 add("expectedVersion", "must be an integer or 'fresh'", str(expected))
             if details is not None:
                 issues.extend(check_status_details(details, source=source, line=None))
-        case DeleteExecution(namespace_id=namespace):
+        case DeleteExecution(namespace_id=namespace) | DeleteJob(namespace_id=namespace):
             if namespace is not None:
                 add("namespaceId", NAMESPACE_ID.check(namespace), namespace)
+        case DeleteJob(max_deleting=slots, poll_interval=poll, max_poll_interval=cap):
+            if slots < 1:
+                add("maxDeleting", "must be at least 1", str(slots))
+            if not poll > 0:
+                add("pollInterval", "must be a positive number of seconds", str(poll))
+            elif not cap >= poll:
+                add("maxPollInterval", "must be at least pollInterval", str(cap))
         case CancelJob(reason_code=reason, comment=comment):
             if reason is not None:
                 add("reasonCode", REASON_CODE.check(reason), reason)

@@ -42,6 +42,8 @@ EXPECTED = {
     "CancelExecution",
     "CancelJob",
     "DeleteExecution",
+    "DeleteJob",
+    "DeletionTimes",
     "Operation",
     "FRESH",
     "Target",

@@ -31,6 +31,7 @@ from bulkjobs import (
     ACTIVE_STATUSES,
     CancelExecution,
     DeleteExecution,
+    DeleteJob,
     Destination,
     FileSource,
     JobCounts,
@@ -76,12 +77,17 @@ class Reply:
 
 def needs_confirmation(opts: Options) -> bool:
     """Forced runs ask, unless ``--yes`` or ``--dry-run`` (which sends nothing)."""
-    return opts.operation.force and not opts.yes and not opts.config.dry_run
+    # Deleting a job erases it and its history for good, with or without --force.
+    destructive = opts.operation.force or isinstance(opts.operation, DeleteJob)
+    return destructive and not opts.yes and not opts.config.dry_run
 
 
 def acted_statuses(operation: Operation, statuses: Collection[str] | None) -> tuple[str, ...]:
     """Execution statuses the operation changes, narrowed by ``--status``."""
-    if isinstance(operation, DeleteExecution):
+    if isinstance(operation, DeleteJob):
+        # A deleted job takes every execution with it.
+        acts = JobCounts.STATUSES
+    elif isinstance(operation, DeleteExecution):
         acts = JobCounts.STATUSES if operation.force else _TERMINAL
     else:
         acts = ACTIVE_STATUSES if operation.force else ("QUEUED",)
@@ -169,15 +175,25 @@ class BlastRadius:
         if self.at_most is None:
             lines.append(f"  to change: not known until the listing runs ({acted} only)")
         elif jobs_only and self.destinations:
+            then = (
+                "their executions are deleted with them"
+                if isinstance(self.operation, DeleteJob)
+                else f"AWS cancels their {acted} executions server-side in each"
+            )
             lines.append(
-                f"  to change: {plural(self.at_most, 'job')} (a CancelJob per job and "
-                f"destination); AWS cancels their {acted} executions server-side in each"
+                f"  to change: {plural(self.at_most, 'job')} (a {self.operation.api} per job "
+                f"and destination); {then}"
             )
         elif jobs_only:
             executions = sum(job.of(self.statuses) for job in self.jobs)
+            what = (
+                "deleted with them"
+                if isinstance(self.operation, DeleteJob)
+                else f"{acted} canceled server-side"
+            )
             lines.append(
                 f"  to change: {plural(self.at_most, 'job')}; "
-                f"{plural(executions, 'execution')} {acted} canceled server-side"
+                f"{plural(executions, 'execution')} {what}"
             )
         else:
             lines.append(
@@ -198,6 +214,8 @@ def _action(operation: Operation) -> str:
         return "cancel job executions with --force"
     if isinstance(operation, DeleteExecution):
         return "delete job executions with --force"
+    if isinstance(operation, DeleteJob):
+        return "delete whole jobs" + (" with --force" if operation.force else "")
     return "cancel whole jobs with --force"
 
 
@@ -209,6 +227,10 @@ def _consequence(operation: Operation) -> str:
         )
     if isinstance(operation, DeleteExecution):
         return "QUEUED and IN_PROGRESS executions are deleted too, with their history."
+    if isinstance(operation, DeleteJob):
+        return "Each job and all its executions are erased for good" + (
+            ", IN_PROGRESS jobs too." if operation.force else "; IN_PROGRESS jobs are skipped."
+        )
     return (
         "Each job stops for good, for devices added later too; AWS cancels its QUEUED and "
         "IN_PROGRESS executions server-side."

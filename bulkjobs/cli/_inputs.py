@@ -79,6 +79,13 @@ _BY_COMMAND: Final[dict[str, dict[str, _Spec]]] = {
         "waitTimeout": ("wait_timeout", (str,), ""),
         **_COMMON,
     },
+    "delete-job": {
+        "jobId": ("job_ids", (str, list), ""),
+        "jobIds": ("job_ids", (list,), [""]),
+        "force": ("force", (bool,), False),
+        "namespaceId": ("namespace_id", (str,), ""),
+        **_COMMON,
+    },
 }
 
 #: What each command can end a target in (every kind has its outcomes listed).
@@ -117,16 +124,30 @@ _OUTCOMES: Final[dict[str, tuple[str, ...]]] = {
         "interrupted",
         "dry_run",
     ),
+    "delete-job": (
+        "deleted",
+        "already_terminal",
+        "not_found",
+        "in_progress_needs_force",
+        "invalid_request",
+        "retries_exhausted",
+        "conflict_exhausted",
+        "error",
+        "interrupted",
+        "dry_run",
+    ),
 }
 _APIS: Final = {
     "cancel-job-execution": "CancelJobExecution",
     "delete-job-execution": "DeleteJobExecution",
     "cancel-job": "CancelJob",
+    "delete-job": "DeleteJob",
 }
 _ERROR_CODES: Final = {
     "cancel-job-execution": "InvalidStateTransitionException",
     "delete-job-execution": "InvalidStateTransitionException",
     "cancel-job": "LimitExceededException",
+    "delete-job": "InvalidStateTransitionException",
 }
 
 

@@ -17,6 +17,7 @@ from bulkjobs import (
     CancelExecution,
     CancelJob,
     DeleteExecution,
+    DeleteJob,
     FromJob,
     FromThing,
     FromThingGroup,
@@ -182,6 +183,8 @@ def resolve(args: argparse.Namespace) -> Options:
             except ValueError:
                 bad("--execution-number", "must be an integer", args.execution_number)
         operation = DeleteExecution(force=args.force, namespace_id=args.namespace_id)
+    elif command == "delete-job":
+        operation = DeleteJob(force=args.force, namespace_id=args.namespace_id)
     else:
         operation = CancelJob(force=args.force, reason_code=args.reason_code, comment=args.comment)
     try:

@@ -51,6 +51,9 @@ _DESCRIPTIONS: Final = {
     "(DeleteJobExecution for each target; execution numbers resolved when not given).",
     "cancel-job": "Cancel whole jobs server-side (CancelJob: one call per job; AWS "
     "cancels its executions at about 1,000 devices a minute).",
+    "delete-job": "Delete whole jobs with their executions (DeleteJob: one call per job; "
+    "at most 10 deletions in progress per account and region, each followed with "
+    "DescribeJob until the job is gone; LimitExceeded means wait, never fail).",
 }
 
 
@@ -105,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    for name in ("cancel-job-execution", "delete-job-execution", "cancel-job"):
+    for name in ("cancel-job-execution", "delete-job-execution", "cancel-job", "delete-job"):
         sub = commands.add_parser(
             name,
             help=_DESCRIPTIONS[name],
@@ -117,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.register("action", None, _StoreOnce)
         sub.register("action", "store", _StoreOnce)
         _add_operation_options(sub, name)
-        if name != "cancel-job":
+        if name not in ("cancel-job", "delete-job"):
             _add_target_options(sub)
         _add_run_options(sub)
         _add_aws_options(sub)
@@ -191,6 +194,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_operation_options(sub: argparse.ArgumentParser, name: str) -> None:
     group = sub.add_argument_group("operation (as in aws iot " + name + ")")
+    if name == "delete-job":
+        group.add_argument(
+            "--job-id",
+            dest="job_ids",
+            action="append",
+            metavar="J",
+            help="job to delete (repeatable)",
+        )
+        group.add_argument(
+            "--force",
+            action=_FlagOnce,
+            help="also delete IN_PROGRESS jobs (default: --no-force: such a job is skipped)",
+        )
+        group.add_argument("--namespace-id", metavar="NS", help="namespaceId")
+        return
     if name == "cancel-job":
         group.add_argument(
             "--job-id",

@@ -15,6 +15,7 @@ import anyio
 from bulkjobs import (
     AccountAccess,
     Clients,
+    DeletionTimes,
     FromFile,
     FromJob,
     FromThing,
@@ -231,8 +232,10 @@ async def _run(
 ) -> int:
     metrics = _metrics(opts)
     cancelled: list[tuple[str, float]] = []
+    deletions = DeletionTimes()
 
     def on_result(result: Result) -> None:
+        deletions.add(result)
         if (job := followed_job(opts, result)) is not None:
             cancelled.append(job)
         if metrics is not None:
@@ -268,6 +271,10 @@ async def _run(
     if opts.config.dry_run:
         _print_plan(session, stdout)
     print_summary(report, stream=stdout, as_json=opts.log_format == "json")
+    if (deleted := deletions.to_json()) is not None:
+        _amend_summary(opts, store, {"deletions": deleted})
+        if opts.log_format != "json":
+            print(deletions.line(), file=stdout)
     rows = (session.summary or {}).get("byDestination") or []
     if opts.log_format != "json" and (len(rows) > 1 or any(row.get("account") for row in rows)):
         print_destinations(rows, stdout)

@@ -43,7 +43,7 @@ _POLLS_PER_SECOND = 5.0
 
 def followed_job(opts: Options, result: Result) -> tuple[str, float] | None:
     """(job id, when CancelJob returned) for a result whose job may still be cancelling."""
-    if not opts.operation.whole_job or opts.config.dry_run:
+    if not opts.operation.cancels_server_side or opts.config.dry_run:
         return None
     if opts.accounts.selects_accounts or opts.accounts.regions:
         # The follow-up asks one destination; a run over many reports each in its table.

@@ -23,6 +23,7 @@ from bulkjobs.sim import _listing, _organizations, _rules, _servicequotas, _sts,
 from bulkjobs.sim._auth import SignatureCheck, signing_region
 from bulkjobs.sim._config import SimConfig
 from bulkjobs.sim._errors import ERROR_STATUS, ApiError, ErrorCode, invalid_request
+from bulkjobs.sim._jobs import JobDeletions
 from bulkjobs.sim._model import Operation
 from bulkjobs.sim._quota import QuotaBook
 from bulkjobs.sim._realms import Realm
@@ -84,6 +85,15 @@ class Service:
         #: Destinations other than the home one, when the configuration separates them.
         self.realms: dict[tuple[str, str], Realm] = {}
         self._realm_factory = realm_factory
+        #: DeleteJob's deletions in progress, per fleet (each account-region has its own).
+        self._deletions: dict[FleetState, JobDeletions] = {}
+
+    def deletions(self, state: FleetState) -> JobDeletions:
+        """The DeleteJob book of one fleet."""
+        book = self._deletions.get(state)
+        if book is None:
+            book = self._deletions[state] = JobDeletions()
+        return book
 
     def now(self) -> float:
         """The server's wall clock, which ``clock_skew`` sets apart from this machine's."""
@@ -182,7 +192,10 @@ class Service:
         self.current = self.state if realm is None else realm.state
         try:
             params = _decode_params(raw_params)
-            document = handler(self, params, request.query, body, self.now())
+            now = self.now()
+            # Deletions whose time has come are over before anything reads the state.
+            self.deletions(self.current).finish_due(self.current, now)
+            document = handler(self, params, request.query, body, now)
         except ApiError as exc:
             counters.error(exc.code)
             return self._error(number, exc.code, exc.message, ERROR_STATUS[exc.code], exc.details)
@@ -416,6 +429,20 @@ class Service:
         self._on_job_canceled()
         return _wire.cancel_job_result(job, self.arns)
 
+    def delete_job(
+        self, params: tuple[str, ...], query: Query, body: bytes, now: float
+    ) -> _wire.Document | None:
+        job_id = _rules.job_id(params[0])
+        force = _rules.flag(query.get("force"), "force")
+        # Validated, then not used: the simulated jobs are not customer-managed ones.
+        _rules.namespace_id(query.get("namespaceId"))
+        config, deletions = self.config, self.deletions(self.current)
+        deletions.max_deleting = config.max_deleting_jobs
+        deletions.base_seconds = config.job_deletion_seconds
+        deletions.per_execution_seconds = config.job_deletion_seconds_per_execution
+        deletions.start(self.current, job_id, force=force, now=now)
+        return None
+
     def describe_job_execution(
         self, params: tuple[str, ...], query: Query, body: bytes, now: float
     ) -> _wire.Document | None:
@@ -523,6 +550,8 @@ def _route(method: str, raw_path: str) -> tuple[Operation, Handler, tuple[str, .
     elif head == "jobs":
         if size == 3 and method == "GET":
             return Operation.DESCRIBE_JOB, Service.describe_job, (parts[2],)
+        if size == 3 and method == "DELETE":
+            return Operation.DELETE_JOB, Service.delete_job, (parts[2],)
         if size == 4 and method == "GET" and parts[3] == "things":
             return (
                 Operation.LIST_JOB_EXECUTIONS_FOR_JOB,

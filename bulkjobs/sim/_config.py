@@ -102,6 +102,11 @@ class SimConfig:
     churn_progress_share: float = 0.3
     cancel_job_rate: float = FAST_CANCEL_JOB_RATE
     max_cancelling_jobs: int | None = None
+    #: DeleteJob: jobs DELETION_IN_PROGRESS at once (AWS: 10), and how long a deletion
+    #: takes: a base plus a share per execution.
+    max_deleting_jobs: int = 10
+    job_deletion_seconds: float = 0.5
+    job_deletion_seconds_per_execution: float = 0.01
     check_signatures: bool = True
     clock_skew: float = 0.0
     account_id: str = "123456789012"
@@ -144,6 +149,10 @@ class SimConfig:
             raise ValueError("slow_seconds and churn_rate must be >= 0")
         if self.cancel_job_rate <= 0:
             raise ValueError("cancel_job_rate must be positive")
+        if self.max_deleting_jobs < 1:
+            raise ValueError("max_deleting_jobs must be >= 1")
+        if self.job_deletion_seconds < 0 or self.job_deletion_seconds_per_execution < 0:
+            raise ValueError("job deletion times must be >= 0")
         if self.max_cancelling_jobs is not None and self.max_cancelling_jobs < 1:
             raise ValueError("max_cancelling_jobs must be >= 1 (or None)")
         object.__setattr__(self, "accounts", tuple(self.accounts))

@@ -24,6 +24,9 @@ class Operation(StrEnum):
     CANCEL_JOB_EXECUTION = "CancelJobExecution"
     DELETE_JOB_EXECUTION = "DeleteJobExecution"
     CANCEL_JOB = "CancelJob"
+    DELETE_JOB = "DeleteJob"
+    LIST_JOBS = "ListJobs"
+    SEARCH_INDEX = "SearchIndex"
     DESCRIBE_JOB_EXECUTION = "DescribeJobExecution"
     DESCRIBE_JOB = "DescribeJob"
     LIST_JOB_EXECUTIONS_FOR_JOB = "ListJobExecutionsForJob"
@@ -33,7 +36,12 @@ class Operation(StrEnum):
 
 #: Operations that change the fleet: what a "nothing was sent" assertion counts.
 MUTATING_OPERATIONS: Final = frozenset(
-    {Operation.CANCEL_JOB_EXECUTION, Operation.DELETE_JOB_EXECUTION, Operation.CANCEL_JOB}
+    {
+        Operation.CANCEL_JOB_EXECUTION,
+        Operation.DELETE_JOB_EXECUTION,
+        Operation.CANCEL_JOB,
+        Operation.DELETE_JOB,
+    }
 )
 
 
@@ -56,6 +64,7 @@ class JobStatus(StrEnum):
     IN_PROGRESS = "IN_PROGRESS"
     CANCELED = "CANCELED"
     COMPLETED = "COMPLETED"
+    DELETION_IN_PROGRESS = "DELETION_IN_PROGRESS"
 
 
 #: States an execution never leaves (except by deletion).
@@ -135,6 +144,11 @@ class Job:
     )
     # Thing names CancelJob still has to visit in the background.
     pending_cancel: deque[str] = field(default_factory=deque)
+    #: DeleteJob: when the job will be gone (epoch seconds; None: not being deleted).
+    deletion_due: float | None = None
+    #: ListJobs' fields the simulator does not otherwise model.
+    target_selection: str = "SNAPSHOT"
+    namespace_id: str | None = None
 
     def snapshot(self) -> JobSnapshot:
         return JobSnapshot(

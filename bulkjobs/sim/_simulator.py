@@ -26,6 +26,7 @@ from bulkjobs.sim._app import Service
 from bulkjobs.sim._churn import churn, run_device_churn, run_job_cancellations
 from bulkjobs.sim._config import SimConfig
 from bulkjobs.sim._fleet import FleetSpec, build_state
+from bulkjobs.sim._jobs import DeletionStatistics
 from bulkjobs.sim._model import (
     Execution,
     ExecutionSnapshot,
@@ -272,6 +273,13 @@ class Simulator:
             uptime=self._clock() - self._started_at, since=self._started_at
         )
 
+    def deletion_statistics(self) -> DeletionStatistics:
+        """DeleteJob's counters: deletions in progress, finished, refused for the limit."""
+        service = self._service
+        book = service.deletions(service.state)
+        book.finish_due(service.state, service.now())
+        return book.statistics()
+
     @property
     def requests_received(self) -> int:
         """How many requests arrived so far: the number of the latest (ids count from 1).
@@ -372,8 +380,11 @@ class Simulator:
     def job(
         self, job_id: str, *, account: str | None = None, region: str | None = None
     ) -> JobSnapshot:
-        """The job as the server holds it; KeyError if it does not exist."""
-        job = self._state(account, region).find_job(job_id)
+        """The job as the server holds it; KeyError if it does not exist (or its
+        deletion has finished)."""
+        state = self._state(account, region)
+        self._service.deletions(state).finish_due(state, self._service.now())
+        job = state.find_job(job_id)
         if job is None:
             raise KeyError(job_id)
         return job.snapshot()

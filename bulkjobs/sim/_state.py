@@ -311,6 +311,8 @@ class FleetState:
         executions too.
         """
         job = self.job(job_id)
+        if job.status is JobStatus.DELETION_IN_PROGRESS:
+            raise invalid_request(f"Job {job_id} is being deleted and cannot be canceled.")
         if job.status is JobStatus.COMPLETED:
             raise invalid_request(f"Job {job_id} is COMPLETED and cannot be canceled.")
         if job.status is JobStatus.CANCELED and (job.force_canceled or not force):
@@ -369,6 +371,16 @@ class FleetState:
             if visited >= budget:
                 break
         return SweepResult(canceled=canceled, finished_jobs=tuple(finished))
+
+    def remove_job(self, job_id: str) -> None:
+        """Forget a job and its executions (the end of a DeleteJob)."""
+        job = self._jobs.pop(job_id)
+        self._job_order.remove(job_id)
+        self._cancelling.pop(job_id, None)
+        for execution in job.executions.values():
+            # The churn pool drops deleted executions lazily.
+            execution.deleted = True
+        job.executions.clear()
 
     # -- listing support --------------------------------------------------------------------
 
