@@ -106,6 +106,19 @@ class TestTargetsCarryAnAccount:
         shown = capsys.readouterr().out
         assert f"{A}  us-east-1" in shown and f"{B}  us-east-1" in shown
 
+    def test_the_report_command_shows_them_again(
+        self, sim: ThreadedSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """bulkjobs report DIR prints the per-destination table the run printed."""
+        source = csv(tmp_path / "t.csv", [(A, THINGS[0]), (B, THINGS[1])])
+        report = tmp_path / "r"
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        assert run(sim, *argv, "--role-name", ROLE, "--report", str(report), "-q") == 0
+        capsys.readouterr()
+        assert main(["report", str(report)]) == 0
+        shown = capsys.readouterr().out
+        assert f"{A}  us-east-1" in shown and f"{B}  us-east-1" in shown
+
     def test_resume_skips_what_each_account_finished(
         self, sim: ThreadedSimulator, tmp_path: Path
     ) -> None:
