@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmarks import deletejob, hotpath, memory, quota, raised, startup
+from benchmarks import accounts, deletejob, hotpath, memory, quota, raised, startup
 from benchmarks._harness import (
     RESULTS_DIR,
     Mode,
@@ -50,6 +50,7 @@ SCENARIOS: dict[str, tuple[Scenario, dict[str, float]]] = {
     "memory": (lambda mode, out: memory.run(mode), {"quick": 120, "full": 900}),
     "startup": (lambda mode, out: startup.run(mode), {"quick": 60, "full": 240}),
     "raised": (lambda mode, out: raised.run(mode), {"quick": 120, "full": 600}),
+    "accounts": (lambda mode, out: accounts.run(mode), {"quick": 180, "full": 900}),
     "deletejob": (lambda mode, out: deletejob.run(mode), {"quick": 90, "full": 300}),
 }
 

@@ -243,6 +243,8 @@ class SimProcess:
     seed: int = 0
     #: Answer Service Quotas (False: --no-service-quotas, auto mode must find the quota).
     service_quotas: bool = True
+    #: More simulator options, as given on its command line (accounts, regions, …).
+    extra: Sequence[str] = ()
     start_timeout: float = 120.0
     endpoint_url: str = ""
     ready_at: float = 0.0  # perf_counter() when the URL was read: quota schedules start here
@@ -265,6 +267,7 @@ class SimProcess:
             args += ["--p503", f"{self.p503:g}"]
         if not self.service_quotas:
             args.append("--no-service-quotas")
+        args += list(self.extra)
         return args
 
     def command(self) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import anyio
 
 from bulkjobs._config import RunConfig
+from bulkjobs._destination import Destination
 from bulkjobs._exceptions import InvalidInputError
 from bulkjobs._filters import ListingFilter
 from bulkjobs._models import Operation, Result, Target
@@ -38,6 +39,7 @@ async def run(
     journal: str | os.PathLike[str] | None = None,
     listing_filter: ListingFilter | None = None,
     on_result: Callable[[Result], object] | None = None,
+    destinations: Sequence[Destination] | None = None,
 ) -> Report:
     """Run ``operation`` over ``targets`` and return the report.
 
@@ -46,7 +48,9 @@ async def run(
     targets. Named targets are validated first (nothing is sent if any is invalid).
     ``report="DIR"`` writes summary.json, results.jsonl and journal.jsonl there, as the
     CLI does; ``resume=True`` continues the run DIR's journal records (without it, a
-    used DIR raises :class:`ConfigurationError`). See :class:`RunSession`.
+    used DIR raises :class:`ConfigurationError`). ``destinations`` spreads the run over
+    accounts and regions (other accounts reached with ``config.role``). See
+    :class:`RunSession`.
     """
     session = RunSession(
         targets,
@@ -56,6 +60,7 @@ async def run(
         resume=resume,
         journal=journal,
         listing_filter=listing_filter,
+        destinations=destinations,
     )
     return await session.run(on_result=on_result)
 
@@ -70,6 +75,7 @@ def run_sync(
     journal: str | os.PathLike[str] | None = None,
     listing_filter: ListingFilter | None = None,
     on_result: Callable[[Result], object] | None = None,
+    destinations: Sequence[Destination] | None = None,
 ) -> Report:
     """:func:`run` for synchronous scripts (starts and closes its own event loop)."""
 
@@ -83,6 +89,7 @@ def run_sync(
             journal=journal,
             listing_filter=listing_filter,
             on_result=on_result,
+            destinations=destinations,
         )
 
     return anyio.run(main)

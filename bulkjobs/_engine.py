@@ -23,6 +23,7 @@ from collections.abc import (
     Iterable,
     Iterator,
     Mapping,
+    Sequence,
 )
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -152,6 +153,8 @@ class Engine:
         self._total_is_estimate = False
         #: Items the source handed out; the true total once it is exhausted.
         self._taken = 0
+        #: Sources (lanes) not yet exhausted.
+        self._sources_left = 1
         self._used = False
         self._stop_reason: str | None = None
         self._signalled = False
@@ -193,6 +196,10 @@ class Engine:
         self._total_is_estimate = True
 
     def _source_exhausted(self) -> None:
+        # With lanes, the total is known once every one of them has run dry.
+        self._sources_left -= 1
+        if self._sources_left > 0:
+            return
         if self._stop_reason is not None:
             # A source may end early because the run stopped (a listing cut short):
             # what came out is then not the total.
@@ -271,9 +278,13 @@ class Engine:
         *,
         total: int | None = None,
         on_result: Callable[[Result], object] | None = None,
+        lanes: Sequence[Targets] = (),
     ) -> Report:
-        """Run to the end and return the report; ``on_result`` sees every result."""
-        async with self.results(targets, total=total) as results:
+        """Run to the end and return the report; ``on_result`` sees every result.
+
+        ``lanes`` are further sources, each with workers of its own (see
+        :meth:`results`)."""
+        async with self.results(targets, total=total, lanes=lanes) as results:
             async for result in results:
                 if on_result is not None:
                     on_result(result)
@@ -361,11 +372,16 @@ class Engine:
 
     @asynccontextmanager
     async def results(
-        self, targets: Targets, *, total: int | None = None
+        self, targets: Targets, *, total: int | None = None, lanes: Sequence[Targets] = ()
     ) -> AsyncIterator[AsyncIterator[Result]]:
         """Start the run; yield a stream of results as targets finish.
 
-        Leaving the block early stops the run (remaining targets are not reported).
+        ``lanes`` are more sources, each read by ``concurrency`` workers of its own: a
+        run over many accounts and regions gives each destination a lane, so one whose
+        quota is low (or whose calls are throttled) holds up only its own workers —
+        with one source, every worker ends up waiting on the slowest destination's
+        rate slots. Leaving the block early stops the run (remaining targets are not
+        reported).
         """
         if self._used:
             raise ConfigurationError("an Engine runs once; create a new one")
@@ -404,12 +420,15 @@ class Engine:
                 tg.start_soon(self._grace_timer)
                 if isinstance(clients, Clients) and self._rates.mode == "auto":
                     self._seed_from_service_quotas(QuotaLookup(clients.service_quotas), tg)
-                take = self._source(targets, tg, stack, concurrency)
+                sources = [targets, *lanes]
+                self._sources_left = len(sources)
+                takes = [self._source(source, tg, stack, concurrency) for source in sources]
                 async with anyio.create_task_group() as workers:
                     # A dry run makes no call: one worker, which never waits on the
                     # network, takes the queue in batches instead of 64 taking turns.
-                    for _ in range(1 if self.config.dry_run else concurrency):
-                        workers.start_soon(self._work, steps, take, out_send.clone())
+                    for take in takes:
+                        for _ in range(1 if self.config.dry_run else concurrency):
+                            workers.start_soon(self._work, steps, take, out_send.clone())
                     out_send.close()
                     try:
                         yield ResultStream(out_recv)
@@ -451,13 +470,18 @@ class Engine:
         """
         if not isinstance(targets, AsyncIterable):
             iterator = iter(targets)
+            exhausted = False
 
             async def take_next() -> SourceItem | None:
+                nonlocal exhausted
                 if self._abandon:
                     return None
                 item = next(iterator, None)
                 if item is None:
-                    self._source_exhausted()
+                    if not exhausted:
+                        # Every worker of the source meets its end: count it once.
+                        exhausted = True
+                        self._source_exhausted()
                 else:
                     self._taken += 1
                 return item

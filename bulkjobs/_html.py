@@ -240,7 +240,7 @@ def render_html(
 {runs_table(runs)}
 <h2>Outcomes</h2>
 {outcomes_table(summary)}
-{by_table("By destination (region)", by_destination or {}, "destination")}
+{by_table("By destination (account/region)", by_destination or {}, "destination")}
 {by_table("By job", by_job or {}, "job")}
 {codes_table(codes or {})}
 <h2>Latency</h2>

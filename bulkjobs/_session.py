@@ -247,7 +247,7 @@ class RunSession:
     @property
     def known_total(self) -> int | None:
         """The number of targets if it is known before the run (no listing, no stream)."""
-        if self._listings or self._stream is not None:
+        if self._listings or self._stream is not None or self.destinations:
             return None
         return self.fixed_total
 
@@ -421,7 +421,13 @@ class RunSession:
                         on_result(result)
 
             total = self.known_total
-            if self._listings or isinstance(self._stream, AsyncIterable):
+            lane_keys = self._lane_keys()
+            if lane_keys is not None:
+                # Interleaved sources are not in order: de-duplicate by digest.
+                self._dedup = Deduplicator()
+                main, lanes = self._lanes(lane_keys)
+                report = await engine.run(main, total=None, on_result=record, lanes=lanes)
+            elif self._listings or isinstance(self._stream, AsyncIterable):
                 report = await engine.run(self._async_feed(), total=total, on_result=record)
             elif self.config.dry_run and not self.destinations:
                 # Nothing to call: plain lines of a file stay batches from the read to
@@ -572,8 +578,13 @@ class RunSession:
                 for item in self._spread(streamed):
                     if self._keep(item):
                         yield item
+        async for item in self._listed(self._listing_specs()):
+            yield item
+
+    async def _listed(self, specs: Sequence[Listing]) -> AsyncIterator[Target]:
+        """What ``specs`` list, one after the other, filtered and placed."""
         engine, selection = self._engine, self.listing_filter
-        for spec in self._listing_specs():
+        for spec in specs:
             try:
                 async for listed in spec.open(engine.call):
                     if engine.stop_reason is not None:
@@ -585,6 +596,7 @@ class RunSession:
                         continue
                     target = self._placed(listed.target)
                     if self._keep(target, listed.status):
+                        assert isinstance(target, Target)
                         yield target
             except RunInterrupted:
                 self.listing_stopped_early = True
@@ -597,6 +609,66 @@ class RunSession:
                 log.error("listing.failed", error=str(exc))
                 engine.stop(f"listing failed: {exc}")
                 return
+
+    def _lane_keys(self) -> list[Destination] | None:
+        """The destinations that get a lane of their own (see :meth:`Engine.results`),
+        or None for one source: a single destination, or a stream (read once)."""
+        if self._stream is not None:
+            return None
+        keys = list(dict.fromkeys(d.resolve(self._default) for d in self.destinations))
+        return keys if len(keys) > 1 else None
+
+    def _lanes(
+        self, keys: list[Destination]
+    ) -> tuple[Iterable[Target | InvalidTarget] | AsyncIterable[Target | InvalidTarget], list[Any]]:
+        """One feed per destination (its share of the named targets and files, then its
+        listings), and the main feed with whatever falls outside them."""
+        chosen = set(keys)
+
+        def where(item: Target | InvalidTarget) -> Destination:
+            return (item if isinstance(item, Target) else item.target).destination
+
+        def fixed(keep: Callable[[Destination], bool]) -> Iterator[Target | InvalidTarget]:
+            # Each lane reads the files again (a FileSource is a second pass each time):
+            # memory stays flat, and no lane waits for another's targets to go by.
+            for item in self._fixed():
+                for placed in self._spread(item):
+                    if keep(where(placed)) and self._keep(placed):
+                        yield placed
+
+        specs = self._listing_specs()
+
+        def lane(key: Destination) -> Any:
+            mine = [
+                s for s in specs if (s.destination or Destination()).resolve(self._default) == key
+            ]
+            if not mine:
+                return fixed(lambda d: d == key)
+
+            async def feed() -> AsyncIterator[Target | InvalidTarget]:
+                for n, item in enumerate(fixed(lambda d: d == key)):
+                    yield item
+                    if n % 256 == 255:
+                        await anyio.lowlevel.checkpoint()
+                async for listed in self._listed(mine):
+                    yield listed
+
+            return feed()
+
+        others = [
+            s
+            for s in specs
+            if (s.destination or Destination()).resolve(self._default) not in chosen
+        ]
+
+        async def rest() -> AsyncIterator[Target | InvalidTarget]:
+            for item in fixed(lambda d: d not in chosen):
+                yield item
+            async for listed in self._listed(others):
+                yield listed
+
+        main = rest() if others else fixed(lambda d: d not in chosen)
+        return main, [lane(key) for key in keys]
 
     def _unreached(self, spec: Listing, exc: ApiError) -> bool:
         """A listing in an account whose role was refused: that account's loss alone

@@ -124,3 +124,23 @@ class TestRefresh:
         errors = sim.call(lambda s: s.statistics()).of("CancelJobExecution").errors
         assert set(errors) == {"ExpiredTokenException"}
         assert errors["ExpiredTokenException"] <= len(THINGS) - 5
+
+
+class TestLibrary:
+    def test_run_sync_spreads_over_destinations(self, sim: ThreadedSimulator) -> None:
+        """run_sync(destinations=...): the same targets in the caller's and A's account."""
+        role = bulkjobs.AssumeRole.named("OrganizationAccountAccessRole")
+        config = bulkjobs.RunConfig(
+            endpoint_url=sim.endpoint_url, region="us-east-1", rate=200, role=role
+        )
+        report = bulkjobs.run_sync(
+            [bulkjobs.Target(job_id=JOB, thing_name=t) for t in THINGS[:3]],
+            bulkjobs.CancelExecution(),
+            config,
+            destinations=[
+                bulkjobs.Destination(account="123456789012", region="us-east-1"),
+                bulkjobs.Destination(account=ACCOUNT, region="us-east-1"),
+            ],
+        )
+        assert report.outcomes == {"canceled": 6}
+        assert sorted(canceled(sim)) == THINGS[:3]

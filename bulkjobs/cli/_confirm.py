@@ -32,6 +32,7 @@ from bulkjobs import (
     CancelExecution,
     DeleteExecution,
     DeleteJob,
+    Destination,
     FileSource,
     JobCounts,
     Operation,
@@ -116,6 +117,8 @@ class BlastRadius:
     statuses: tuple[str, ...] = ()
     #: Targets at most; None when it cannot be known before the listing runs.
     at_most: int | None = None
+    #: The (account, region) destinations the run spreads over (empty: one).
+    destinations: tuple[Destination, ...] = ()
 
     @property
     def job_ids(self) -> tuple[str, ...]:
@@ -138,8 +141,17 @@ class BlastRadius:
     def lines(self) -> list[str]:
         """The blast radius as the prompt shows it."""
         endpoint = f" (endpoint {self.endpoint_url})" if self.endpoint_url else ""
+        where = self.region
+        if self.destinations:
+            accounts = dict.fromkeys(d.account or "own account" for d in self.destinations)
+            regions = dict.fromkeys(d.region or self.region for d in self.destinations)
+            where = (
+                f"{plural(len(self.destinations), 'destination')}: "
+                f"{plural(len(accounts), 'account')} ({_counts_list(list(accounts))}) × "
+                f"{plural(len(regions), 'region')} ({', '.join(regions)})"
+            )
         lines = [
-            f"About to {_action(self.operation)} in {self.region}{endpoint}:",
+            f"About to {_action(self.operation)} in {where}{endpoint}:",
             _consequence(self.operation),
         ]
         jobs_only = self.operation.whole_job
@@ -148,7 +160,9 @@ class BlastRadius:
             given = f"  given: {plural(self.given, noun)}"
             if not jobs_only:
                 given += " — by job: " + _counts(self.given_by_job)
-                given += "; by region: " + _counts(self.given_by_region)
+            label = "by account/region" if self.destinations else "by region"
+            if not jobs_only or self.destinations:
+                given += f"; {label}: " + _counts(self.given_by_region)
             lines.append(given)
         lines.extend(f"  listed: {listing}" for listing in self.listings)
         for job in self.jobs:
@@ -160,6 +174,16 @@ class BlastRadius:
         verb = "deleted" if isinstance(self.operation, DeleteExecution) else "canceled"
         if self.at_most is None:
             lines.append(f"  to change: not known until the listing runs ({acted} only)")
+        elif jobs_only and self.destinations:
+            then = (
+                "their executions are deleted with them"
+                if isinstance(self.operation, DeleteJob)
+                else f"AWS cancels their {acted} executions server-side in each"
+            )
+            lines.append(
+                f"  to change: {plural(self.at_most, 'job')} (a {self.operation.api} per job "
+                f"and destination); {then}"
+            )
         elif jobs_only:
             executions = sum(job.of(self.statuses) for job in self.jobs)
             what = (
@@ -213,6 +237,13 @@ def _consequence(operation: Operation) -> str:
     )
 
 
+def _counts_list(items: list[str]) -> str:
+    shown = items[:5]
+    if len(items) > 5:
+        shown.append(f"… and {len(items) - 5:,} more")
+    return ", ".join(shown)
+
+
 def _counts(counts: dict[str, int]) -> str:
     shown = [f"{key} {count:,}" for key, count in list(counts.items())[:5]]
     if len(counts) > 5:
@@ -242,21 +273,44 @@ def interactive(opts: Options) -> bool:
         return False
 
 
-async def measure(opts: Options, file: FileSource | None) -> BlastRadius:
-    """Count what the run would touch: the given targets, and DescribeJob per job."""
+def _spread(item: Target, destinations: tuple[Destination, ...]) -> list[Target]:
+    """``item`` in each destination it does not override (as the session spreads it)."""
+    if not destinations:
+        return [item]
+    wheres = dict.fromkeys(item.destination.resolve(d) for d in destinations)
+    return [Target(job_id=item.job_id, thing_name=item.thing_name, destination=w) for w in wheres]
+
+
+async def measure(
+    opts: Options, file: FileSource | None, destinations: tuple[Destination, ...] = ()
+) -> BlastRadius:
+    """Count what the run would touch: the given targets (in every destination), and
+    DescribeJob per job (in the run's one destination: across many, the per-destination
+    counts are the run's own report)."""
     operation = opts.operation
     plan = Plan()
     if operation.whole_job:
         job_ids = list(opts.job_ids)
+        for job_id in job_ids if destinations else ():
+            for target in _spread(Target(job_id=job_id), destinations):
+                plan.add(target)
     else:
+        region = None if destinations else opts.config.region
         for name in opts.thing_names:
-            plan.add(Target(job_id=opts.job_id or "", thing_name=name, region=opts.config.region))
+            named = Target(job_id=opts.job_id or "", thing_name=name, region=region)
+            for target in _spread(named, destinations):
+                plan.add(target)
         if file is not None:
             for item in file:
-                plan.add(item)
+                if isinstance(item, Target):
+                    for target in _spread(item, destinations):
+                        plan.add(target)
+                else:
+                    plan.add(item)
         job_ids = [opts.job_id] if opts.job_id else []
     statuses = acted_statuses(operation, opts.statuses)
-    survey = await describe_jobs(job_ids[:_DESCRIBED_JOBS], opts.config, per_job=_SIZING_TIMEOUT)
+    described = [] if destinations else job_ids[:_DESCRIBED_JOBS]
+    survey = await describe_jobs(described, opts.config, per_job=_SIZING_TIMEOUT)
     region = str(survey.destination.region)
     jobs = list(survey.jobs)
     uncounted = list(survey.uncounted)
@@ -267,10 +321,12 @@ async def measure(opts: Options, file: FileSource | None) -> BlastRadius:
     counted = {job.job_id: job for job in jobs}
     listings, listed = _listings(opts, statuses, counted)
     if operation.whole_job:
-        given = len(job_ids)
+        given = plan.total if destinations else len(job_ids)
         at_most: int | None = given
     else:
         given = plan.total + plan.invalid
+        if destinations and opts.has_listing:
+            listed = None  # listed in every destination as the run goes
         at_most = None if listed is None else given + listed
     return BlastRadius(
         operation=operation,
@@ -284,6 +340,7 @@ async def measure(opts: Options, file: FileSource | None) -> BlastRadius:
         uncounted=tuple(uncounted),
         statuses=statuses,
         at_most=at_most,
+        destinations=destinations,
     )
 
 
@@ -357,7 +414,12 @@ async def ask(question: str) -> Reply | None:
     return Reply(typed=typed, interrupted=interrupted)
 
 
-async def confirm(opts: Options, file: FileSource | None, stderr: TextIO) -> int | None:
+async def confirm(
+    opts: Options,
+    file: FileSource | None,
+    stderr: TextIO,
+    destinations: tuple[Destination, ...] = (),
+) -> int | None:
     """Ask if the run needs it. None to go on; otherwise the exit code to stop with
     (nothing sent: 2 when refused or declined, 130 when interrupted at the prompt)."""
     if not needs_confirmation(opts):
@@ -365,7 +427,7 @@ async def confirm(opts: Options, file: FileSource | None, stderr: TextIO) -> int
     if not interactive(opts):
         print(refusal(opts, _given(opts, file)), file=stderr)
         return 2
-    radius = await measure(opts, file)
+    radius = await measure(opts, file, destinations)
     width = min(shutil.get_terminal_size().columns, 100)
     for line in radius.lines():
         print(textwrap.fill(line, width, subsequent_indent="    "), file=stderr)

@@ -338,7 +338,10 @@ def _add_run_options(sub: argparse.ArgumentParser) -> None:
         help="requests/s per API and region; auto (default) discovers the quota",
     )
     group.add_argument(
-        "--concurrency", type=int, metavar="N", help="most calls in flight (default 64)"
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="most calls in flight, per account and region (default 64)",
     )
     group.add_argument(
         "--max-attempts", type=int, metavar="N", help="attempts per call (default 10)"

@@ -7,6 +7,7 @@ to a temporary directory, the page is drawn there and put back beside them.
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -48,8 +49,22 @@ def run_report(
         print(f"bulkjobs: error: {exc}", file=sys.stderr)
         return 2
     print_summary(report, stream=sys.stdout, as_json=output == "json")
+    if output != "json" and not is_s3_url(directory):
+        _print_destinations(Path(directory) / "summary.json")
     print(f"bulkjobs: wrote {page}", file=sys.stderr)
     return 0
+
+
+def _print_destinations(summary: Path) -> None:
+    """The per-account/region table, as the run printed it (runs over many)."""
+    from bulkjobs.cli._destinations import print_destinations
+
+    try:
+        rows = json.loads(summary.read_text(encoding="utf-8")).get("byDestination") or []
+    except (OSError, ValueError, AttributeError):
+        return
+    if len(rows) > 1 or any(isinstance(r, dict) and r.get("account") for r in rows):
+        print_destinations(rows, sys.stdout)
 
 
 async def _from_s3(

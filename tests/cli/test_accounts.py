@@ -106,6 +106,19 @@ class TestTargetsCarryAnAccount:
         shown = capsys.readouterr().out
         assert f"{A}  us-east-1" in shown and f"{B}  us-east-1" in shown
 
+    def test_the_report_command_shows_them_again(
+        self, sim: ThreadedSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """bulkjobs report DIR prints the per-destination table the run printed."""
+        source = csv(tmp_path / "t.csv", [(A, THINGS[0]), (B, THINGS[1])])
+        report = tmp_path / "r"
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        assert run(sim, *argv, "--role-name", ROLE, "--report", str(report), "-q") == 0
+        capsys.readouterr()
+        assert main(["report", str(report)]) == 0
+        shown = capsys.readouterr().out
+        assert f"{A}  us-east-1" in shown and f"{B}  us-east-1" in shown
+
     def test_resume_skips_what_each_account_finished(
         self, sim: ThreadedSimulator, tmp_path: Path
     ) -> None:
@@ -328,3 +341,27 @@ class TestSelection:
         argv = ["cancel-job", "--job-id", JOB, "--accounts", A, "--role-name", ROLE, "--wait"]
         assert run(sim, *argv, "-q") == 2
         assert "--wait: follows one account and region" in capsys.readouterr().err
+
+
+class TestLanes:
+    def test_every_target_once_across_destinations(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """A file with repeats, spread over 2 accounts × 2 regions, plus rows naming
+        their own account: each target ends exactly once, duplicates removed."""
+        source = tmp_path / "t.csv"
+        rows = [f",{t}" for t in THINGS[:3]] + [f",{THINGS[0]}", f"{B},{THINGS[5]}"]
+        source.write_text("account,thingName\n" + "\n".join(rows) + "\n")
+        report = tmp_path / "r"
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        argv += ["--accounts", f"{A},{B}", "--regions", "us-east-1,eu-west-1", "--role-name", ROLE]
+        assert run(sim, *argv, "--report", str(report), "-q") == 0
+        keys = [(x["account"], x["region"], x["thingName"]) for x in lines(report)]
+        assert len(keys) == len(set(keys))
+        expected = {
+            (a, r, t) for a in (A, B) for r in ("us-east-1", "eu-west-1") for t in THINGS[:3]
+        }
+        # B's own row names no region: it is done in each region of the run.
+        expected |= {(B, r, THINGS[5]) for r in ("us-east-1", "eu-west-1")}
+        assert set(keys) == expected
+        assert summary(report)["duplicatesRemoved"] == 4

@@ -256,3 +256,19 @@ class TestOrganizations:
         org = await clients(sim, "organizations")
         listed = await org.list_accounts_for_parent(ParentId="ou-sim0-workloads")
         assert [a["Id"] for a in listed["Accounts"]] == [A, B]
+
+
+class TestSimulateOptions:
+    def test_accounts_and_regions_from_the_command_line(self) -> None:
+        """simulate --accounts 3 --regions R1,R2: three members, separate destinations."""
+        import argparse
+
+        from bulkjobs.sim._options import add_simulate_arguments, config_from_args
+
+        parser = argparse.ArgumentParser()
+        add_simulate_arguments(parser)
+        args = parser.parse_args(["--accounts", "3", "--regions", "eu-west-1,us-east-1"])
+        config, _ = config_from_args(args)
+        assert config.accounts == ("111111111111", "222222222222", "333333333333")
+        assert config.region == "eu-west-1" and config.separate
+        assert config.org is not None and len(config.org.accounts) == 4

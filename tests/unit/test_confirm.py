@@ -109,3 +109,29 @@ class TestTheBlastRadiusShown:
     def test_an_unknown_size_says_so(self) -> None:
         """No count: the prompt says it is not known yet rather than guess."""
         assert "not known until the listing runs" in "\n".join(radius(at_most=None).lines())
+
+
+class TestAcrossAccountsAndRegions:
+    def test_the_prompt_counts_targets_per_account_and_region(self) -> None:
+        """The header names the destinations; given targets are counted per account/region."""
+        from bulkjobs import Destination
+
+        destinations = tuple(
+            Destination(account=a, region=r)
+            for a in ("111111111111", "222222222222")
+            for r in ("us-east-1", "eu-west-1")
+        )
+        shown = BlastRadius(
+            operation=CancelJob(force=True),
+            region="us-east-1",
+            endpoint_url=None,
+            given=4,
+            given_by_region={f"{d.account}/{d.region}": 1 for d in destinations},
+            statuses=("QUEUED", "IN_PROGRESS"),
+            at_most=4,
+            destinations=destinations,
+        ).lines()
+        text = "\n".join(shown)
+        assert "in 4 destinations: 2 accounts (111111111111, 222222222222) × 2 regions" in text
+        assert "by account/region: 111111111111/us-east-1 1, 111111111111/eu-west-1 1" in text
+        assert "a CancelJob per job and destination" in text
