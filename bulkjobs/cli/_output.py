@@ -59,6 +59,11 @@ def configure_logging(log_format: str, *, verbose: bool, quiet: bool) -> None:
         level = logging.ERROR
     else:
         level = logging.INFO if log_format == "json" else logging.WARNING
+    # aiobotocore logs a failed credential refresh (a refused AssumeRole) with its
+    # traceback before raising it; bulkjobs says what failed itself (which role, which
+    # account), so the traceback is for --verbose only.
+    refresh_level = logging.DEBUG if verbose else logging.ERROR
+    logging.getLogger("aiobotocore.credentials").setLevel(refresh_level)
     renderer: Any
     if log_format == "json":
         renderer = structlog.processors.JSONRenderer()

@@ -8,6 +8,8 @@ and region.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -185,6 +187,25 @@ class TestFailuresStayLocal:
         argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
         assert run(sim, *argv, "--role-name", ROLE, "-q") == 1
         assert f"account {DENIED}: cannot assume role" in capsys.readouterr().err
+
+    def test_a_refusal_is_one_clear_line_not_a_traceback(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """In a real process (the SDK's own logging as an operator sees it), a refused
+        role is bulkjobs' sentence, without the SDK's traceback."""
+        source = csv(tmp_path / "t.csv", [(DENIED, THINGS[0]), (A, THINGS[0])])
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        where = ["--endpoint-url", sim.endpoint_url, "--region", "us-east-1"]
+        done = subprocess.run(
+            [sys.executable, "-m", "bulkjobs", *argv, *where, "--role-name", ROLE, "-q"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 1
+        assert f"account {DENIED}: cannot assume role" in done.stderr
+        assert "Traceback" not in done.stderr
 
 
 class TestWithoutARole:
