@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from bulkjobs._batch import ResultBatch
-from bulkjobs._models import OutcomeKind, Result
+from bulkjobs._models import OutcomeKind, Result, widen_span
 
 __all__ = ["DEFAULT_DESTINATION", "Breakdown", "breakdown_from_lines"]
 
@@ -59,14 +59,9 @@ class Breakdown:
                 self.failures.append(result.to_json())
             else:
                 self.failures_not_shown += 1
-        if result.started_at is not None and (
-            self.first_started is None or result.started_at < self.first_started
-        ):
-            self.first_started = result.started_at
-        if result.finished_at is not None and (
-            self.last_finished is None or result.finished_at > self.last_finished
-        ):
-            self.last_finished = result.finished_at
+        self.first_started, self.last_finished = widen_span(
+            self.first_started, self.last_finished, result
+        )
 
     def add_batch(self, batch: ResultBatch) -> None:
         """Count a batch as :meth:`add` counts each of its results."""
@@ -83,14 +78,9 @@ class Breakdown:
         destination = proto.target.region or DEFAULT_DESTINATION
         self.by_destination.setdefault(destination, Counter())[kind] += count
         self.by_job.setdefault(proto.target.job_id, Counter())[kind] += count
-        if proto.started_at is not None and (
-            self.first_started is None or proto.started_at < self.first_started
-        ):
-            self.first_started = proto.started_at
-        if proto.finished_at is not None and (
-            self.last_finished is None or proto.finished_at > self.last_finished
-        ):
-            self.last_finished = proto.finished_at
+        self.first_started, self.last_finished = widen_span(
+            self.first_started, self.last_finished, proto
+        )
 
     def to_json(self) -> dict[str, Any]:
         """Counts for ``summary.json`` (failures stay in results.jsonl)."""

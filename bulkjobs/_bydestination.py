@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bulkjobs._destination import Destination
-from bulkjobs._models import OutcomeKind, Result
+from bulkjobs._models import OutcomeKind, Result, widen_span
 
 __all__ = ["DestinationRow", "DestinationTally"]
 
@@ -50,14 +50,9 @@ class DestinationRow:
         if result.attempts == 0 or kind in (OutcomeKind.INTERRUPTED, OutcomeKind.DRY_RUN):
             return
         self.executed += 1
-        if result.started_at is not None and (
-            self.first_started is None or result.started_at < self.first_started
-        ):
-            self.first_started = result.started_at
-        if result.finished_at is not None and (
-            self.last_finished is None or result.finished_at > self.last_finished
-        ):
-            self.last_finished = result.finished_at
+        self.first_started, self.last_finished = widen_span(
+            self.first_started, self.last_finished, result
+        )
 
     def active_seconds(self, started: float) -> float | None:
         """Seconds from the run's start to this destination's last target worked on."""

@@ -31,6 +31,7 @@ __all__ = [
     "Result",
     "Target",
     "target_digest",
+    "widen_span",
 ]
 
 #: ``expected_version=FRESH`` asks DescribeJobExecution for the current version first.
@@ -462,3 +463,15 @@ class InvalidTarget:
 
     target: Target
     reason: str
+
+
+def widen_span(
+    first: float | None, last: float | None, result: Result
+) -> tuple[float | None, float | None]:
+    """``(first, last)`` widened to take in when ``result`` started and finished: the
+    span of work a breakdown's rate is measured over."""
+    if result.started_at is not None and (first is None or result.started_at < first):
+        first = result.started_at
+    if result.finished_at is not None and (last is None or result.finished_at > last):
+        last = result.finished_at
+    return first, last
