@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import signal
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -31,12 +32,10 @@ from bulkjobs import (
     atomic_write_text,
     parse_age,
 )
-from bulkjobs.cli._confirm import confirm
 from bulkjobs.cli._destinations import print_access, print_destinations, select_destinations
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, plural, print_summary
 from bulkjobs.cli._staging import Staged, staged
-from bulkjobs.cli._wait import after_cancel_job, followed_job
 
 if TYPE_CHECKING:
     from bulkjobs import MetricsTextfile
@@ -214,11 +213,26 @@ async def _execute(stage: Staged, argv: list[str], *, stdout: TextIO, stderr: Te
         if store is not None:
             await store.prepare(resume=opts.resume or opts.config.dry_run)
         files = session.file_sources
-        stop = await confirm(opts, files[0] if files else None, stderr, session.destinations)
-        if stop is not None:
-            return stop
+        # --yes means nothing is asked: the confirmation's checks (and their module)
+        # are for runs that may ask.
+        if not opts.yes:
+            from bulkjobs.cli._confirm import confirm
+
+            stop = await confirm(opts, files[0] if files else None, stderr, session.destinations)
+            if stop is not None:
+                return stop
         _whole_job_advice(opts, session, stderr)
         return await _run(opts, argv, session, store, stdout=stdout, stderr=stderr)
+
+
+def _job_follower(opts: Options) -> Callable[[Options, Result], tuple[str, float] | None] | None:
+    """``followed_job`` when the run's results may name jobs still cancelling server-side;
+    None otherwise, so the follow-up's module is not loaded for runs that cannot need it."""
+    if not opts.operation.cancels_server_side:
+        return None
+    from bulkjobs.cli._wait import followed_job
+
+    return followed_job
 
 
 async def _run(
@@ -234,9 +248,12 @@ async def _run(
     cancelled: list[tuple[str, float]] = []
     deletions = DeletionTimes()
 
+    # Only a server-side cancel (CancelJob) has jobs to follow once the calls are done.
+    follow = _job_follower(opts)
+
     def on_result(result: Result) -> None:
         deletions.add(result)
-        if (job := followed_job(opts, result)) is not None:
+        if follow is not None and (job := follow(opts, result)) is not None:
             cancelled.append(job)
         if metrics is not None:
             metrics.add(result)
@@ -291,7 +308,11 @@ async def _run(
         code = 1
         _amend_summary(opts, store, {"exitCode": code})
     # CancelJob only starts the cancel: AWS does the executions server-side after.
-    followed = await after_cancel_job(opts, cancelled, stderr)
+    followed = None
+    if cancelled:
+        from bulkjobs.cli._wait import after_cancel_job
+
+        followed = await after_cancel_job(opts, cancelled, stderr)
     if followed is not None:
         code = followed.exit_code(code)
         _amend_summary(opts, store, {"exitCode": code, "serverSideCancel": followed.to_json()})
