@@ -136,6 +136,7 @@ NOT_FOR_A_PLAIN_CANCEL = (
     "bulkjobs.sim",
     "bulkjobs.cli._confirm",
     "bulkjobs.cli._wait",
+    "bulkjobs.cli._shorthand",
     "bulkjobs._html",
     "bulkjobs._svg",
 )
