@@ -164,7 +164,10 @@ def compile_bulkjobs() -> str:
     import bulkjobs
 
     package = Path(bulkjobs.__file__).resolve().parent
-    ok = compileall.compile_dir(package, quiet=1)
+    try:
+        ok = compileall.compile_dir(package, quiet=1)
+    except OSError as exc:  # a read-only install: it has its bytecode already, or not
+        return f"bulkjobs bytecode not compiled ahead ({exc}); launches may compile it"
     return f"bulkjobs bytecode compiled ahead ({'ok' if ok else 'FAILED'}: {package})"
 
 
