@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final, Literal, TypeAlias
 
 from bulkjobs._destination import DEFAULT, Destination
-from bulkjobs._exceptions import ConfigurationError
+from bulkjobs._exceptions import ConfigurationError, InvalidInputError, ValidationIssue
 
 __all__ = [
     "FRESH",
@@ -410,50 +410,85 @@ class Result:
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> Result:
-        """Inverse of :meth:`to_json` (used by the journal on resume)."""
+        """Inverse of :meth:`to_json` (used by the journal on resume).
+
+        A mapping that is no result line (a field missing or of the wrong kind) raises
+        :class:`InvalidInputError` naming the field.
+        """
+        reading = "line"
+
+        def field_of(name: str) -> object:
+            nonlocal reading
+            reading = name
+            return data.get(name)
 
         def opt_int(name: str) -> int | None:
-            value = data.get(name)
+            value = field_of(name)
             return None if value is None else int(str(value))
 
         def opt_float(name: str) -> float | None:
-            value = data.get(name)
+            value = field_of(name)
             return None if value is None else float(str(value))
 
         def opt_str(name: str) -> str | None:
-            value = data.get(name)
+            value = field_of(name)
             return None if value is None else str(value)
 
-        latency_ms = opt_float("latencyMs")
-        target = Target(
-            job_id=str(data["jobId"]),
-            thing_name=opt_str("thingName"),
-            execution_number=opt_int("targetExecutionNumber"),
-            expected_version=opt_int(
-                "targetExpectedVersion" if "targetExpectedVersion" in data else "expectedVersion"
-            ),
-            destination=Destination.from_json(data),
-        )
-        return cls(
-            target=target,
-            operation=str(data["operation"]),
-            outcome=Outcome(str(data["outcome"])),
-            attempts=int(str(data.get("attempts", 0))),
-            throttles=int(str(data.get("throttles", 0))),
-            error_code=opt_str("errorCode"),
-            http_status=opt_int("httpStatus"),
-            message=opt_str("message"),
-            status_before=opt_str("statusBefore"),
-            version_before=opt_int("versionBefore"),
-            execution_number=opt_int("executionNumber"),
-            started_at=opt_float("startedAt"),
-            finished_at=opt_float("finishedAt"),
-            latency=None if latency_ms is None else latency_ms / 1000,
-            confirmed=data.get("confirmed") is not False,
-            expected_version=opt_int("expectedVersion"),
-            version_found=opt_int("versionFound"),
-            deletion_seconds=opt_float("deletionSeconds"),
-        )
+        def required(name: str) -> str:
+            value = field_of(name)
+            if value is None:
+                raise KeyError(name)
+            return str(value)
+
+        try:
+            if not isinstance(data, Mapping):
+                raise TypeError("not a JSON object")
+            latency_ms = opt_float("latencyMs")
+            target = Target(
+                job_id=required("jobId"),
+                thing_name=opt_str("thingName"),
+                execution_number=opt_int("targetExecutionNumber"),
+                expected_version=opt_int(
+                    "targetExpectedVersion"
+                    if "targetExpectedVersion" in data
+                    else "expectedVersion"
+                ),
+                destination=Destination.from_json(data),
+            )
+            operation = required("operation")
+            outcome = Outcome(required("outcome"))
+            return cls(
+                target=target,
+                operation=operation,
+                outcome=outcome,
+                attempts=opt_int("attempts") or 0,
+                throttles=opt_int("throttles") or 0,
+                error_code=opt_str("errorCode"),
+                http_status=opt_int("httpStatus"),
+                message=opt_str("message"),
+                status_before=opt_str("statusBefore"),
+                version_before=opt_int("versionBefore"),
+                execution_number=opt_int("executionNumber"),
+                started_at=opt_float("startedAt"),
+                finished_at=opt_float("finishedAt"),
+                latency=None if latency_ms is None else latency_ms / 1000,
+                confirmed=field_of("confirmed") is not False,
+                expected_version=opt_int("expectedVersion"),
+                version_found=opt_int("versionFound"),
+                deletion_seconds=opt_float("deletionSeconds"),
+            )
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            missing = isinstance(exc, KeyError)
+            rule = "is missing" if missing else "is not what a result line holds"
+            value = None if missing or not isinstance(data, Mapping) else data.get(reading)
+            issue = ValidationIssue(
+                source="result",
+                line=None,
+                field=reading,
+                rule=rule,
+                value=None if value is None else str(value),
+            )
+            raise InvalidInputError([issue]) from exc
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 
 import bulkjobs
-from bulkjobs import ConfigurationError, Destination, Result, RunConfig, Target
+from bulkjobs import (
+    ConfigurationError,
+    Destination,
+    InvalidInputError,
+    Result,
+    RunConfig,
+    S3Location,
+    Target,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,6 +73,51 @@ class TestErrorRoot:
                     if isinstance(call, ast.Name):
                         raised.add(call.id)
         assert exported - {"BulkJobsError"} <= raised, exported - raised
+
+    @pytest.mark.parametrize(
+        ("url", "prefix", "rule"),
+        [
+            ("bucket/key", False, "must start with s3://"),
+            ("s3://Bad_Bucket/key", False, "not an S3 bucket name"),
+            ("s3://a..b/key", False, "not an S3 bucket name"),
+            ("s3://bucket/", False, "must name an object"),
+            ("s3://bucket/folder/", False, "must name an object"),
+            ("http://bucket/prefix/", True, "must start with s3://"),
+        ],
+    )
+    def test_a_malformed_s3_url_is_a_configuration_error(
+        self, url: str, prefix: bool, rule: str
+    ) -> None:
+        """S3Location.parse names the URL and the rule; :meth:`problem` the rule alone."""
+        with pytest.raises(ConfigurationError, match=re.escape(url)) as caught:
+            S3Location.parse(url, prefix=prefix)
+        assert rule in str(caught.value)
+        assert rule in (S3Location.problem(url, prefix=prefix) or "")
+
+    def test_a_well_formed_s3_url_parses(self) -> None:
+        """A prefix gains its trailing slash; an object keeps its key."""
+        assert S3Location.problem("s3://bucket/runs/one", prefix=True) is None
+        assert str(S3Location.parse("s3://bucket/runs/one", prefix=True)) == "s3://bucket/runs/one/"
+        assert S3Location.parse("s3://bucket/m.csv").key == "m.csv"
+
+    @pytest.mark.parametrize(
+        ("data", "field"),
+        [
+            ({}, "jobId"),
+            ({"jobId": "j", "outcome": "canceled"}, "operation"),
+            ({"jobId": "j", "operation": "cancel-job-execution", "outcome": "gone"}, "outcome"),
+            (
+                {"jobId": "j", "operation": "x", "outcome": "canceled", "attempts": "many"},
+                "attempts",
+            ),
+            ([], "line"),
+        ],
+    )
+    def test_a_malformed_result_line_is_invalid_input(self, data: Any, field: str) -> None:
+        """Not a KeyError or ValueError from inside: the field that is wrong is named."""
+        with pytest.raises(InvalidInputError) as caught:
+            Result.from_json(data)
+        assert [issue.field for issue in caught.value.issues] == [field]
 
 
 def _classes_in(annotation: Any) -> set[type]:

@@ -274,10 +274,8 @@ def resolve(args: argparse.Namespace) -> Options:
             if not (from_job or from_things):
                 bad("--older-than", "applies to listing sources (--from-job, --from-thing)")
         if is_s3_url(things_file):
-            try:
-                S3Location.parse(str(things_file))
-            except ValueError as exc:
-                bad("--things-file", str(exc), things_file)
+            if (rule := S3Location.problem(str(things_file))) is not None:
+                bad("--things-file", rule, things_file)
         elif things_file is not None and things_file != "-" and not os.path.isfile(things_file):
             reason = "no such file" if not os.path.exists(things_file) else "not a regular file"
             bad("--things-file", reason, things_file)
@@ -286,10 +284,10 @@ def resolve(args: argparse.Namespace) -> Options:
     report_url = None
     if is_s3_url(args.report):
         report_url = datetime.now().strftime(args.report) if "%" in args.report else args.report
-        try:
+        if (rule := S3Location.problem(report_url, prefix=True)) is not None:
+            bad("--report", rule, args.report)
+        else:
             report_url = str(S3Location.parse(report_url, prefix=True))
-        except ValueError as exc:
-            bad("--report", str(exc), args.report)
         if args.journal:
             bad("--journal", "cannot be combined with an s3:// --report (the journal goes there)")
     elif args.report:
