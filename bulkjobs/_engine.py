@@ -271,7 +271,7 @@ class Engine:
         return await self._steps.api_call(api, params, destination=destination)
 
     @asynccontextmanager
-    async def transport(self) -> AsyncIterator[Transport]:
+    async def _clients_after_run(self) -> AsyncIterator[Transport]:
         """Clients for calls outside the run (what follows it, such as CancelJob's
         server-side cancel): the transport given to the engine, or clients of its own
         from the same config and accounts."""

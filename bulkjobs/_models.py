@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Final, Literal, TypeAlias
 
 from bulkjobs._destination import DEFAULT, Destination
 from bulkjobs._exceptions import ConfigurationError, InvalidInputError, ValidationIssue
+from bulkjobs._jobstatus import ACTIVE_STATUSES, JobCounts
 
 __all__ = [
     "FRESH",
@@ -48,6 +49,13 @@ EXECUTION_STATUSES: Final = (
     "CANCELED",
 )
 TERMINAL_STATUSES: Final = frozenset(EXECUTION_STATUSES[2:])
+#: Every status in DescribeJob's order, and the terminal ones in that order.
+_EVERY: Final = JobCounts.STATUSES
+_TERMINAL: Final = tuple(s for s in _EVERY if s not in ACTIVE_STATUSES)
+
+
+def _forced(text: str, force: bool) -> str:
+    return text + " with --force" if force else text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +73,37 @@ class CancelExecution:
     #: Acts on one execution per target, not on the target's whole job.
     whole_job: ClassVar[bool] = False
     cancels_server_side: ClassVar[bool] = False
+    #: What becomes of an execution acted on, in a sentence: "3 executions canceled".
+    past: ClassVar[str] = "canceled"
+    #: The whole-job operation that does the same to every execution of a job in one
+    #: call (advised when a run lists a whole job), or None.
+    whole_job_alternative: ClassVar[str | None] = "cancel-job"
+
+    @property
+    def acted_statuses(self) -> tuple[str, ...]:
+        """Execution statuses this changes: QUEUED, and IN_PROGRESS with force."""
+        return ACTIVE_STATUSES if self.force else ("QUEUED",)
+
+    @property
+    def destructive(self) -> bool:
+        """Whether a run is confirmed before it starts: a forced cancel stops
+        executions devices are running."""
+        return self.force
+
+    @property
+    def action(self) -> str:
+        """What the run does, for "About to …" and "refusing to …"."""
+        return _forced("cancel job executions", self.force)
+
+    @property
+    def consequence(self) -> str:
+        """What the operator should know before saying yes."""
+        if not self.force:
+            return "QUEUED executions are canceled before their devices start them."
+        return (
+            "IN_PROGRESS executions are stopped on their devices (a device may not notice "
+            "until it next reads its jobs)."
+        )
 
     def request(self, target: Target) -> Request:
         """The CancelJobExecution call for ``target`` as far as it is known before any
@@ -101,6 +140,28 @@ class DeleteExecution:
     api: Literal["DeleteJobExecution"] = field(default="DeleteJobExecution", init=False)
     whole_job: ClassVar[bool] = False
     cancels_server_side: ClassVar[bool] = False
+    past: ClassVar[str] = "deleted"
+    whole_job_alternative: ClassVar[str | None] = None
+
+    @property
+    def acted_statuses(self) -> tuple[str, ...]:
+        """Terminal executions; every status with force."""
+        return _EVERY if self.force else _TERMINAL
+
+    @property
+    def destructive(self) -> bool:
+        """A forced delete erases running executions with their history."""
+        return self.force
+
+    @property
+    def action(self) -> str:
+        return _forced("delete job executions", self.force)
+
+    @property
+    def consequence(self) -> str:
+        if not self.force:
+            return "Finished executions are deleted with their history."
+        return "QUEUED and IN_PROGRESS executions are deleted too, with their history."
 
     def request(self, target: Target, execution_number: int | None = None) -> Request:
         """The DeleteJobExecution call for ``target``; without a number (the target's,
@@ -132,6 +193,30 @@ class CancelJob:
     whole_job: ClassVar[bool] = True
     #: AWS goes on after the call: CancelJob cancels the executions server-side.
     cancels_server_side: ClassVar[bool] = True
+    past: ClassVar[str] = "canceled"
+    whole_job_alternative: ClassVar[str | None] = None
+
+    @property
+    def acted_statuses(self) -> tuple[str, ...]:
+        """The executions AWS cancels: QUEUED, and IN_PROGRESS with force."""
+        return ACTIVE_STATUSES if self.force else ("QUEUED",)
+
+    @property
+    def destructive(self) -> bool:
+        """A forced CancelJob stops executions devices are running."""
+        return self.force
+
+    @property
+    def action(self) -> str:
+        return _forced("cancel whole jobs", self.force)
+
+    @property
+    def consequence(self) -> str:
+        running = "QUEUED and IN_PROGRESS executions" if self.force else "QUEUED executions"
+        return (
+            "Each job stops for good, for devices added later too; AWS cancels its "
+            f"{running} server-side."
+        )
 
     def request(self, target: Target) -> Request:
         """The CancelJob call for ``target``'s job."""
@@ -163,6 +248,28 @@ class DeleteJob:
     api: Literal["DeleteJob"] = field(default="DeleteJob", init=False)
     whole_job: ClassVar[bool] = True
     cancels_server_side: ClassVar[bool] = False
+    past: ClassVar[str] = "deleted"
+    whole_job_alternative: ClassVar[str | None] = None
+
+    @property
+    def acted_statuses(self) -> tuple[str, ...]:
+        """A deleted job takes every execution with it."""
+        return _EVERY
+
+    @property
+    def destructive(self) -> bool:
+        """Deleting a job erases it and its history for good, with or without force."""
+        return True
+
+    @property
+    def action(self) -> str:
+        return _forced("delete whole jobs", self.force)
+
+    @property
+    def consequence(self) -> str:
+        return "Each job and all its executions are erased for good" + (
+            ", IN_PROGRESS jobs too." if self.force else "; IN_PROGRESS jobs are skipped."
+        )
 
     def request(self, target: Target) -> Request:
         """The DeleteJob call for ``target``'s job."""

@@ -533,7 +533,7 @@ class RunSession:
         :attr:`wait_timeout`); :meth:`stop` ends the wait."""
         self._follow_scope = scope = anyio.CancelScope()
         try:
-            async with self._engine.transport() as clients:
+            async with self._engine._clients_after_run() as clients:
                 where = clients.default_destination
 
                 async def describe(job_id: str) -> Mapping[str, Any]:

@@ -28,10 +28,6 @@ from typing import Final, TextIO
 import anyio
 
 from bulkjobs import (
-    ACTIVE_STATUSES,
-    CancelExecution,
-    DeleteExecution,
-    DeleteJob,
     Destination,
     FileSource,
     JobCounts,
@@ -77,24 +73,12 @@ class Reply:
 
 def needs_confirmation(opts: Options) -> bool:
     """Forced runs ask, unless ``--yes`` or ``--dry-run`` (which sends nothing)."""
-    # Deleting a job erases it and its history for good, with or without --force.
-    destructive = opts.operation.force or isinstance(opts.operation, DeleteJob)
-    return destructive and not opts.yes and not opts.config.dry_run
+    return opts.operation.destructive and not opts.yes and not opts.config.dry_run
 
 
 def acted_statuses(operation: Operation, statuses: Collection[str] | None) -> tuple[str, ...]:
     """Execution statuses the operation changes, narrowed by ``--status``."""
-    if isinstance(operation, DeleteJob):
-        # A deleted job takes every execution with it.
-        acts = JobCounts.STATUSES
-    elif isinstance(operation, DeleteExecution):
-        acts = JobCounts.STATUSES if operation.force else _TERMINAL
-    else:
-        acts = ACTIVE_STATUSES if operation.force else ("QUEUED",)
-    return tuple(s for s in acts if statuses is None or s in statuses)
-
-
-_TERMINAL: Final = tuple(s for s in JobCounts.STATUSES if s not in ACTIVE_STATUSES)
+    return tuple(s for s in operation.acted_statuses if statuses is None or s in statuses)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -151,8 +135,8 @@ class BlastRadius:
                 f"{plural(len(regions), 'region')} ({', '.join(regions)})"
             )
         lines = [
-            f"About to {_action(self.operation)} in {where}{endpoint}:",
-            _consequence(self.operation),
+            f"About to {self.operation.action} in {where}{endpoint}:",
+            self.operation.consequence,
         ]
         jobs_only = self.operation.whole_job
         noun = "job" if jobs_only else "target"
@@ -171,14 +155,14 @@ class BlastRadius:
         for job_id, why in self.uncounted:
             lines.append(f"  job {job_id}: not counted ({why})")
         acted = " or ".join(self.statuses) or "no status"
-        verb = "deleted" if isinstance(self.operation, DeleteExecution) else "canceled"
+        op = self.operation
         if self.at_most is None:
             lines.append(f"  to change: not known until the listing runs ({acted} only)")
         elif jobs_only and self.destinations:
             then = (
-                "their executions are deleted with them"
-                if isinstance(self.operation, DeleteJob)
-                else f"AWS cancels their {acted} executions server-side in each"
+                f"AWS cancels their {acted} executions server-side in each"
+                if op.cancels_server_side
+                else f"their executions are {op.past} with them"
             )
             lines.append(
                 f"  to change: {plural(self.at_most, 'job')} (a {self.operation.api} per job "
@@ -187,9 +171,9 @@ class BlastRadius:
         elif jobs_only:
             executions = sum(job.of(self.statuses) for job in self.jobs)
             what = (
-                "deleted with them"
-                if isinstance(self.operation, DeleteJob)
-                else f"{acted} canceled server-side"
+                f"{acted} {op.past} server-side"
+                if op.cancels_server_side
+                else f"{op.past} with them"
             )
             lines.append(
                 f"  to change: {plural(self.at_most, 'job')}; "
@@ -197,7 +181,7 @@ class BlastRadius:
             )
         else:
             lines.append(
-                f"  to change: up to {plural(self.at_most, 'execution')} ({acted}), {verb} "
+                f"  to change: up to {plural(self.at_most, 'execution')} ({acted}), {op.past} "
                 "one call each"
             )
         return lines
@@ -207,34 +191,6 @@ class BlastRadius:
             return 'Type "yes" to proceed (anything else sends nothing): '
         what = "the job id" if self.answer in self.job_ids else "the number of targets"
         return f'Type {what} "{self.answer}" to proceed (anything else sends nothing): '
-
-
-def _action(operation: Operation) -> str:
-    if isinstance(operation, CancelExecution):
-        return "cancel job executions with --force"
-    if isinstance(operation, DeleteExecution):
-        return "delete job executions with --force"
-    if isinstance(operation, DeleteJob):
-        return "delete whole jobs" + (" with --force" if operation.force else "")
-    return "cancel whole jobs with --force"
-
-
-def _consequence(operation: Operation) -> str:
-    if isinstance(operation, CancelExecution):
-        return (
-            "IN_PROGRESS executions are stopped on their devices (a device may not notice "
-            "until it next reads its jobs)."
-        )
-    if isinstance(operation, DeleteExecution):
-        return "QUEUED and IN_PROGRESS executions are deleted too, with their history."
-    if isinstance(operation, DeleteJob):
-        return "Each job and all its executions are erased for good" + (
-            ", IN_PROGRESS jobs too." if operation.force else "; IN_PROGRESS jobs are skipped."
-        )
-    return (
-        "Each job stops for good, for devices added later too; AWS cancels its QUEUED and "
-        "IN_PROGRESS executions server-side."
-    )
 
 
 def _counts_list(items: list[str]) -> str:
@@ -257,7 +213,7 @@ def refusal(opts: Options, given: int) -> str:
     if opts.has_listing:
         count = f"every listed target plus {count}" if given else "every listed target"
     return (
-        f"bulkjobs: refusing to {_action(opts.operation)} on {count} without a terminal "
+        f"bulkjobs: refusing to {opts.operation.action} on {count} without a terminal "
         "to confirm: add --yes. Nothing was sent."
     )
 
