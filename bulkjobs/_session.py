@@ -20,6 +20,7 @@ Without ``resume=True`` a directory whose journal records a run is refused.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
@@ -33,6 +34,7 @@ import structlog
 from bulkjobs._accounts import AccountAccess, AccountState
 from bulkjobs._batch import ResultBatch, TargetBatch
 from bulkjobs._bydestination import DestinationTally
+from bulkjobs._caller import ApiCaller
 from bulkjobs._config import RunConfig
 from bulkjobs._destination import Destination
 from bulkjobs._engine import Engine, EngineStatistics
@@ -327,6 +329,34 @@ class RunSession:
                 )
         self.account_states = states
         return states
+
+    @property
+    def default_destination(self) -> Destination:
+        """Where targets naming no destination go: the caller's account, once
+        :meth:`prepare_access` asked for it, in the run's region."""
+        return self._default
+
+    @property
+    def resolved_destinations(self) -> tuple[Destination, ...]:
+        """:attr:`destinations` with the defaults filled in (the caller's account
+        where none is named), each once; the default destination alone without them."""
+        if not self.destinations:
+            return (self._default,)
+        return tuple(dict.fromkeys(d.resolve(self._default) for d in self.destinations))
+
+    def unreachable(self, destination: Destination) -> AccountState | None:
+        """The state of ``destination``'s account if it is known to be unreachable
+        (its role was refused when :meth:`prepare_access` tried it), else None."""
+        if self.access is None or destination.account is None:
+            return None
+        state = self.access.state(destination.account)
+        return state if state is not None and state.error is not None else None
+
+    def reader(self) -> contextlib.AbstractAsyncContextManager[ApiCaller]:
+        """Read calls before or after :meth:`run` with the run's own credentials and
+        rate controllers (see :meth:`Engine.reader`): a prompt sizing the run, a
+        follow-up of what it started."""
+        return self._engine.reader()
 
     # -- control, for progress displays and signal handlers ------------------------------
 

@@ -214,7 +214,7 @@ async def _execute(stage: Staged, argv: list[str], *, stdout: TextIO, stderr: Te
         if store is not None:
             await store.prepare(resume=opts.resume or opts.config.dry_run)
         files = session.file_sources
-        stop = await confirm(opts, files[0] if files else None, stderr, session.destinations)
+        stop = await confirm(opts, files[0] if files else None, stderr, session)
         if stop is not None:
             return stop
         _whole_job_advice(opts, session, stderr)
