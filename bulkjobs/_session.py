@@ -31,7 +31,7 @@ from typing import Any, Final, TypeAlias
 import anyio
 import structlog
 
-from bulkjobs._accounts import AccountAccess, AccountState
+from bulkjobs._accounts import AccessFailure, AccountAccess, AccountState
 from bulkjobs._batch import ResultBatch, TargetBatch
 from bulkjobs._bydestination import DestinationTally
 from bulkjobs._caller import ApiCaller
@@ -140,8 +140,8 @@ class RunSession:
         self.destinations: tuple[Destination, ...] = tuple(dict.fromkeys(destinations or ()))
         #: How each account is reached, once :meth:`prepare_access` ran.
         self.account_states: list[AccountState] | None = None
-        #: Listings not run because their account could not be reached (the failure).
-        self.unreached_listings: list[tuple[Listing, str]] = []
+        #: Listings not run because their account could not be reached, and why.
+        self.unreached_listings: list[tuple[Listing, AccessFailure]] = []
         self._tally = DestinationTally(started=time.time())
         self._named: list[Target | InvalidTarget] = []
         self._files: list[tuple[FileSource, bool]] = []
@@ -707,7 +707,10 @@ class RunSession:
         state = None if account is None or self.access is None else self.access.state(account)
         if state is None or state.error is None:
             return False
-        self.unreached_listings.append((spec, state.error.message))
+        failure = state.error
+        self.unreached_listings.append((spec, failure))
+        where = (spec.destination or Destination()).resolve(self._default)
+        self._tally.not_listed(where, code=failure.code, message=failure.message)
         log.error("listing.unreached", account=account, error=str(exc))
         return True
 
@@ -754,8 +757,13 @@ class RunSession:
             extra["access"] = self.access.to_json()
         if self.unreached_listings:
             extra["unreachedListings"] = [
-                {**(spec.destination or Destination()).to_json(), "error": why}
-                for spec, why in self.unreached_listings
+                {
+                    **(spec.destination or Destination()).resolve(self._default).to_json(),
+                    "listing": spec.label,
+                    "errorCode": failure.code,
+                    "error": failure.message,
+                }
+                for spec, failure in self.unreached_listings
             ]
         if self.listing_error is not None:
             extra["listingError"] = str(self.listing_error)
