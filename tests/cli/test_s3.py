@@ -69,6 +69,64 @@ class TestManifestInS3:
         assert run(sim, "cancel-job-execution", "--things-file", url) == 0
         assert all(statuses(sim)[n] is ExecutionStatus.CANCELED for n in names)
 
+    @pytest.mark.parametrize(
+        ("key", "lines"),
+        [
+            ("manifests/fw.jsonl", lambda n: json.dumps({"thingName": n, "jobId": JOB})),
+            ("manifests/fw.txt", lambda n: n),
+        ],
+        ids=["jsonl", "lines"],
+    )
+    def test_json_lines_and_plain_lines_are_read_by_extension(
+        self, sim: ThreadedSimulator, s3: Any, key: str, lines: Any
+    ) -> None:
+        """An object's extension picks its format, as a local file's does: .jsonl is
+        JSON Lines; .txt is sniffed from its first line (here thing names)."""
+        before = queued(sim)
+        names = before[:5]
+        url = put(s3, key, "".join(lines(n) + "\n" for n in names))
+        argv = ["cancel-job-execution", "--things-file", url, "--job-id", JOB]
+        assert run(sim, *argv) == 0
+        assert all(statuses(sim)[n] is ExecutionStatus.CANCELED for n in names)
+        assert queued(sim) == before[5:]
+
+    def test_a_batch_operations_manifest_without_a_header(
+        self, sim: ThreadedSimulator, s3: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Rows of thingName,jobId with no header, as S3 Batch Operations keeps them: as
+        a CSV the first row is refused as a header naming no column (exit 2, nothing
+        sent, the way out named); with --input-format csv-noheader every row is run."""
+        names = queued(sim)[:6]
+        url = put(s3, "manifests/batch-ops.csv", "".join(f"{n},{JOB}\n" for n in names))
+        before = sim.statistics().mutating_requests
+        assert run(sim, "cancel-job-execution", "--things-file", url) == 2
+        err = capsys.readouterr().err
+        assert f"{url}:1: header" in err and "--input-format csv-noheader" in err
+        assert sim.statistics().mutating_requests == before
+        argv = ["cancel-job-execution", "--things-file", url, "--input-format", "csv-noheader"]
+        assert run(sim, *argv) == 0
+        assert sim.statistics().mutating_requests - before == len(names)
+        assert all(statuses(sim)[n] is ExecutionStatus.CANCELED for n in names)
+
+    @pytest.mark.parametrize("input_format", ["auto", "csv-noheader"])
+    def test_a_manifest_of_s3_objects_is_refused_as_such(
+        self,
+        sim: ThreadedSimulator,
+        s3: Any,
+        capsys: pytest.CaptureFixture[str],
+        input_format: str,
+    ) -> None:
+        """bucket,key rows (Batch Operations' manifest of objects): exit 2, nothing sent,
+        the message saying it lists S3 objects rather than things."""
+        rows = "fleet-ops,firmware/fw-1.bin\nfleet-ops,firmware/fw-2.bin\n"
+        url = put(s3, "manifests/objects.csv", rows)
+        before = sim.statistics().mutating_requests
+        argv = ["cancel-job-execution", "--things-file", url, "--job-id", JOB]
+        assert run(sim, *argv, "--input-format", input_format) == 2
+        err = capsys.readouterr().err
+        assert f"{url}:1:" in err and "manifest of S3 objects" in err
+        assert sim.statistics().mutating_requests == before
+
     def test_a_bad_line_names_the_object_and_nothing_is_sent(
         self, sim: ThreadedSimulator, s3: Any, capsys: pytest.CaptureFixture[str]
     ) -> None:
@@ -148,6 +206,23 @@ class TestReportInS3:
         assert summary["total"] == len(names)
         assert summary["carriedFromJournal"] == 5
         assert len(summary["previousInvocations"]) == 1
+
+    def test_kms_encryption_with_a_key_reaches_every_object(
+        self, sim: ThreadedSimulator, s3: Any, moto_endpoint: str
+    ) -> None:
+        """--sse aws:kms --kms-key-id KEY: every object of the report, journal segments
+        included, is written under that key."""
+        kms = boto3.client("kms", region_name="us-east-1", endpoint_url=moto_endpoint)
+        key = kms.create_key(Description="bulkjobs reports")["KeyMetadata"]["Arn"]
+        url = put(s3, "manifests/fw.csv", manifest(queued(sim)[:4]))
+        report = f"s3://{BUCKET}/runs/kms/"
+        argv = ["cancel-job-execution", "--things-file", url, "--report", report]
+        assert run(sim, *argv, "--sse", "aws:kms", "--kms-key-id", key) == 0
+        found = keys(s3, "runs/kms/")
+        assert {"runs/kms/summary.json", f"runs/kms/{JOURNAL_PREFIX}000001.jsonl"} <= set(found)
+        for name in found:
+            head = s3.head_object(Bucket=BUCKET, Key=name)
+            assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key), name
 
     def test_kms_key_needs_kms_encryption(self, capsys: pytest.CaptureFixture[str]) -> None:
         """--kms-key-id without --sse aws:kms is refused before anything is sent."""
