@@ -31,6 +31,7 @@ __all__ = [
     "Request",
     "Result",
     "Target",
+    "settled_by_listing",
     "target_digest",
     "widen_span",
 ]
@@ -78,6 +79,9 @@ class CancelExecution:
     #: The whole-job operation that does the same to every execution of a job in one
     #: call (advised when a run lists a whole job), or None.
     whole_job_alternative: ClassVar[str | None] = "cancel-job"
+    #: A target a listing showed terminal needs no call: terminal is final for an
+    #: execution number, so nothing a cancel could change.
+    settles_listed_terminal: ClassVar[bool] = True
 
     @property
     def acted_statuses(self) -> tuple[str, ...]:
@@ -142,6 +146,7 @@ class DeleteExecution:
     cancels_server_side: ClassVar[bool] = False
     past: ClassVar[str] = "deleted"
     whole_job_alternative: ClassVar[str | None] = None
+    settles_listed_terminal: ClassVar[bool] = False
 
     @property
     def acted_statuses(self) -> tuple[str, ...]:
@@ -195,6 +200,7 @@ class CancelJob:
     cancels_server_side: ClassVar[bool] = True
     past: ClassVar[str] = "canceled"
     whole_job_alternative: ClassVar[str | None] = None
+    settles_listed_terminal: ClassVar[bool] = False
 
     @property
     def acted_statuses(self) -> tuple[str, ...]:
@@ -250,6 +256,7 @@ class DeleteJob:
     cancels_server_side: ClassVar[bool] = False
     past: ClassVar[str] = "deleted"
     whole_job_alternative: ClassVar[str | None] = None
+    settles_listed_terminal: ClassVar[bool] = False
 
     @property
     def acted_statuses(self) -> tuple[str, ...]:
@@ -280,6 +287,15 @@ class DeleteJob:
 
 
 Operation: TypeAlias = CancelExecution | DeleteExecution | CancelJob | DeleteJob
+
+
+def settled_by_listing(operation: Operation, target: Target) -> str | None:
+    """Why ``target`` needs no call for ``operation``, or None when it needs one: a
+    listing showed its execution terminal, and the operation cannot change that."""
+    status = target.listed_status
+    if operation.settles_listed_terminal and status in TERMINAL_STATUSES:
+        return f"listed as {status}: no call needed"
+    return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
