@@ -12,6 +12,8 @@ EXPECTED = {
     "run",
     "run_sync",
     "describe_jobs",
+    "describe_jobs_in",
+    "DestinationJobs",
     "JobSurvey",
     "JobCounts",
     "ACTIVE_STATUSES",
@@ -22,6 +24,7 @@ EXPECTED = {
     "Clients",
     "CallError",
     "CancelWatch",
+    "ServerSideCancel",
     "follow_cancellations",
     "format_duration",
     "plural",
@@ -58,6 +61,7 @@ EXPECTED = {
     "Plan",
     "Estimate",
     "from_job",
+    "ApiCaller",
     "from_thing",
     "from_thing_group",
     "Listed",
@@ -135,7 +139,6 @@ def test_import_is_light() -> None:
 NOT_FOR_A_PLAIN_CANCEL = (
     "bulkjobs.sim",
     "bulkjobs.cli._confirm",
-    "bulkjobs.cli._wait",
     "bulkjobs.cli._shorthand",
     "bulkjobs._html",
     "bulkjobs._svg",
@@ -149,8 +152,8 @@ _RUN_AND_LIST_MODULES = (
 
 def test_a_cancel_loads_neither_the_simulator_nor_what_it_does_not_use() -> None:
     """A real cancel, in a process of its own, cancels its target without importing
-    the simulator (its ``simulate`` options included), the confirmation, the CancelJob
-    follow-up or the report page's renderer."""
+    the simulator (its ``simulate`` options included), the confirmation, the shorthand
+    parser or the report page's renderer."""
     import json
     import subprocess
     import sys
