@@ -242,13 +242,16 @@ class ResultsWriter:
     """Streams ``results.jsonl`` into a temporary file, renamed into place on close.
 
     Written as results arrive so memory stays flat; only a completed report appears
-    under the final name (the journal is what survives a crash).
+    under the final name (the journal is what survives a crash; an S3 report also
+    sends the growing file, named :attr:`PARTIAL_PREFIX`…, in segments).
     """
+
+    PARTIAL_PREFIX = ".results.jsonl."
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self._final = directory / "results.jsonl"
-        fd, tmp = tempfile.mkstemp(prefix=".results.jsonl.", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=self.PARTIAL_PREFIX, dir=directory)
         self._tmp = Path(tmp)
         self._fh: IO[str] = os.fdopen(fd, "w", encoding="utf-8")
         self.written = 0
