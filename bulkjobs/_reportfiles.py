@@ -48,6 +48,9 @@ _INVOCATION_KEYS: Final = (
     "activeSeconds",
     "stopReason",
     "timeline",
+    "latencyMs",
+    "command",
+    "plan",
 )
 
 
@@ -126,6 +129,7 @@ def report_from_summary(data: Mapping[str, Any]) -> Report:
         throttles=int(data.get("throttles", 0)),
         carried=int(data.get("carriedFromJournal", 0)),
         latency_ms=dict(data.get("latencyMs", {})),
+        whole_run_latency_ms=data.get("wholeRunLatencyMs"),
         wall_time=float(data.get("wallTimeSeconds", 0.0)),
         achieved_rate=float(data.get("achievedRatePerSecond") or 0.0),
         active_time=float(data.get("activeSeconds") or data.get("wallTimeSeconds") or 0.0),

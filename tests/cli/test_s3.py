@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import signal
 import subprocess
 import sys
@@ -465,6 +466,22 @@ class TestLambdaHandler:
         assert count(shown["attempts"]) == sum(run["attempts"] for run in runs)
         assert count(shown["throttles"]) == sum(run["throttles"] for run in runs)
         assert count(shown["exitCode"]) == summary["exitCode"] == 0
+        # Latency over every invocation: each target's ending call, carried ones too,
+        # as results.jsonl records them.
+        timed = sorted(
+            line["latencyMs"]
+            for line in map(json.loads, read(s3, "runs/fw-2026-11/results.jsonl").splitlines())
+            if line["latencyMs"] is not None
+        )
+        whole = summary["wholeRunLatencyMs"]
+        assert len(timed) == things
+        assert whole["max"] == pytest.approx(timed[-1], abs=1e-3)
+        assert whole["p50"] == pytest.approx(timed[math.ceil(len(timed) / 2) - 1], abs=1e-3)
+        assert float(shown["latency.max"].replace(",", "")) == pytest.approx(whole["max"], abs=0.05)
+        # The first invocation's plan, beside the second's.
+        first_plan = summary["previousInvocations"][0]["plan"]
+        assert count(shown["invocation.1.plan.targets"]) == first_plan["targets"] == things
+        assert count(shown["plan.targets"]) == summary["plan"]["targets"]
 
 
 RUNNING = (ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS)
