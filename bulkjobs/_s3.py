@@ -440,12 +440,14 @@ class S3Store:
                     await self._put(name, path)
         except Exception as exc:
             raise _error(exc, f"{self.describe()} cannot be written") from exc
-        if not (self.directory / RESULTS_NAME).exists():
+        results = self.directory / RESULTS_NAME
+        if not results.exists():
             return
         try:
             async with self._lock:
+                # Whole in S3 now: a later sync has nothing of it left to send.
+                self._results.sent = results.stat().st_size
                 await self._delete(await self._list(RESULTS_PREFIX))
-                self._results.sent = self._results.number = 0
         except Exception as exc:
             # results.jsonl is whole: the stale segments cost storage, not correctness,
             # and the next run under the prefix removes them.

@@ -275,7 +275,7 @@ class TestResultsSegments:
         """Each sync sends the results lines written since the last one (whole lines,
         from the writer's partial file, then from results.jsonl once it is renamed into
         place); publish puts results.jsonl — the segments' lines and the rest, in order
-        — and removes the segments, which it supersedes."""
+        — and removes the segments, which it supersedes; a later sync sends nothing."""
         location = S3Location.parse(f"s3://{BUCKET}/runs/res/", prefix=True)
         partial = tmp_path / f"{ResultsWriter.PARTIAL_PREFIX}x1"
         lines = [
@@ -293,6 +293,7 @@ class TestResultsSegments:
             partial.write_text("".join(lines))
             partial.rename(tmp_path / "results.jsonl")
             await store.publish()
+            await store.sync()  # published whole: nothing left to send again
         assert keys(s3, "runs/res/") == ["runs/res/results.jsonl"]
         assert read(s3, "runs/res/results.jsonl") == "".join(lines)
 
