@@ -30,7 +30,6 @@ chunk at a time.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import tempfile
@@ -44,8 +43,15 @@ import anyio
 import structlog
 
 from bulkjobs._exceptions import ConfigurationError
+from bulkjobs._plan import plural
 from bulkjobs._report import ResultsWriter
-from bulkjobs._reportfiles import HTML_NAME, RESULTS_NAME, SUMMARY_NAME
+from bulkjobs._reportfiles import (
+    HTML_NAME,
+    RESULTS_NAME,
+    SUMMARY_NAME,
+    finished_outcome,
+    stopped_run,
+)
 
 __all__ = [
     "Encryption",
@@ -497,31 +503,21 @@ async def _stopped_run(client: Any, location: S3Location) -> str | None:
         results = await _list_keys(client, location.child(RESULTS_PREFIX))
         if not journal and not results:
             return None
-        outcomes: Counter[str] = Counter()
+        finished: Counter[str] = Counter()
         lines = 0
         for key in results:
             async for line in _object_lines(client, location.bucket, key):
                 lines += bool(line.strip())
         for key in journal:
             async for line in _object_lines(client, location.bucket, key):
-                with contextlib.suppress(ValueError, AttributeError):
-                    outcomes[str(json.loads(line).get("outcome"))] += 1
+                if (outcome := finished_outcome(line)) is not None:
+                    finished[outcome] += 1
     except Exception as exc:
         raise _error(exc, f"{location} cannot be read") from exc
-    finished = sum(outcomes.values())
-    by_outcome = ", ".join(f"{n:,} {name}" for name, n in outcomes.most_common())
-    return (
-        f"{location.child(SUMMARY_NAME)} does not exist: the run under {location} was "
-        "stopped before it wrote its report (no page is drawn from part of a run). "
-        f"In S3: the journal, {_count(journal, 'segment')}, records "
-        f"{_count(finished, 'finished target')}"
-        + (f" ({by_outcome})" if by_outcome else "")
-        + f"; results so far, {_count(results, 'segment')}, {_count(lines, 'line')}. "
-        "Run its command again with --resume (and this --report) to finish it and "
-        "write summary.json, results.jsonl and report.html"
+    return stopped_run(
+        str(location.child(SUMMARY_NAME)),
+        str(location),
+        journal=f"In S3: its journal, {plural(len(journal), 'segment')},",
+        finished=finished,
+        results=f"its results so far, {plural(len(results), 'segment')}, " + plural(lines, "line"),
     )
-
-
-def _count(items: int | list[str], noun: str) -> str:
-    n = items if isinstance(items, int) else len(items)
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
