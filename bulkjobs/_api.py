@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import anyio
 
@@ -43,6 +44,7 @@ async def run(
     destinations: Sequence[Destination] | None = None,
     wait_timeout: float | None = None,
     encryption: Encryption | None = None,
+    listing_errors: Literal["stop", "continue"] = "stop",
 ) -> Report:
     """Run ``operation`` over ``targets`` and return the report.
 
@@ -69,6 +71,7 @@ async def run(
         destinations=destinations,
         wait_timeout=wait_timeout,
         encryption=encryption,
+        listing_errors=listing_errors,
     )
     return await session.run(on_result=on_result)
 
@@ -86,6 +89,7 @@ def run_sync(
     destinations: Sequence[Destination] | None = None,
     wait_timeout: float | None = None,
     encryption: Encryption | None = None,
+    listing_errors: Literal["stop", "continue"] = "stop",
 ) -> Report:
     """:func:`run` for synchronous scripts (starts and closes its own event loop)."""
 
@@ -102,6 +106,7 @@ def run_sync(
             destinations=destinations,
             wait_timeout=wait_timeout,
             encryption=encryption,
+            listing_errors=listing_errors,
         )
 
     return anyio.run(main)

@@ -34,7 +34,7 @@ from collections.abc import (
 )
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 import anyio
 import structlog
@@ -100,7 +100,11 @@ class RunSession:
     :class:`FromThingGroup` — or any (async) iterable of :class:`Target` to stream.
     ``report="DIR"`` writes ``summary.json``, ``results.jsonl`` and ``journal.jsonl``
     there (``journal=`` puts the journal elsewhere); ``resume=True`` continues the run
-    that journal records. ``listing_filter`` selects among what listings find.
+    that journal records. ``listing_filter`` selects among what listings find; a
+    listing that fails past its retries stops the run (``listing_errors="stop"``: the
+    targets it would have found cannot be known), or with ``"continue"`` is recorded in
+    :attr:`failed_listings` while the other listings go on (the exit code is 1 either
+    way).
 
     S3 works wherever a path goes: ``report="s3://bucket/prefix/"`` keeps the report
     under the prefix (the journal sent in segments as the run goes, ``encryption``
@@ -138,6 +142,7 @@ class RunSession:
         wait_timeout: float | None = None,
         on_cancel_progress: Callable[[Sequence[CancelWatch]], object] | None = None,
         encryption: Encryption | None = None,
+        listing_errors: Literal["stop", "continue"] = "stop",
     ) -> None:
         self.operation = operation
         config = config or (engine.config if engine is not None else RunConfig())
@@ -217,6 +222,13 @@ class RunSession:
         self.resumed_skips = 0
         #: A listing failed past its retries: the run stopped, its targets are unknown.
         self.listing_error: ApiError | None = None
+        if listing_errors not in ("stop", "continue"):
+            raise ConfigurationError("listing_errors must be 'stop' or 'continue'")
+        #: ``continue``: a listing that fails past its retries is recorded and the next
+        #: listing runs (its targets are still not done: the exit code is 1).
+        self.listing_errors = listing_errors
+        #: The listings that failed when the run went on past them (``continue``).
+        self.failed_listings: list[tuple[Listing, ApiError]] = []
         #: The run stopped before a listing reached its end (a resume lists again).
         self.listing_stopped_early = False
         #: The total DescribeJob's counters promised before a whole-job listing: an
@@ -595,6 +607,7 @@ class RunSession:
         return (
             self.listing_stopped_early
             or self.listing_error is not None
+            or bool(self.failed_listings)
             or bool(self.unreached_listings)
         )
 
@@ -785,6 +798,10 @@ class RunSession:
             except ApiError as exc:
                 if self._unreached(spec, exc):
                     continue
+                if self.listing_errors == "continue":
+                    self.failed_listings.append((spec, exc))
+                    log.error("listing.failed", listing=spec.label, error=str(exc))
+                    continue
                 # Targets already handed out finish normally; the rest cannot be known.
                 self.listing_error = exc
                 log.error("listing.failed", error=str(exc))
@@ -920,6 +937,16 @@ class RunSession:
             ]
         if self.listing_error is not None:
             extra["listingError"] = str(self.listing_error)
+        if self.failed_listings:
+            extra["failedListings"] = [
+                {
+                    "listing": spec.label,
+                    **(spec.destination or Destination()).to_json(),
+                    "errorCode": exc.code,
+                    "error": str(exc),
+                }
+                for spec, exc in self.failed_listings
+            ]
         if self.listing_stopped_early:
             extra["listingStoppedEarly"] = True
         # Which figures are estimates rather than counts or measurements.

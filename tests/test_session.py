@@ -416,3 +416,40 @@ class TestS3:
         target = bulkjobs.Target(job_id=JOB, thing_name="thing-000001")
         with pytest.raises(bulkjobs.ConfigurationError, match=rule):
             bulkjobs.RunSession([target], bulkjobs.CancelExecution(), **settings)
+
+
+class TestListingErrors:
+    @pytest.mark.parametrize("mode", ["stop", "continue"])
+    def test_a_failed_listing_stops_the_run_or_the_next_one_goes_on(
+        self, sim: ThreadedSimulator, tmp_path: Path, mode: str
+    ) -> None:
+        """A job that cannot be listed comes first: by default the run stops there;
+        with ``listing_errors="continue"`` it is recorded and the next job is done.
+        Either way the exit code is 1: what the failed listing would have found is not
+        done."""
+        sources = [bulkjobs.FromJob(job_id="no-such-job"), bulkjobs.FromJob(job_id=JOB)]
+        report = bulkjobs.run_sync(
+            sources,
+            bulkjobs.CancelExecution(force=True),
+            config(sim, max_attempts=2),
+            report=tmp_path,
+            listing_errors=mode,  # type: ignore[arg-type]
+        )
+        data = summary(tmp_path)
+        assert report.exit_code == data["exitCode"] == 1
+        if mode == "stop":
+            assert "no-such-job" in data["listingError"]
+            assert report.total == 0 and "failedListings" not in data
+        else:
+            (failed,) = data["failedListings"]
+            assert failed["listing"] == "executions of job no-such-job"
+            assert failed["errorCode"] == "ResourceNotFoundException"
+            assert report.total == len(names(sim)) and "listingError" not in data
+
+    def test_anything_else_is_refused(self) -> None:
+        with pytest.raises(bulkjobs.ConfigurationError, match="listing_errors"):
+            bulkjobs.RunSession(
+                bulkjobs.FromJob(job_id=JOB),
+                bulkjobs.CancelExecution(),
+                listing_errors="skip",  # type: ignore[arg-type]
+            )

@@ -250,6 +250,8 @@ async def _run(
         )
     if session.listing_error is not None:
         print(f"bulkjobs: error: {session.listing_error}", file=stderr)
+    for spec, error in session.failed_listings:
+        print(f"bulkjobs: error: listing of {spec.label}: {error}", file=stderr)
     _print_resume_hint(report, opts, argv, session, stderr)
     # CancelJob only starts the cancel: AWS does the executions server-side after.
     if report.server_side_cancel is not None:
