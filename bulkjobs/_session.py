@@ -997,13 +997,6 @@ class RunSession:
             await self.aclose()
             raise
 
-    @property
-    def report_location(self) -> str | None:
-        """Where the report is: the S3 prefix, or the directory (None: no report)."""
-        if self.report_url is not None:
-            return self.report_url
-        return None if self.report_dir is None else str(self.report_dir)
-
     def close(self) -> None:
         """Remove the copies of stdin or pipes this session made (safe to repeat)."""
         for source in self._owned:
