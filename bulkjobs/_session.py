@@ -33,6 +33,7 @@ import structlog
 from bulkjobs._accounts import AccountAccess, AccountState
 from bulkjobs._batch import ResultBatch, TargetBatch
 from bulkjobs._bydestination import DestinationTally
+from bulkjobs._client import Clients
 from bulkjobs._config import RunConfig
 from bulkjobs._destination import Destination
 from bulkjobs._engine import Engine, EngineStatistics
@@ -48,9 +49,10 @@ from bulkjobs._jobstatus import PROCESS_COUNTERS
 from bulkjobs._journal import Journal, JournalReader
 from bulkjobs._models import InvalidTarget, Operation, Result, Target, target_digest
 from bulkjobs._plan import Plan, covers_whole_job
+from bulkjobs._preflight import check_queries as ask_fleet_indexing
 from bulkjobs._report import Report, ResultsWriter, write_summary
 from bulkjobs._reportfiles import ReportPage
-from bulkjobs._selectors import FromFile, FromJob, FromThing, FromThingGroup
+from bulkjobs._selectors import FromFile, FromJob, FromQuery, FromThing, FromThingGroup
 from bulkjobs._sources import FileSource
 from bulkjobs._validation import check_operation, check_target
 
@@ -61,7 +63,7 @@ log = structlog.get_logger("bulkjobs")
 #: What a plan assumes without a fixed rate: AWS's published default quota.
 DEFAULT_QUOTA: Final = 10.0
 
-Listing: TypeAlias = FromJob | FromThing | FromThingGroup
+Listing: TypeAlias = FromJob | FromThing | FromThingGroup | FromQuery
 Source: TypeAlias = Target | InvalidTarget | FileSource | FromFile | Listing
 #: What a session takes: one source, a list of them, or a stream of targets.
 Sources: TypeAlias = (
@@ -71,8 +73,8 @@ Sources: TypeAlias = (
     | AsyncIterable[Target | InvalidTarget]
 )
 
-_ONE_SOURCE = (Target, InvalidTarget, FileSource, FromFile, FromJob, FromThing, FromThingGroup)
-_LISTINGS = (FromJob, FromThing, FromThingGroup)
+_LISTINGS = (FromJob, FromThing, FromThingGroup, FromQuery)
+_ONE_SOURCE = (Target, InvalidTarget, FileSource, FromFile, *_LISTINGS)
 
 
 class RunSession:
@@ -80,10 +82,11 @@ class RunSession:
 
     ``targets`` is one source or a list of them — :class:`Target`, :class:`FromFile`
     (or a :class:`FileSource` already scanned), :class:`FromJob`, :class:`FromThing`,
-    :class:`FromThingGroup` — or any (async) iterable of :class:`Target` to stream.
-    ``report="DIR"`` writes ``summary.json``, ``results.jsonl`` and ``journal.jsonl``
-    there (``journal=`` puts the journal elsewhere); ``resume=True`` continues the run
-    that journal records. ``listing_filter`` selects among what listings find.
+    :class:`FromThingGroup`, :class:`FromQuery` — or any (async) iterable of
+    :class:`Target` to stream. ``report="DIR"`` writes ``summary.json``,
+    ``results.jsonl`` and ``journal.jsonl`` there (``journal=`` puts the journal
+    elsewhere); ``resume=True`` continues the run that journal records.
+    ``listing_filter`` selects among what listings find.
 
     ``destinations`` spreads the run over accounts and regions: every target and
     listing that does not name its own account (or region) is done in each of them —
@@ -138,6 +141,7 @@ class RunSession:
         self.destinations: tuple[Destination, ...] = tuple(dict.fromkeys(destinations or ()))
         #: How each account is reached, once :meth:`prepare_access` ran.
         self.account_states: list[AccountState] | None = None
+        self._queries_checked = False
         #: Listings not run because their account could not be reached (the failure).
         self.unreached_listings: list[tuple[Listing, str]] = []
         self._tally = DestinationTally(started=time.time())
@@ -194,7 +198,7 @@ class RunSession:
             else:
                 raise ConfigurationError(
                     f"not a target or a source: {item!r} (give Target, FromFile, FileSource, "
-                    "FromJob, FromThing or FromThingGroup)"
+                    "FromJob, FromThing, FromThingGroup or FromQuery)"
                 )
 
     def _check(self) -> None:
@@ -328,6 +332,32 @@ class RunSession:
         self.account_states = states
         return states
 
+    @property
+    def queries(self) -> tuple[FromQuery, ...]:
+        """The fleet-indexing queries that select this run's things."""
+        return tuple(spec for spec in self._listings if isinstance(spec, FromQuery))
+
+    async def check_queries(self) -> None:
+        """Ask fleet indexing about each query in each destination it runs in, before
+        anything is sent (:meth:`run` does it if the caller did not); see
+        :func:`~bulkjobs._preflight.check_queries`. Call after :meth:`prepare_access`
+        and once :attr:`destinations` is set.
+
+        Raises :class:`InvalidInputError` for a query the service refuses and
+        :class:`ConfigurationError` for an index that is off or not ready.
+        """
+        if self._queries_checked:
+            return
+        specs = [spec for spec in self._listing_specs() if isinstance(spec, FromQuery)]
+        if specs:
+            async with Clients(self.config, access=self.access) as clients:
+                default = self._default.resolve(clients.default_destination)
+                checks = [
+                    (spec, (spec.destination or Destination()).resolve(default)) for spec in specs
+                ]
+                await ask_fleet_indexing(checks, clients.call)
+        self._queries_checked = True
+
     # -- control, for progress displays and signal handlers ------------------------------
 
     def statistics(self) -> EngineStatistics:
@@ -360,6 +390,7 @@ class RunSession:
         self._used = True
         try:
             await self.prepare_access()
+            await self.check_queries()
         except BaseException:
             self.close()
             raise
@@ -719,6 +750,16 @@ class RunSession:
                 "unknownStatus": stats.unknown_status,
                 "unknownAge": stats.unknown_age,
             }
+        if self.queries:
+            extra["queries"] = [
+                {
+                    "queryString": spec.query,
+                    "indexName": spec.index_name,
+                    "jobId": spec.job_id,
+                    **(spec.destination or Destination()).to_json(),
+                }
+                for spec in self.queries
+            ]
         extra["byDestination"] = self._tally.to_json()
         if self.needs_access and self.access is not None:
             extra["access"] = self.access.to_json()

@@ -53,11 +53,13 @@ EXPECTED = {
     # sources and filters
     "FromFile",
     "FromJob",
+    "FromQuery",
     "FromThing",
     "FromThingGroup",
     "Plan",
     "Estimate",
     "from_job",
+    "from_query",
     "from_thing",
     "from_thing_group",
     "Listed",
