@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import anyio
 import pytest
@@ -48,7 +49,7 @@ class TestFromQuery:
             ({"query": "*", "job_id": JOB, "index_name": "no spaces"}, "indexName"),
         ],
     )
-    def test_rules_checked_on_construction(self, kwargs: dict[str, str], field: str) -> None:
+    def test_rules_checked_on_construction(self, kwargs: dict[str, Any], field: str) -> None:
         """What can be known without the server is refused at once, naming the field."""
         with pytest.raises(InvalidInputError) as caught:
             FromQuery(**kwargs)
