@@ -76,6 +76,11 @@ class FromJob:
             [("jobId", JOB_ID.check(self.job_id), self.job_id), *_status_checks(self.statuses)]  # type: ignore[arg-type]
         )
 
+    @property
+    def label(self) -> str:
+        """What it lists, for reports: ``executions of job fw-1``."""
+        return f"executions of job {self.job_id}"
+
     def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
         return from_job(caller, self.job_id, self.statuses, destination=self.destination)
 
@@ -97,6 +102,11 @@ class FromThing:
         if self.job_id is not None:
             checks.append(("jobId", JOB_ID.check(self.job_id), self.job_id))
         _raise_if_broken([*checks, *_status_checks(self.statuses)])  # type: ignore[arg-type]
+
+    @property
+    def label(self) -> str:
+        """What it lists, for reports: ``executions on thing t-1``."""
+        return f"executions on thing {self.thing_name}"
 
     def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
         return from_thing(
@@ -126,6 +136,11 @@ class FromThingGroup:
                 ("jobId", JOB_ID.check(self.job_id), self.job_id),
             ]
         )
+
+    @property
+    def label(self) -> str:
+        """What it lists, for reports: ``things of thing group fleet``."""
+        return f"things of thing group {self.group}"
 
     def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
         return from_thing_group(
@@ -158,6 +173,11 @@ class FromQuery:
         issues = [i for i in query_issues(self.query, self.index_name) if i is not None]
         checks = [(i.field, i.rule, i.value or "") for i in issues]
         _raise_if_broken([*checks, ("jobId", JOB_ID.check(self.job_id), self.job_id)])
+
+    @property
+    def label(self) -> str:
+        """What it lists, for reports: ``things AWS_Things finds for 'attributes.hwRev:B2'``."""
+        return f"things {self.index_name} finds for {self.query!r}"
 
     def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
         return from_query(
