@@ -4,9 +4,11 @@ CancelJob returns at once: the job turns CANCELED, and AWS then cancels its exec
 in the background (documented at about 1,000 devices a minute). Until then
 DescribeJob's ``jobProcessDetails`` still counts executions QUEUED and IN_PROGRESS, so a
 job "canceled" a second ago may still be rolling out to devices. :class:`CancelWatch`
-is the pure record of one job being followed; :func:`follow_cancellations` polls
-DescribeJob until every job has none left (QUEUED, and IN_PROGRESS for a forced
-cancel), or the time allowed runs out.
+is the pure record of one job being followed in one destination (account, region);
+:func:`follow_cancellations` polls DescribeJob until every job has none left (QUEUED,
+and IN_PROGRESS for a forced cancel), or the time allowed runs out. Across many
+destinations the polls of one round go out concurrently, so following 60 of them
+takes as long as following one.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from typing import Any
 
 import anyio
 
-from bulkjobs._classify import ErrorClass
+from bulkjobs._classify import ErrorClass, classify_code
 from bulkjobs._client import CallError
+from bulkjobs._destination import DEFAULT, Destination
+from bulkjobs._exceptions import ApiError
 from bulkjobs._jobstatus import ACTIVE_STATUSES, JobCounts
 
 __all__ = ["CancelWatch", "follow_cancellations", "watched_statuses"]
@@ -34,7 +38,11 @@ _PASSING = frozenset(
     }
 )
 
-Describe = Callable[[str], Awaitable[Mapping[str, Any]]]
+#: DescribeJob of a job (its id) in a destination (where it was cancelled).
+Describe = Callable[[str, Destination], Awaitable[Mapping[str, Any]]]
+
+#: Polls of one round in flight at once.
+_POLL_CONCURRENCY = 8
 
 
 def watched_statuses(force: bool) -> tuple[str, ...]:
@@ -59,12 +67,29 @@ class CancelWatch:
     finished_at: float | None = None
     #: Why following stopped before the end (the job vanished, access denied).
     error: str | None = None
+    #: Where the job was cancelled (the run's default: its one destination).
+    destination: Destination = DEFAULT
 
     @classmethod
     def start(
-        cls, job_id: str, *, force: bool, since: float, counts: JobCounts, at: float
+        cls,
+        job_id: str,
+        *,
+        force: bool,
+        since: float,
+        counts: JobCounts,
+        at: float,
+        destination: Destination = DEFAULT,
     ) -> CancelWatch:
-        watch = cls(job_id=job_id, force=force, since=since, first=counts, latest=counts, at=at)
+        watch = cls(
+            job_id=job_id,
+            force=force,
+            since=since,
+            first=counts,
+            latest=counts,
+            at=at,
+            destination=destination,
+        )
         return watch.seen(counts, at)
 
     @property
@@ -109,6 +134,7 @@ class CancelWatch:
         took = self.took
         return {
             "jobId": self.job_id,
+            **self.destination.to_json(),
             "force": self.force,
             "watchedStatuses": list(self.statuses),
             "atStart": {s: self.first.counts.get(s, 0) for s in ACTIVE_STATUSES},
@@ -117,6 +143,8 @@ class CancelWatch:
             "secondsToCancel": None if took is None else round(took, 3),
             "followedSeconds": round(max(0.0, self.at - self.since), 3),
             "leftRunningOnDevices": self.left_running,
+            # DescribeJob's count of the job's CANCELED executions when last read.
+            "canceled": self.latest.counts.get("CANCELED", 0),
             "error": self.error,
         }
 
@@ -130,27 +158,41 @@ async def follow_cancellations(
     on_update: Callable[[Sequence[CancelWatch]], object] | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    concurrency: int = _POLL_CONCURRENCY,
 ) -> list[CancelWatch]:
     """Poll DescribeJob for every unsettled watch each ``interval`` seconds until all
     are settled or ``at_most`` seconds have passed; return the watches as they ended.
 
-    A throttled or failed poll is tried again at the next one; a final error (the job
-    is gone, access is denied) settles that watch with the error.
+    The polls of a round go out ``concurrency`` at a time. A throttled or failed poll
+    is tried again at the next round; a final error (the job is gone, access is denied)
+    settles that watch with the error. ``describe`` may raise :class:`CallError` (a
+    plain client) or :class:`ApiError` (a caller that has retried already).
     """
     current = list(watches)
     deadline = clock() + at_most
-    while not all(w.settled for w in current) and clock() < deadline:
-        await sleep(min(interval, max(0.0, deadline - clock())))
-        for n, watch in enumerate(current):
-            if watch.settled:
-                continue
+    limiter = anyio.CapacityLimiter(max(1, concurrency))
+
+    async def poll(n: int) -> None:
+        watch = current[n]
+        async with limiter:
             try:
-                response = await describe(watch.job_id)
+                response = await describe(watch.job_id, watch.destination)
             except CallError as exc:
                 if exc.failure.cls not in _PASSING:
                     current[n] = watch.failed(f"DescribeJob: {exc}")
-                continue
-            current[n] = watch.seen(JobCounts.from_describe(watch.job_id, response), clock())
+                return
+            except ApiError as exc:
+                if classify_code(exc.code, str(exc), exc.http_status) not in _PASSING:
+                    current[n] = watch.failed(str(exc))
+                return
+        current[n] = watch.seen(JobCounts.from_describe(watch.job_id, response), clock())
+
+    while not all(w.settled for w in current) and clock() < deadline:
+        await sleep(min(interval, max(0.0, deadline - clock())))
+        async with anyio.create_task_group() as tg:
+            for n, watch in enumerate(current):
+                if not watch.settled:
+                    tg.start_soon(poll, n)
         if on_update is not None:
             on_update(current)
     return current

@@ -344,11 +344,6 @@ def resolve(args: argparse.Namespace) -> Options:
     if args.quiet and args.verbose:
         bad("--quiet", "cannot be combined with --verbose")
     accounts = resolve_accounts(args, issues)
-    if wait and (accounts.selects_accounts or accounts.regions):
-        bad(
-            "--wait",
-            "follows one account and region: not with --accounts, --regions or --from-organization",
-        )
 
     if issues:
         raise InvalidInputError(issues)

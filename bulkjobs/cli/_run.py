@@ -16,6 +16,7 @@ from bulkjobs import (
     AccountAccess,
     Clients,
     DeletionTimes,
+    Destination,
     FromFile,
     FromJob,
     FromThing,
@@ -36,7 +37,7 @@ from bulkjobs.cli._destinations import print_access, print_destinations, select_
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, plural, print_summary
 from bulkjobs.cli._staging import Staged, staged
-from bulkjobs.cli._wait import after_cancel_job, followed_job
+from bulkjobs.cli._wait import Cancelled, after_cancel_job, followed_job
 
 if TYPE_CHECKING:
     from bulkjobs import MetricsTextfile
@@ -231,7 +232,7 @@ async def _run(
     stderr: TextIO,
 ) -> int:
     metrics = _metrics(opts)
-    cancelled: list[tuple[str, float]] = []
+    cancelled: list[Cancelled] = []
     deletions = DeletionTimes()
 
     def on_result(result: Result) -> None:
@@ -295,10 +296,23 @@ async def _run(
         code = 1
         _amend_summary(opts, store, {"exitCode": code})
     # CancelJob only starts the cancel: AWS does the executions server-side after.
-    followed = await after_cancel_job(opts, cancelled, stderr)
+    followed = await after_cancel_job(opts, cancelled, stderr, session)
     if followed is not None:
         code = followed.exit_code(code)
-        _amend_summary(opts, store, {"exitCode": code, "serverSideCancel": followed.to_json()})
+        extra: dict[str, Any] = {"exitCode": code, "serverSideCancel": followed.to_json()}
+        if len(rows) > 1 or any(row.get("account") for row in rows):
+            # Per account and region, beside what the run did there.
+            cancels = {
+                d.resolve(session.default_destination): v
+                for d, v in followed.by_destination().items()
+            }
+            extra["byDestination"] = [
+                {**row, "serverSideCancel": cancels[there]}
+                if (there := Destination.from_json(row)) in cancels
+                else row
+                for row in rows
+            ]
+        _amend_summary(opts, store, extra)
         if store is not None:
             await store.publish()
     if metrics is not None:

@@ -6,6 +6,10 @@ about 1,000 a minute. Without ``--wait`` one DescribeJob per job tells how many 
 still QUEUED or IN_PROGRESS; with it, the jobs are followed on a progress bar until
 none is left (QUEUED, and IN_PROGRESS with ``--force``) or ``--wait-timeout`` passes,
 and the time the server-side cancel took is reported (and kept in summary.json).
+
+Over many accounts and regions each (job, destination) is followed on its own — the
+run's role in that account, its rate controller for DescribeJob there — and the report
+says, per account and region, how long it took and what is left.
 """
 
 from __future__ import annotations
@@ -13,16 +17,17 @@ from __future__ import annotations
 import json
 import signal
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import anyio
 
 from bulkjobs import (
-    CallError,
+    ApiError,
     CancelWatch,
-    Clients,
+    Destination,
     JobCounts,
     Outcome,
     Result,
@@ -32,25 +37,42 @@ from bulkjobs import (
 )
 from bulkjobs.cli._options import Options
 
-__all__ = ["Followed", "after_cancel_job", "followed_job"]
+if TYPE_CHECKING:
+    from bulkjobs import RunSession
+
+__all__ = ["Cancelled", "Followed", "after_cancel_job", "followed_job"]
 
 #: Outcomes after which AWS may still be cancelling the job's executions.
 _FOLLOWED = frozenset({Outcome.CANCELED, Outcome.ALREADY_TERMINAL})
 
-#: DescribeJob polls per second at most, across jobs (its quota is 10/s).
+#: DescribeJob polls per second at most in each destination (its quota is 10/s per
+#: account and region).
 _POLLS_PER_SECOND = 5.0
 
+#: DescribeJob calls in flight at once when first counting the jobs.
+_DESCRIBE_CONCURRENCY = 8
 
-def followed_job(opts: Options, result: Result) -> tuple[str, float] | None:
-    """(job id, when CancelJob returned) for a result whose job may still be cancelling."""
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cancelled:
+    """A job CancelJob was accepted for, where, and when it returned."""
+
+    job_id: str
+    destination: Destination
+    since: float
+
+
+def followed_job(opts: Options, result: Result) -> Cancelled | None:
+    """The job of a result whose server-side cancel may still be going on."""
     if not opts.operation.cancels_server_side or opts.config.dry_run:
-        return None
-    if opts.accounts.selects_accounts or opts.accounts.regions:
-        # The follow-up asks one destination; a run over many reports each in its table.
         return None
     if result.outcome not in _FOLLOWED:
         return None
-    return result.target.job_id, result.finished_at or time.time()
+    return Cancelled(
+        job_id=result.target.job_id,
+        destination=result.target.destination,
+        since=result.finished_at or time.time(),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,42 +100,72 @@ class Followed:
             return 1
         return run_code
 
+    #: The destinations of the unreadable jobs, in the same order.
+    unreadable_at: tuple[Destination, ...] = ()
+
     def to_json(self) -> dict[str, Any]:
+        places: Sequence[Destination | None] = self.unreadable_at or [None] * len(self.unreadable)
+        unread = zip(self.unreadable, places, strict=True)
         return {
             "waited": self.waited,
             "waitTimeoutSeconds": self.wait_timeout if self.waited else None,
             "interrupted": self.interrupted,
             "jobs": [w.to_json() for w in self.watches]
-            + [{"jobId": job_id, "error": why} for job_id, why in self.unreadable],
+            + [
+                {"jobId": job_id, **(where.to_json() if where else {}), "error": why}
+                for (job_id, why), where in unread
+            ],
         }
+
+    def by_destination(self) -> dict[Destination, dict[str, Any]]:
+        """Per destination, what became of its jobs' server-side cancel (for the
+        report's ``byDestination`` rows)."""
+        found: dict[Destination, dict[str, Any]] = {}
+        for watch in self.watches:
+            row = found.setdefault(
+                watch.destination,
+                {"jobs": 0, "finished": True, "remaining": 0, "canceled": 0, "errors": 0},
+            )
+            row["jobs"] += 1
+            row["remaining"] += watch.remaining
+            row["canceled"] += watch.latest.counts.get("CANCELED", 0)
+            row["finished"] = row["finished"] and watch.finished_at is not None
+            row["errors"] += watch.error is not None
+            took = watch.took
+            if took is not None:
+                row["secondsToCancel"] = max(row.get("secondsToCancel", 0.0), round(took, 3))
+        for where in self.unreadable_at:
+            row = found.setdefault(
+                where, {"jobs": 0, "finished": False, "remaining": 0, "canceled": 0, "errors": 0}
+            )
+            row["jobs"] += 1
+            row["finished"] = False
+            row["errors"] += 1
+        for row in found.values():
+            row["waited"] = self.waited
+        return found
 
 
 async def after_cancel_job(
-    opts: Options, jobs: Sequence[tuple[str, float]], stderr: TextIO
+    opts: Options, jobs: Sequence[Cancelled], stderr: TextIO, session: RunSession
 ) -> Followed | None:
-    """Follow (``--wait``) or describe once the jobs CancelJob was sent for."""
+    """Follow (``--wait``) or describe once the jobs CancelJob was sent for, each in
+    its destination, through ``session``'s credentials and rate controllers."""
     if not jobs:
         return None
     force = opts.operation.force
-    async with Clients(opts.config) as clients:
-        destination = clients.default_destination
+    async with session.reader() as call:
 
-        async def describe(job_id: str) -> Mapping[str, Any]:
-            return await clients.call("DescribeJob", {"jobId": job_id}, destination=destination)
+        async def describe(job_id: str, destination: Destination) -> Mapping[str, Any]:
+            return await call("DescribeJob", {"jobId": job_id}, destination=destination)
 
-        watches: list[CancelWatch] = []
-        unreadable: list[tuple[str, str]] = []
-        for job_id, since in jobs:
-            try:
-                counts = JobCounts.from_describe(job_id, await describe(job_id))
-            except CallError as exc:
-                unreadable.append((job_id, f"DescribeJob: {exc}"))
-                continue
-            watches.append(
-                CancelWatch.start(job_id, force=force, since=since, counts=counts, at=time.time())
+        watches, unreadable = await _first_counts(describe, jobs, force=force)
+        for (job_id, why), where in unreadable:
+            print(
+                f"bulkjobs: job {_job_at(job_id, where, jobs)}: cannot tell how its cancel "
+                f"goes ({why})",
+                file=stderr,
             )
-        for job_id, why in unreadable:
-            print(f"bulkjobs: job {job_id}: cannot tell how its cancel goes ({why})", file=stderr)
         if not opts.wait:
             if not opts.quiet:
                 _hint(watches, stderr)
@@ -121,46 +173,121 @@ async def after_cancel_job(
                 watches=tuple(watches),
                 waited=False,
                 wait_timeout=opts.wait_timeout,
-                unreadable=tuple(unreadable),
+                unreadable=tuple(u for u, _ in unreadable),
+                unreadable_at=tuple(w for _, w in unreadable),
             )
-        interval = max(1.0, len(watches) / _POLLS_PER_SECOND)
+        # Each destination has its own DescribeJob quota: the busiest one sets the pace.
+        per_destination = Counter(w.destination for w in watches)
+        busiest = max(per_destination.values(), default=0)
+        interval = max(1.0, busiest / _POLLS_PER_SECOND)
         ended, interrupted = await _follow(describe, watches, opts, interval, stderr)
     followed = Followed(
         watches=tuple(ended),
         waited=True,
         wait_timeout=opts.wait_timeout,
         interrupted=interrupted,
-        unreadable=tuple(unreadable),
+        unreadable=tuple(u for u, _ in unreadable),
+        unreadable_at=tuple(w for _, w in unreadable),
     )
     for watch in followed.watches:
-        print(_outcome_line(watch, followed), file=stderr)
+        print(_outcome_line(watch, followed, jobs), file=stderr)
     return followed
 
 
+async def _first_counts(
+    describe: Any, jobs: Sequence[Cancelled], *, force: bool
+) -> tuple[list[CancelWatch], list[tuple[tuple[str, str], Destination]]]:
+    """DescribeJob once per cancelled job, concurrently: the watches to follow, and
+    the jobs that could not be read ((job id, why), destination)."""
+    found: list[CancelWatch | None] = [None] * len(jobs)
+    unreadable: list[tuple[tuple[str, str], Destination] | None] = [None] * len(jobs)
+    limiter = anyio.CapacityLimiter(_DESCRIBE_CONCURRENCY)
+
+    async def first(n: int, job: Cancelled) -> None:
+        async with limiter:
+            try:
+                response = await describe(job.job_id, job.destination)
+            except ApiError as exc:
+                unreadable[n] = ((job.job_id, str(exc)), job.destination)
+                return
+        counts = JobCounts.from_describe(job.job_id, response)
+        found[n] = CancelWatch.start(
+            job.job_id,
+            force=force,
+            since=job.since,
+            counts=counts,
+            at=time.time(),
+            destination=job.destination,
+        )
+
+    async with anyio.create_task_group() as tg:
+        for n, job in enumerate(jobs):
+            tg.start_soon(first, n, job)
+    return [w for w in found if w is not None], [u for u in unreadable if u is not None]
+
+
+def _spread(jobs: Sequence[Cancelled]) -> bool:
+    """Whether the jobs were cancelled in more than one destination."""
+    return len({job.destination for job in jobs}) > 1
+
+
+def _job_at(job_id: str, where: Destination, jobs: Sequence[Cancelled]) -> str:
+    """``fw-1``, or ``fw-1 in 111111111111/eu-west-1`` when the run had many places."""
+    many = _spread(jobs) or where.account is not None
+    return f"{job_id} in {where.label}" if many else job_id
+
+
 def _hint(watches: Sequence[CancelWatch], stderr: TextIO) -> None:
-    for watch in watches:
-        if watch.remaining:
+    for job_id, group in _by_job(watches).items():
+        going = [w for w in group if w.remaining]
+        if going:
+            counts = _summed(job_id, [w.latest for w in going])
+            where = (
+                f" in {plural(len(going), 'destination')}"
+                if len(group) > 1 or group[0].destination.account is not None
+                else ""
+            )
             print(
                 f"note: CancelJob was accepted; AWS cancels the executions of job "
-                f"{watch.job_id} server-side, at about 1,000 a minute. Right now: "
-                f"{watch.latest.breakdown(watch.statuses)}. Add --wait to follow it to the "
+                f"{job_id} server-side{where}, at about 1,000 a minute. Right now: "
+                f"{counts.breakdown(going[0].statuses)}. Add --wait to follow it to the "
                 "end and see how long it takes.",
                 file=stderr,
             )
-        elif watch.left_running:
-            print(_left_running(watch), file=stderr)
+        for watch in group:
+            if not watch.remaining and watch.left_running:
+                print(_left_running(watch), file=stderr)
+
+
+def _by_job(watches: Sequence[CancelWatch]) -> dict[str, list[CancelWatch]]:
+    grouped: dict[str, list[CancelWatch]] = {}
+    for watch in watches:
+        grouped.setdefault(watch.job_id, []).append(watch)
+    return grouped
+
+
+def _summed(job_id: str, counts: Sequence[JobCounts]) -> JobCounts:
+    total: Counter[str] = Counter()
+    for one in counts:
+        total.update(one.counts)
+    return JobCounts(job_id=job_id, status="", counts=dict(total))
+
+
+def _label(watch: CancelWatch) -> str:
+    where = watch.destination
+    return f"job {watch.job_id}" + (f" in {where.label}" if where.account or where.region else "")
 
 
 def _left_running(watch: CancelWatch) -> str:
     return (
-        f"note: job {watch.job_id}: {plural(watch.left_running, 'execution')} IN_PROGRESS "
+        f"note: {_label(watch)}: {plural(watch.left_running, 'execution')} IN_PROGRESS "
         "keep running on their devices (CancelJob without --force leaves them; "
         "--force stops them)."
     )
 
 
-def _outcome_line(watch: CancelWatch, followed: Followed) -> str:
-    job = f"job {watch.job_id}"
+def _outcome_line(watch: CancelWatch, followed: Followed, jobs: Sequence[Cancelled]) -> str:
+    job = f"job {_job_at(watch.job_id, watch.destination, jobs)}"
     if watch.error is not None:
         return f"bulkjobs: {job}: stopped following: {watch.error}"
     took = watch.took
@@ -224,7 +351,8 @@ async def _follow(
 
 
 class _Display:
-    """A bar per job on a terminal; a JSON line per poll (every 5 s at most) otherwise."""
+    """A bar per job on a terminal (summed over its destinations, with how many are
+    done); a JSON line per job and destination per poll (every 5 s at most) otherwise."""
 
     def __init__(self, stream: TextIO, *, quiet: bool) -> None:
         self._stream = stream
@@ -271,19 +399,27 @@ class _Display:
                 record = {
                     "event": "cancelJobProgress",
                     "jobId": w.job_id,
+                    **({} if w.destination.is_default else w.destination.to_json()),
                     "remaining": w.remaining,
                     "atStart": w.initial,
                     "elapsedSeconds": round(w.at - w.since, 1),
                 }
                 print(json.dumps(record), file=self._stream, flush=True)
             return
-        for w in watches:
-            task = self._tasks.get(w.job_id)
+        for job_id, group in _by_job(watches).items():
+            initial = sum(w.initial for w in group)
+            remaining = sum(min(w.remaining, w.initial) for w in group)
+            done = initial - remaining if initial else 1
+            description = f"job {job_id}"
+            if len(group) > 1:
+                settled = sum(1 for w in group if w.settled)
+                description += f" ({settled}/{len(group)} destinations done)"
+            left = _summed(job_id, [w.latest for w in group]).breakdown(group[0].statuses)
+            task = self._tasks.get(job_id)
             if task is None:
-                task = self._tasks[w.job_id] = self._bar.add_task(
-                    f"job {w.job_id}", total=max(w.initial, 1), left=""
+                task = self._tasks[job_id] = self._bar.add_task(
+                    description, total=max(initial, 1), left=""
                 )
-            done = w.initial - min(w.remaining, w.initial) if w.initial else 1
             self._bar.update(
-                task, completed=done, total=max(w.initial, 1), left=w.latest.breakdown(w.statuses)
+                task, description=description, completed=done, total=max(initial, 1), left=left
             )

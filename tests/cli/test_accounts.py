@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bulkjobs.cli import main
-from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, ThreadedSimulator
+from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, Simulator, ThreadedSimulator
 
 JOB = "fw-1"
 CALLER = "123456789012"
@@ -392,13 +392,6 @@ class TestSelection:
         assert run(sim, *argv, "-q") == 2
         assert f"{path}:3: account: must be 12 digits" in capsys.readouterr().err
 
-    def test_wait_is_refused_across_destinations(
-        self, sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
-    ) -> None:
-        argv = ["cancel-job", "--job-id", JOB, "--accounts", A, "--role-name", ROLE, "--wait"]
-        assert run(sim, *argv, "-q") == 2
-        assert "--wait: follows one account and region" in capsys.readouterr().err
-
 
 class TestLanes:
     def test_every_target_once_across_destinations(
@@ -422,3 +415,111 @@ class TestLanes:
         expected |= {(B, r, THINGS[5]) for r in ("us-east-1", "eu-west-1")}
         assert set(keys) == expected
         assert summary(report)["duplicatesRemoved"] == 4
+
+
+@pytest.fixture
+def cancelling_sim() -> Iterator[ThreadedSimulator]:
+    """Two member accounts (and one refusing roles) whose CancelJob reaches 30
+    executions a second in each destination: about a second for each job."""
+    fleet = FleetSpec(things=30, job_ids=(JOB,), in_progress=0.25, seed=12)
+    config = SimConfig(
+        quota=None,
+        accounts=(A, B, DENIED),
+        denied_accounts=frozenset({DENIED}),
+        cancel_job_rate=30.0,
+    )
+    with ThreadedSimulator(config, fleet) as simulator:
+        yield simulator
+
+
+def running_in(sim: ThreadedSimulator, account: str, region: str) -> int:
+    active = (ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS)
+    return sum(1 for s in status_in(sim, account, region).values() if s in active)
+
+
+def crawl(sim: ThreadedSimulator) -> None:
+    """CancelJob reaches one execution a second: far slower than a test waits."""
+
+    def slow(simulator: Simulator) -> None:
+        simulator.reconfigure(cancel_job_rate=1.0)
+
+    sim.call(slow)
+
+
+EVERYWHERE = [(a, r) for a in (A, B) for r in ("us-east-1", "eu-west-1")]
+
+
+class TestCancelJobFollowedEverywhere:
+    def test_wait_follows_each_destination_to_its_end(
+        self,
+        cancelling_sim: ThreadedSimulator,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """cancel-job --wait over 2 accounts × 2 regions: on return nothing of the job
+        runs anywhere; summary.json's serverSideCancel has one entry per account and
+        region, and each byDestination row says how its cancel ended."""
+        report = tmp_path / "r"
+        argv = ["cancel-job", "--job-id", JOB, "--force", "--yes", "--wait", "--role-name", ROLE]
+        argv += ["--accounts", f"{A},{B}", "--regions", "us-east-1,eu-west-1"]
+        assert run(cancelling_sim, *argv, "--report", str(report)) == 0
+        assert all(running_in(cancelling_sim, a, r) == 0 for a, r in EVERYWHERE)
+        data = summary(report)
+        jobs = data["serverSideCancel"]["jobs"]
+        assert sorted((j["account"], j["region"]) for j in jobs) == sorted(EVERYWHERE)
+        for entry in jobs:
+            assert entry["finished"] is True and entry["secondsToCancel"] > 0
+            assert entry["remaining"] == {"QUEUED": 0, "IN_PROGRESS": 0}
+            there = status_in(cancelling_sim, entry["account"], entry["region"]).values()
+            assert entry["canceled"] == sum(1 for s in there if s is ExecutionStatus.CANCELED)
+        for row in data["byDestination"]:
+            assert row["serverSideCancel"]["finished"] is True
+            assert row["serverSideCancel"]["remaining"] == 0
+        err = capsys.readouterr().err
+        for account, region in EVERYWHERE:
+            assert f"job {JOB} in {account}/{region}: AWS cancelled" in err
+        assert main(["report", str(report)]) == 0
+        assert capsys.readouterr().out.count("server-side cancel: done") == len(EVERYWHERE)
+
+    def test_a_wait_timeout_says_what_is_left_in_each_destination(
+        self, cancelling_sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """Slower than --wait-timeout: exit 1, and each destination's row says how many
+        executions are still to be cancelled there."""
+        crawl(cancelling_sim)
+        report = tmp_path / "r"
+        argv = ["cancel-job", "--job-id", JOB, "--force", "--yes", "--wait", "--role-name", ROLE]
+        argv += ["--accounts", f"{A},{B}", "--regions", "us-east-1,eu-west-1"]
+        argv += ["--wait-timeout", "1s", "--report", str(report), "-q"]
+        assert run(cancelling_sim, *argv) == 1
+        rows = {(r["account"], r["region"]): r for r in summary(report)["byDestination"]}
+        for account, region in EVERYWHERE:
+            cancel = rows[(account, region)]["serverSideCancel"]
+            assert cancel["finished"] is False
+            assert cancel["remaining"] == running_in(cancelling_sim, account, region) > 0
+
+    def test_without_wait_the_counts_left_are_summed_over_destinations(
+        self, cancelling_sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """No --wait: one note per job naming the destinations still cancelling."""
+        crawl(cancelling_sim)
+        argv = ["cancel-job", "--job-id", JOB, "--force", "--yes", "--role-name", ROLE]
+        argv += ["--accounts", f"{A},{B}", "--regions", "us-east-1,eu-west-1"]
+        assert run(cancelling_sim, *argv) == 0
+        err = capsys.readouterr().err
+        assert f"AWS cancels the executions of job {JOB} server-side in 4 destinations" in err
+        assert "Add --wait" in err
+
+    def test_a_refused_account_is_not_followed_and_fails_the_run(
+        self, cancelling_sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """With a refused account in the selection, the others are followed to their
+        end; the refused one's CancelJob failed, so nothing there is waited for."""
+        report = tmp_path / "r"
+        argv = ["cancel-job", "--job-id", JOB, "--force", "--yes", "--wait", "--role-name", ROLE]
+        argv += ["--accounts", f"{A},{DENIED}", "--report", str(report), "-q"]
+        assert run(cancelling_sim, *argv) == 1
+        assert running_in(cancelling_sim, A, "us-east-1") == 0
+        assert running_in(cancelling_sim, DENIED, "us-east-1") > 0
+        jobs = summary(report)["serverSideCancel"]["jobs"]
+        assert [(j["account"], j["finished"]) for j in jobs] == [(A, True)]
