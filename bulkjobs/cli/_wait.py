@@ -256,7 +256,7 @@ def _hint(watches: Sequence[CancelWatch], stderr: TextIO) -> None:
             )
         for watch in group:
             if not watch.remaining and watch.left_running:
-                print(_left_running(watch), file=stderr)
+                print(_left_running(watch, many=_many(watches)), file=stderr)
 
 
 def _by_job(watches: Sequence[CancelWatch]) -> dict[str, list[CancelWatch]]:
@@ -273,14 +273,21 @@ def _summed(job_id: str, counts: Sequence[JobCounts]) -> JobCounts:
     return JobCounts(job_id=job_id, status="", counts=dict(total))
 
 
-def _label(watch: CancelWatch) -> str:
+def _label(watch: CancelWatch, many: bool) -> str:
+    """``job fw-1``, with its destination when the run had several."""
     where = watch.destination
-    return f"job {watch.job_id}" + (f" in {where.label}" if where.account or where.region else "")
+    return f"job {watch.job_id}" + (f" in {where.label}" if many else "")
 
 
-def _left_running(watch: CancelWatch) -> str:
+def _many(watches: Sequence[CancelWatch]) -> bool:
+    """Whether the watches span several destinations (or a named account)."""
+    places = {w.destination for w in watches}
+    return len(places) > 1 or any(d.account is not None for d in places)
+
+
+def _left_running(watch: CancelWatch, *, many: bool) -> str:
     return (
-        f"note: {_label(watch)}: {plural(watch.left_running, 'execution')} IN_PROGRESS "
+        f"note: {_label(watch, many)}: {plural(watch.left_running, 'execution')} IN_PROGRESS "
         "keep running on their devices (CancelJob without --force leaves them; "
         "--force stops them)."
     )
@@ -298,7 +305,8 @@ def _outcome_line(watch: CancelWatch, followed: Followed, jobs: Sequence[Cancell
             "when first counted)."
         )
         if watch.left_running:
-            line += " " + _left_running(watch)[len("note: ") :]
+            many = _spread(jobs) or watch.destination.account is not None
+            line += " " + _left_running(watch, many=many)[len("note: ") :]
         return line
     why = (
         "stopped waiting (interrupted)"
