@@ -14,6 +14,7 @@ import anyio
 
 from bulkjobs import (
     AccountAccess,
+    ApiError,
     Clients,
     DeletionTimes,
     Destination,
@@ -210,8 +211,16 @@ async def _execute(stage: Staged, argv: list[str], *, stdout: TextIO, stderr: Te
     ) as session:
         # After the files were validated (bad input first, with no call made); read
         # calls only: the organisation's accounts, the caller's identity, the roles.
-        session.destinations = await select_destinations(opts, access, stderr)
-        print_access(await session.prepare_access(), stderr, quiet=opts.quiet)
+        try:
+            session.destinations = await select_destinations(opts, access, stderr)
+            states = await session.prepare_access()
+        except ApiError as exc:
+            # The base identity (or the organisation) did not answer: no account can
+            # be trusted to be what it seems, so nothing starts anywhere.
+            print(f"bulkjobs: error: {exc}", file=stderr)
+            print("bulkjobs: nothing was sent.", file=stderr)
+            return 1
+        print_access(states, stderr, quiet=opts.quiet)
         if store is not None:
             await store.prepare(resume=opts.resume or opts.config.dry_run)
         files = session.file_sources

@@ -244,6 +244,45 @@ class TestFailuresStayLocal:
         assert capsys.readouterr().out.count("NOT LISTED: AccessDenied") == 2
 
 
+class TestBaseCredentials:
+    def test_no_base_credentials_stop_the_run_before_anything_is_sent(
+        self,
+        sim: ThreadedSimulator,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """No credentials to start from: exit 1 with the SDK's reason and where to look,
+        no role assumed, no IoT call."""
+        monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+        monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+        argv = ["cancel-job-execution", "--job-id", JOB, "--from-job", "--role-name", ROLE]
+        assert run(sim, *argv, "--accounts", f"{A},{B}", "--force", "--yes", "-q") == 1
+        err = capsys.readouterr().err
+        assert "GetCallerIdentity failed: NoCredentialsError" in err
+        assert "check the credentials" in err and "nothing was sent" in err
+        assert "Traceback" not in err
+        assert sim.call(lambda s: s.statistics()).total_requests == 0
+        assert sim.call(lambda s: s.assumed_roles()) == {}
+
+    def test_base_credentials_the_server_refuses_stop_the_run(
+        self, sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Signatures STS refuses (this machine's clock an hour off): the caller's
+        identity is unknown, so no account is touched — exit 1, nothing sent."""
+
+        def skew(simulator: Simulator) -> None:
+            simulator.reconfigure(clock_skew=3600.0)
+
+        sim.call(skew)
+        argv = ["cancel-job", "--job-id", JOB, "--accounts", f"{A},{B}", "--role-name", ROLE]
+        assert run(sim, *argv, "--force", "--yes", "-q") == 1
+        err = capsys.readouterr().err
+        assert "GetCallerIdentity failed" in err and "nothing was sent" in err
+        assert sim.call(lambda s: s.statistics()).total_requests == 0
+        assert sim.call(lambda s: s.assumed_roles()) == {}
+        assert all(s is ExecutionStatus.QUEUED for s in status_in(sim, A).values())
+
+
 class TestWithoutARole:
     def test_a_foreign_account_is_bad_input(
         self, sim: ThreadedSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -415,6 +454,30 @@ class TestLanes:
         expected |= {(B, r, THINGS[5]) for r in ("us-east-1", "eu-west-1")}
         assert set(keys) == expected
         assert summary(report)["duplicatesRemoved"] == 4
+
+
+class TestAThrottledDestination:
+    def test_one_destination_throttled_hard_slows_only_itself(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """A's us-east-1 allows 2 CancelJobExecution a second, the other destinations
+        have no quota: A/us-east-1 is throttled and takes its time, while every other
+        destination is done in a fraction of it, never throttled — each destination has
+        its own rate controller and workers."""
+        slow = (A, "us-east-1")
+        sim.call(lambda s: s.set_destination_quota(*slow, "CancelJobExecution", 2.0))
+        report = tmp_path / "r"
+        argv = ["cancel-job-execution", "--job-id", JOB, "--from-job", "--role-name", ROLE]
+        argv += ["--accounts", f"{A},{B}", "--regions", "us-east-1,eu-west-1"]
+        assert run(sim, *argv, "--report", str(report), "-q") == 0
+        rows = {(r["account"], r["region"]): r for r in summary(report)["byDestination"]}
+        assert all(r["outcomes"] == {"canceled": len(THINGS)} for r in rows.values())
+        others = [r for key, r in rows.items() if key != slow]
+        assert len(others) == 3
+        assert rows[slow]["throttles"] > 0
+        assert all(r["throttles"] == 0 for r in others)
+        slowest_other = max(r["activeSeconds"] for r in others)
+        assert slowest_other * 2 < rows[slow]["activeSeconds"]
 
 
 @pytest.fixture
