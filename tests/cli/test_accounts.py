@@ -17,7 +17,16 @@ from typing import Any
 import pytest
 
 from bulkjobs.cli import main
-from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, Simulator, ThreadedSimulator
+from bulkjobs.sim import (
+    ExecutionStatus,
+    FleetSpec,
+    OrgAccount,
+    Organization,
+    OrgUnit,
+    SimConfig,
+    Simulator,
+    ThreadedSimulator,
+)
 
 JOB = "fw-1"
 CALLER = "123456789012"
@@ -399,7 +408,7 @@ class TestSelection:
         """cancel-job over an OU (ACTIVE accounts, recursively) and two regions."""
         report = tmp_path / "r"
         argv = ["cancel-job", "--job-id", JOB, "--from-organization", "--ou", "ou-sim0-workloads"]
-        argv += ["--recursive", "--regions", "us-east-1,eu-west-1", "--role-name", ROLE]
+        argv += ["--ou-recursive", "--regions", "us-east-1,eu-west-1", "--role-name", ROLE]
         argv += ["--exclude-accounts", DENIED, "--expect-accounts", "2"]
         assert run(sim, *argv, "--report", str(report), "-q") == 0
         rows = summary(report)["byDestination"]
@@ -430,6 +439,79 @@ class TestSelection:
         argv = ["cancel-job", "--job-id", JOB, "--accounts-file", str(path), "--role-name", ROLE]
         assert run(sim, *argv, "-q") == 2
         assert f"{path}:3: account: must be 12 digits" in capsys.readouterr().err
+
+
+class TestRecursion:
+    """--recursive follows a thing group's children, --ou-recursive an OU's units:
+    asking for one never widens the other."""
+
+    @pytest.fixture
+    def nested(self) -> Iterator[ThreadedSimulator]:
+        """A in unit ou-top, B in ou-top's child unit ou-child; 12 devices each."""
+        org = Organization(
+            management=CALLER,
+            units=(
+                OrgUnit(id="ou-top0-aaaaaaaa", name="top"),
+                OrgUnit(id="ou-top0-bbbbbbbb", name="child", parent="ou-top0-aaaaaaaa"),
+            ),
+            accounts=(
+                OrgAccount(id=CALLER, name="management"),
+                OrgAccount(id=A, name="a", parent="ou-top0-aaaaaaaa"),
+                OrgAccount(id=B, name="b", parent="ou-top0-bbbbbbbb"),
+            ),
+        )
+        fleet = FleetSpec(things=12, job_ids=(JOB,), in_progress=0.0, terminal=0.0, seed=5)
+        with ThreadedSimulator(
+            SimConfig(quota=None, accounts=(A, B), organization=org), fleet
+        ) as simulator:
+            yield simulator
+
+    def cancelled_in(self, sim: ThreadedSimulator, account: str) -> int:
+        found = status_in(sim, account).values()
+        return sum(1 for s in found if s is ExecutionStatus.CANCELED)
+
+    def test_a_recursive_thing_group_does_not_recurse_into_units(
+        self, nested: ThreadedSimulator
+    ) -> None:
+        """--thing-group … --recursive with --ou: the group's children, the unit's own
+        accounts only."""
+        argv = ["cancel-job-execution", "--job-id", JOB, "--thing-group", "fleet", "--recursive"]
+        argv += ["--from-organization", "--ou", "ou-top0-aaaaaaaa", "--role-name", ROLE]
+        assert run(nested, *argv, "--expect-accounts", "1", "-q") == 0
+        assert self.cancelled_in(nested, A) == len(THINGS)
+        assert self.cancelled_in(nested, B) == 0
+
+    def test_ou_recursive_reaches_the_units_below(self, nested: ThreadedSimulator) -> None:
+        """--ou-recursive: the accounts of the child unit too."""
+        argv = ["cancel-job-execution", "--job-id", JOB, "--from-job", "--role-name", ROLE]
+        argv += ["--from-organization", "--ou", "ou-top0-aaaaaaaa", "--ou-recursive"]
+        assert run(nested, *argv, "--expect-accounts", "2", "-q") == 0
+        assert self.cancelled_in(nested, A) == self.cancelled_in(nested, B) == len(THINGS)
+
+    @pytest.mark.parametrize(
+        ("argv", "field", "rule"),
+        [
+            (["--ou-recursive", "--from-organization"], "--ou-recursive", "applies with --ou"),
+            (
+                ["--from-job", "--from-organization", "--ou", "ou-top0-aaaaaaaa", "--recursive"],
+                "--recursive",
+                "only applies to --thing-group (an organisational unit's: --ou-recursive)",
+            ),
+        ],
+    )
+    def test_each_flag_alone_where_it_means_nothing_is_refused(
+        self,
+        nested: ThreadedSimulator,
+        capsys: pytest.CaptureFixture[str],
+        argv: list[str],
+        field: str,
+        rule: str,
+    ) -> None:
+        """Misplaced: exit 2 naming the flag and what it needs, no call made."""
+        common = ["cancel-job-execution", "--job-id", JOB, "--role-name", ROLE]
+        assert run(nested, *common, *argv, "-q") == 2
+        assert f"options: {field}: {rule}" in capsys.readouterr().err
+        assert nested.call(lambda s: s.statistics()).total_requests == 0
 
 
 class TestLanes:
