@@ -1,5 +1,5 @@
-"""``cancel-job`` after the call: AWS cancels the executions server-side — follow it
-(``--wait``), or at least say that it is still going on.
+"""``cancel-job`` after the call: AWS cancels the executions server-side — show how the
+session followed it (``--wait``), or at least say that it is still going on.
 
 "canceled 1" in the summary means CancelJob was accepted; the executions follow at
 about 1,000 a minute. Without ``--wait`` one DescribeJob per job tells how many are
@@ -7,246 +7,66 @@ still QUEUED or IN_PROGRESS; with it, the jobs are followed on a progress bar un
 none is left (QUEUED, and IN_PROGRESS with ``--force``) or ``--wait-timeout`` passes,
 and the time the server-side cancel took is reported (and kept in summary.json).
 
-Over many accounts and regions each (job, destination) is followed on its own — the
-run's role in that account, its rate controller for DescribeJob there — and the report
-says, per account and region, how long it took and what is left.
+Over many accounts and regions each (job, destination) is followed on its own; the
+lines name the destination, a bar sums a job's destinations and counts those done.
 """
 
 from __future__ import annotations
 
 import json
-import signal
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
-
-import anyio
+from collections.abc import Sequence
+from typing import Any, TextIO
 
 from bulkjobs import (
-    ApiError,
     CancelWatch,
     Destination,
     JobCounts,
-    Outcome,
-    Result,
-    follow_cancellations,
+    ServerSideCancel,
     format_duration,
     plural,
 )
 from bulkjobs.cli._options import Options
 
-if TYPE_CHECKING:
-    from bulkjobs import RunSession
-
-__all__ = ["Cancelled", "Followed", "after_cancel_job", "followed_job"]
-
-#: Outcomes after which AWS may still be cancelling the job's executions.
-_FOLLOWED = frozenset({Outcome.CANCELED, Outcome.ALREADY_TERMINAL})
-
-#: DescribeJob polls per second at most in each destination (its quota is 10/s per
-#: account and region).
-_POLLS_PER_SECOND = 5.0
-
-#: DescribeJob calls in flight at once when first counting the jobs.
-_DESCRIBE_CONCURRENCY = 8
+__all__ = ["CancelDisplay", "print_server_side_cancel"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Cancelled:
-    """A job CancelJob was accepted for, where, and when it returned."""
-
-    job_id: str
-    destination: Destination
-    since: float
-
-
-def followed_job(opts: Options, result: Result) -> Cancelled | None:
-    """The job of a result whose server-side cancel may still be going on."""
-    if not opts.operation.cancels_server_side or opts.config.dry_run:
-        return None
-    if result.outcome not in _FOLLOWED:
-        return None
-    return Cancelled(
-        job_id=result.target.job_id,
-        destination=result.target.destination,
-        since=result.finished_at or time.time(),
-    )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Followed:
-    """What became of the jobs' server-side cancel."""
-
-    watches: tuple[CancelWatch, ...]
-    waited: bool
-    wait_timeout: float
-    interrupted: bool = False
-    #: Jobs that could not be looked at (job id, why).
-    unreadable: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def unfinished(self) -> bool:
-        """Waited, but some job still has executions to cancel or could not be followed."""
-        return self.waited and (
-            bool(self.unreadable) or any(not w.settled or w.error for w in self.watches)
-        )
-
-    def exit_code(self, run_code: int) -> int:
-        if self.interrupted:
-            return 130
-        if self.unfinished and run_code == 0:
-            return 1
-        return run_code
-
-    #: The destinations of the unreadable jobs, in the same order.
-    unreadable_at: tuple[Destination, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        places: Sequence[Destination | None] = self.unreadable_at or [None] * len(self.unreadable)
-        unread = zip(self.unreadable, places, strict=True)
-        return {
-            "waited": self.waited,
-            "waitTimeoutSeconds": self.wait_timeout if self.waited else None,
-            "interrupted": self.interrupted,
-            "jobs": [w.to_json() for w in self.watches]
-            + [
-                {"jobId": job_id, **(where.to_json() if where else {}), "error": why}
-                for (job_id, why), where in unread
-            ],
-        }
-
-    def by_destination(self) -> dict[Destination, dict[str, Any]]:
-        """Per destination, what became of its jobs' server-side cancel (for the
-        report's ``byDestination`` rows)."""
-        found: dict[Destination, dict[str, Any]] = {}
-        for watch in self.watches:
-            row = found.setdefault(
-                watch.destination,
-                {"jobs": 0, "finished": True, "remaining": 0, "canceled": 0, "errors": 0},
-            )
-            row["jobs"] += 1
-            row["remaining"] += watch.remaining
-            row["canceled"] += watch.latest.counts.get("CANCELED", 0)
-            row["finished"] = row["finished"] and watch.finished_at is not None
-            row["errors"] += watch.error is not None
-            took = watch.took
-            if took is not None:
-                row["secondsToCancel"] = max(row.get("secondsToCancel", 0.0), round(took, 3))
-        for where in self.unreadable_at:
-            row = found.setdefault(
-                where, {"jobs": 0, "finished": False, "remaining": 0, "canceled": 0, "errors": 0}
-            )
-            row["jobs"] += 1
-            row["finished"] = False
-            row["errors"] += 1
-        for row in found.values():
-            row["waited"] = self.waited
-        return found
-
-
-async def after_cancel_job(
-    opts: Options, jobs: Sequence[Cancelled], stderr: TextIO, session: RunSession
-) -> Followed | None:
-    """Follow (``--wait``) or describe once the jobs CancelJob was sent for, each in
-    its destination, through ``session``'s credentials and rate controllers."""
-    if not jobs:
-        return None
-    force = opts.operation.force
-    async with session.reader() as call:
-
-        async def describe(job_id: str, destination: Destination) -> Mapping[str, Any]:
-            return await call("DescribeJob", {"jobId": job_id}, destination=destination)
-
-        watches, unreadable = await _first_counts(describe, jobs, force=force)
-        for (job_id, why), where in unreadable:
-            print(
-                f"bulkjobs: job {_job_at(job_id, where, jobs)}: cannot tell how its cancel "
-                f"goes ({why})",
-                file=stderr,
-            )
-        if not opts.wait:
-            if not opts.quiet:
-                _hint(watches, stderr)
-            return Followed(
-                watches=tuple(watches),
-                waited=False,
-                wait_timeout=opts.wait_timeout,
-                unreadable=tuple(u for u, _ in unreadable),
-                unreadable_at=tuple(w for _, w in unreadable),
-            )
-        # Each destination has its own DescribeJob quota: the busiest one sets the pace.
-        per_destination = Counter(w.destination for w in watches)
-        busiest = max(per_destination.values(), default=0)
-        interval = max(1.0, busiest / _POLLS_PER_SECOND)
-        ended, interrupted = await _follow(describe, watches, opts, interval, stderr)
-    followed = Followed(
-        watches=tuple(ended),
-        waited=True,
-        wait_timeout=opts.wait_timeout,
-        interrupted=interrupted,
-        unreadable=tuple(u for u, _ in unreadable),
-        unreadable_at=tuple(w for _, w in unreadable),
-    )
+def print_server_side_cancel(followed: ServerSideCancel, opts: Options, stderr: TextIO) -> None:
+    """What the run's follow-up found: the jobs not looked at, then a hint per job
+    (not waited) or how each job's cancel ended in each destination (waited)."""
+    places = [w.destination for w in followed.watches] + list(followed.unreadable_at)
+    many = _many(places)
+    wheres = followed.unreadable_at or [None] * len(followed.unreadable)
+    for (job_id, why), where in zip(followed.unreadable, wheres, strict=True):
+        job = _job(job_id, where, many)
+        print(f"bulkjobs: job {job}: cannot tell how its cancel goes ({why})", file=stderr)
+    if not followed.waited:
+        if not opts.quiet:
+            _hint(followed.watches, stderr, many=many)
+        return
     for watch in followed.watches:
-        print(_outcome_line(watch, followed, jobs), file=stderr)
-    return followed
+        print(_outcome_line(watch, followed, many=many), file=stderr)
 
 
-async def _first_counts(
-    describe: Any, jobs: Sequence[Cancelled], *, force: bool
-) -> tuple[list[CancelWatch], list[tuple[tuple[str, str], Destination]]]:
-    """DescribeJob once per cancelled job, concurrently: the watches to follow, and
-    the jobs that could not be read ((job id, why), destination)."""
-    found: list[CancelWatch | None] = [None] * len(jobs)
-    unreadable: list[tuple[tuple[str, str], Destination] | None] = [None] * len(jobs)
-    limiter = anyio.CapacityLimiter(_DESCRIBE_CONCURRENCY)
-
-    async def first(n: int, job: Cancelled) -> None:
-        async with limiter:
-            try:
-                response = await describe(job.job_id, job.destination)
-            except ApiError as exc:
-                unreadable[n] = ((job.job_id, str(exc)), job.destination)
-                return
-        counts = JobCounts.from_describe(job.job_id, response)
-        found[n] = CancelWatch.start(
-            job.job_id,
-            force=force,
-            since=job.since,
-            counts=counts,
-            at=time.time(),
-            destination=job.destination,
-        )
-
-    async with anyio.create_task_group() as tg:
-        for n, job in enumerate(jobs):
-            tg.start_soon(first, n, job)
-    return [w for w in found if w is not None], [u for u in unreadable if u is not None]
+def _many(places: Sequence[Destination | None]) -> bool:
+    """Whether the run spans several destinations (or a named account): then every
+    line names its destination."""
+    found = {p for p in places if p is not None}
+    return len(found) > 1 or any(d.account is not None for d in found)
 
 
-def _spread(jobs: Sequence[Cancelled]) -> bool:
-    """Whether the jobs were cancelled in more than one destination."""
-    return len({job.destination for job in jobs}) > 1
+def _job(job_id: str, where: Destination | None, many: bool) -> str:
+    """``fw-1``, or ``fw-1 in 111111111111/eu-west-1`` over many destinations."""
+    return f"{job_id} in {where.label}" if many and where is not None else job_id
 
 
-def _job_at(job_id: str, where: Destination, jobs: Sequence[Cancelled]) -> str:
-    """``fw-1``, or ``fw-1 in 111111111111/eu-west-1`` when the run had many places."""
-    many = _spread(jobs) or where.account is not None
-    return f"{job_id} in {where.label}" if many else job_id
-
-
-def _hint(watches: Sequence[CancelWatch], stderr: TextIO) -> None:
+def _hint(watches: Sequence[CancelWatch], stderr: TextIO, *, many: bool) -> None:
     for job_id, group in _by_job(watches).items():
         going = [w for w in group if w.remaining]
         if going:
             counts = _summed(job_id, [w.latest for w in going])
-            where = (
-                f" in {plural(len(going), 'destination')}"
-                if len(group) > 1 or group[0].destination.account is not None
-                else ""
-            )
+            where = f" in {plural(len(going), 'destination')}" if many else ""
             print(
                 f"note: CancelJob was accepted; AWS cancels the executions of job "
                 f"{job_id} server-side{where}, at about 1,000 a minute. Right now: "
@@ -256,7 +76,7 @@ def _hint(watches: Sequence[CancelWatch], stderr: TextIO) -> None:
             )
         for watch in group:
             if not watch.remaining and watch.left_running:
-                print(_left_running(watch, many=_many(watches)), file=stderr)
+                print(_left_running(watch, many=many), file=stderr)
 
 
 def _by_job(watches: Sequence[CancelWatch]) -> dict[str, list[CancelWatch]]:
@@ -267,34 +87,24 @@ def _by_job(watches: Sequence[CancelWatch]) -> dict[str, list[CancelWatch]]:
 
 
 def _summed(job_id: str, counts: Sequence[JobCounts]) -> JobCounts:
+    """One job's counts over several destinations."""
     total: Counter[str] = Counter()
     for one in counts:
         total.update(one.counts)
     return JobCounts(job_id=job_id, status="", counts=dict(total))
 
 
-def _label(watch: CancelWatch, many: bool) -> str:
-    """``job fw-1``, with its destination when the run had several."""
-    where = watch.destination
-    return f"job {watch.job_id}" + (f" in {where.label}" if many else "")
-
-
-def _many(watches: Sequence[CancelWatch]) -> bool:
-    """Whether the watches span several destinations (or a named account)."""
-    places = {w.destination for w in watches}
-    return len(places) > 1 or any(d.account is not None for d in places)
-
-
 def _left_running(watch: CancelWatch, *, many: bool) -> str:
     return (
-        f"note: {_label(watch, many)}: {plural(watch.left_running, 'execution')} IN_PROGRESS "
+        f"note: job {_job(watch.job_id, watch.destination, many)}: "
+        f"{plural(watch.left_running, 'execution')} IN_PROGRESS "
         "keep running on their devices (CancelJob without --force leaves them; "
         "--force stops them)."
     )
 
 
-def _outcome_line(watch: CancelWatch, followed: Followed, jobs: Sequence[Cancelled]) -> str:
-    job = f"job {_job_at(watch.job_id, watch.destination, jobs)}"
+def _outcome_line(watch: CancelWatch, followed: ServerSideCancel, *, many: bool) -> str:
+    job = f"job {_job(watch.job_id, watch.destination, many)}"
     if watch.error is not None:
         return f"bulkjobs: {job}: stopped following: {watch.error}"
     took = watch.took
@@ -305,13 +115,12 @@ def _outcome_line(watch: CancelWatch, followed: Followed, jobs: Sequence[Cancell
             "when first counted)."
         )
         if watch.left_running:
-            many = _spread(jobs) or watch.destination.account is not None
             line += " " + _left_running(watch, many=many)[len("note: ") :]
         return line
     why = (
         "stopped waiting (interrupted)"
         if followed.interrupted
-        else (f"still not done after --wait-timeout {format_duration(followed.wait_timeout)}")
+        else (f"still not done after --wait-timeout {format_duration(followed.wait_timeout or 0)}")
     )
     return (
         f"bulkjobs: {job}: {why}: {watch.latest.breakdown(watch.statuses)} left; AWS goes on "
@@ -320,47 +129,12 @@ def _outcome_line(watch: CancelWatch, followed: Followed, jobs: Sequence[Cancell
     )
 
 
-async def _follow(
-    describe: Any,
-    watches: list[CancelWatch],
-    opts: Options,
-    interval: float,
-    stderr: TextIO,
-) -> tuple[list[CancelWatch], bool]:
-    """Follow with a progress display and Ctrl-C handling; (watches, interrupted)."""
-    latest = list(watches)
-    interrupted = False
-    show = _Display(stderr, quiet=opts.quiet)
-
-    def update(current: Sequence[CancelWatch]) -> None:
-        latest[:] = current
-        show.update(current)
-
-    with show, anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        show.update(latest)
-        async with anyio.create_task_group() as tg:
-
-            async def follow() -> None:
-                await follow_cancellations(
-                    describe,
-                    latest,
-                    at_most=opts.wait_timeout,
-                    interval=interval,
-                    on_update=update,
-                )
-                tg.cancel_scope.cancel()
-
-            tg.start_soon(follow)
-            async for _ in signals:
-                interrupted = True
-                tg.cancel_scope.cancel()
-                break
-    return latest, interrupted
-
-
-class _Display:
+class CancelDisplay:
     """A bar per job on a terminal (summed over its destinations, with how many are
-    done); a JSON line per job and destination per poll (every 5 s at most) otherwise."""
+    done); a JSON line per job and destination per poll (every 5 s at most) otherwise.
+
+    The bar starts with the first update (the run's own progress bar has ended by
+    then: the session polls no sooner than a second after the run's end)."""
 
     def __init__(self, stream: TextIO, *, quiet: bool) -> None:
         self._stream = stream
@@ -368,8 +142,12 @@ class _Display:
         self._bar: Any = None
         self._tasks: dict[str, Any] = {}
         self._last_line = 0.0
+        self._started = False
 
-    def __enter__(self) -> _Display:
+    def __enter__(self) -> CancelDisplay:
+        return self
+
+    def _start(self) -> None:
         if not self._quiet and self._stream.isatty():
             from rich.console import Console
             from rich.progress import (
@@ -389,7 +167,6 @@ class _Display:
                 console=Console(file=self._stream),
             )
             self._bar.start()
-        return self
 
     def __exit__(self, *exc_info: object) -> None:
         if self._bar is not None:
@@ -398,6 +175,9 @@ class _Display:
     def update(self, watches: Sequence[CancelWatch]) -> None:
         if self._quiet:
             return
+        if not self._started:
+            self._started = True
+            self._start()
         if self._bar is None:
             now = time.monotonic()
             if now - self._last_line < 5.0 and not all(w.settled for w in watches):
