@@ -167,6 +167,7 @@ def _output_skeleton(command: str) -> dict[str, Any]:
         "throttles": 0,
         "carriedFromJournal": 0,
         "latencyMs": {"p50": 0.0, "p90": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0},
+        "wholeRunLatencyMs": {"p50": 0.0, "p90": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0},
         "wallTimeSeconds": 0.0,
         "achievedRatePerSecond": 0.0,
         "activeSeconds": 0.0,
