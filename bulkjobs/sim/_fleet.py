@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bulkjobs.sim import _rules
 from bulkjobs.sim._errors import ApiError
+from bulkjobs.sim._manyjobs import seed_jobs
 from bulkjobs.sim._model import Execution, ExecutionStatus
 from bulkjobs.sim._state import FleetState
 
@@ -40,6 +41,9 @@ class FleetSpec:
     ``root_group`` that every job targets; with ``groups`` > 0 it holds no things itself
     but has ``groups`` child groups ``f"{root_group}-{k:02d}"`` sharing the things
     round-robin, so only a recursive listing of the root sees them all.
+
+    ``jobs`` more jobs ``f"{job_prefix}{i:05d}"`` of varied statuses, targets and dates
+    (see :mod:`bulkjobs.sim._manyjobs`), each with ``job_executions`` executions.
     """
 
     things: int = 100
@@ -55,6 +59,9 @@ class FleetSpec:
     # 1 (or reuse one thing's number for another) are caught.
     max_execution_number: int = 1
     seed: int = 0
+    jobs: int = 0
+    job_executions: int = 20
+    job_prefix: str = "sim-job-"
 
     def __post_init__(self) -> None:
         if self.things < 0:
@@ -73,12 +80,21 @@ class FleetSpec:
             for status in self.terminal_statuses
         ):
             raise ValueError("terminal_statuses must be non-empty and terminal")
+        if self.jobs < 0 or self.job_executions < 1:
+            raise ValueError("jobs must be >= 0 and job_executions >= 1")
+        if self.jobs > 99_999:
+            raise ValueError("jobs must be <= 99999")
+        named = set(self.job_ids)
+        if any(f"{self.job_prefix}{i:05d}" in named for i in range(1, self.jobs + 1)):
+            raise ValueError("generated job ids must not repeat a named job id")
         if self.groups < 0 or self.max_age_days < 0 or self.max_execution_number < 1:
             raise ValueError("groups, max_age_days must be >= 0; max_execution_number >= 1")
         # The fleet must be reachable through the API it simulates.
         try:
             for job_id in self.job_ids:
                 _rules.job_id(job_id)
+            if self.jobs:
+                _rules.job_id(f"{self.job_prefix}{self.jobs:05d}")
             _rules.thing_name(self.thing_name(max(self.things, 1)))
             _rules.thing_group_name(self.root_group)
             _rules.thing_group_name(self.group_name(max(self.groups, 1)))
@@ -158,4 +174,17 @@ def build_state(
             )
             state.install(job, execution, append_to_order=False)
         state.settle_job(job, now)
+    if spec.jobs:
+        groups = [spec.group_name(k + 1) for k in range(spec.groups)] or [spec.root_group]
+        seed_jobs(
+            state,
+            count=spec.jobs,
+            executions=spec.job_executions,
+            names=names,
+            groups=groups,
+            job_prefix=spec.job_prefix,
+            max_age_days=spec.max_age_days,
+            seed=spec.seed,
+            now=now,
+        )
     return state
