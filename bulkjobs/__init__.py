@@ -32,6 +32,7 @@ from bulkjobs._filters import (
     ListingFilter,
     parse_age,
 )
+from bulkjobs._joblisting import JOB_STATUSES, TARGET_SELECTIONS, ListedJob
 from bulkjobs._jobstatus import ACTIVE_STATUSES, JobCounts
 from bulkjobs._lazy import lazy_attributes
 from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
@@ -49,10 +50,10 @@ from bulkjobs._models import (
     Result,
     Target,
 )
-from bulkjobs._plan import Estimate, Plan, format_duration, plural
+from bulkjobs._plan import Estimate, Plan, SelectedJob, format_duration, plural
 from bulkjobs._report import Report, atomic_write_text
 from bulkjobs._roles import AssumeRole
-from bulkjobs._selectors import FromFile, FromJob, FromThing, FromThingGroup
+from bulkjobs._selectors import FromFile, FromJob, FromJobs, FromThing, FromThingGroup
 from bulkjobs._sources import FileScan, FileSource, iter_file_targets, scan_file
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ if TYPE_CHECKING:
         s3_client,
     )
     from bulkjobs._session import RunSession, Source
-    from bulkjobs._survey import JobSurvey, describe_jobs
+    from bulkjobs._survey import JobSelection, JobSurvey, describe_jobs, select_jobs
 
 __version__ = "0.1.0"
 
@@ -92,8 +93,10 @@ _LAZY = {
     "parse_rate": "bulkjobs._rate",
     "MetricsTextfile": "bulkjobs._metrics",
     "redraw_report": "bulkjobs._reportfiles",
+    "JobSelection": "bulkjobs._survey",
     "JobSurvey": "bulkjobs._survey",
     "describe_jobs": "bulkjobs._survey",
+    "select_jobs": "bulkjobs._survey",
     "RunSession": "bulkjobs._session",
     "DeletionTimes": "bulkjobs._deletejob",
     "AccountAccess": "bulkjobs._accounts",
@@ -130,6 +133,8 @@ def __dir__() -> list[str]:
 __all__ = [
     "ACTIVE_STATUSES",
     "FRESH",
+    "JOB_STATUSES",
+    "TARGET_SELECTIONS",
     "AccountAccess",
     "AccountState",
     "ApiError",
@@ -156,13 +161,16 @@ __all__ = [
     "FilterStatistics",
     "FromFile",
     "FromJob",
+    "FromJobs",
     "FromThing",
     "FromThingGroup",
     "InvalidInputError",
     "InvalidTarget",
     "JobCounts",
+    "JobSelection",
     "JobSurvey",
     "Listed",
+    "ListedJob",
     "ListingFilter",
     "LocalStore",
     "MetricsTextfile",
@@ -181,6 +189,7 @@ __all__ = [
     "RunSession",
     "S3Location",
     "S3Store",
+    "SelectedJob",
     "Source",
     "Target",
     "ValidationIssue",
@@ -203,5 +212,6 @@ __all__ = [
     "run_sync",
     "s3_client",
     "scan_file",
+    "select_jobs",
     "validate",
 ]

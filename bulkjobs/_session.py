@@ -46,11 +46,12 @@ from bulkjobs._exceptions import (
 from bulkjobs._filters import Deduplicator, ListingFilter
 from bulkjobs._jobstatus import PROCESS_COUNTERS
 from bulkjobs._journal import Journal, JournalReader
+from bulkjobs._listing import Listed
 from bulkjobs._models import InvalidTarget, Operation, Result, Target, target_digest
 from bulkjobs._plan import Plan, covers_whole_job
 from bulkjobs._report import Report, ResultsWriter, write_summary
 from bulkjobs._reportfiles import ReportPage
-from bulkjobs._selectors import FromFile, FromJob, FromThing, FromThingGroup
+from bulkjobs._selectors import FromFile, FromJob, FromJobs, FromThing, FromThingGroup
 from bulkjobs._sources import FileSource
 from bulkjobs._validation import check_operation, check_target
 
@@ -61,7 +62,7 @@ log = structlog.get_logger("bulkjobs")
 #: What a plan assumes without a fixed rate: AWS's published default quota.
 DEFAULT_QUOTA: Final = 10.0
 
-Listing: TypeAlias = FromJob | FromThing | FromThingGroup
+Listing: TypeAlias = FromJob | FromJobs | FromThing | FromThingGroup
 Source: TypeAlias = Target | InvalidTarget | FileSource | FromFile | Listing
 #: What a session takes: one source, a list of them, or a stream of targets.
 Sources: TypeAlias = (
@@ -71,16 +72,27 @@ Sources: TypeAlias = (
     | AsyncIterable[Target | InvalidTarget]
 )
 
-_ONE_SOURCE = (Target, InvalidTarget, FileSource, FromFile, FromJob, FromThing, FromThingGroup)
-_LISTINGS = (FromJob, FromThing, FromThingGroup)
+_ONE_SOURCE = (
+    Target,
+    InvalidTarget,
+    FileSource,
+    FromFile,
+    FromJob,
+    FromJobs,
+    FromThing,
+    FromThingGroup,
+)
+_LISTINGS = (FromJob, FromJobs, FromThing, FromThingGroup)
 
 
 class RunSession:
     """One run over ``targets``, with its journal and report directory.
 
     ``targets`` is one source or a list of them — :class:`Target`, :class:`FromFile`
-    (or a :class:`FileSource` already scanned), :class:`FromJob`, :class:`FromThing`,
-    :class:`FromThingGroup` — or any (async) iterable of :class:`Target` to stream.
+    (or a :class:`FileSource` already scanned), :class:`FromJob`, :class:`FromJobs`,
+    :class:`FromThing`, :class:`FromThingGroup` — or any (async) iterable of
+    :class:`Target` to stream. A whole-job operation takes jobs: named
+    ``Target(job_id=...)`` and :class:`FromJobs`.
     ``report="DIR"`` writes ``summary.json``, ``results.jsonl`` and ``journal.jsonl``
     there (``journal=`` puts the journal elsewhere); ``resume=True`` continues the run
     that journal records. ``listing_filter`` selects among what listings find.
@@ -194,14 +206,15 @@ class RunSession:
             else:
                 raise ConfigurationError(
                     f"not a target or a source: {item!r} (give Target, FromFile, FileSource, "
-                    "FromJob, FromThing or FromThingGroup)"
+                    "FromJob, FromJobs, FromThing or FromThingGroup)"
                 )
 
     def _check(self) -> None:
         op, config = self.operation, self.config
-        if op.whole_job and self._listings:
+        if op.whole_job and any(not isinstance(s, FromJobs) for s in self._listings):
             raise ConfigurationError(
-                f"{op.api} acts on whole jobs: name them as Target(job_id=...), not listings"
+                f"{op.api} acts on whole jobs: name them as Target(job_id=...) or select "
+                "them with FromJobs, not with listings of executions"
             )
         if self.resume and self.journal_path is None:
             raise ConfigurationError(
@@ -586,7 +599,7 @@ class RunSession:
         engine, selection = self._engine, self.listing_filter
         for spec in specs:
             try:
-                async for listed in spec.open(engine.call):
+                async for listed in self._open(spec):
                     if engine.stop_reason is not None:
                         # Listing on would cost read calls for targets that will not run;
                         # a resume lists again and skips what the journal finished.
@@ -609,6 +622,18 @@ class RunSession:
                 log.error("listing.failed", error=str(exc))
                 engine.stop(f"listing failed: {exc}")
                 return
+
+    def _open(self, spec: Listing) -> AsyncIterator[Listed]:
+        if not isinstance(spec, FromJobs):
+            return spec.open(self._engine.call)
+        # The plan lists the jobs a selection found (a dry run with DescribeJob's
+        # counters) before their targets come.
+        return spec.open(
+            self._engine.call,
+            whole_job=self.operation.whole_job,
+            describe=self.config.dry_run,
+            on_job=self.plan.add_job,
+        )
 
     def _lane_keys(self) -> list[Destination] | None:
         """The destinations that get a lane of their own (see :meth:`Engine.results`),

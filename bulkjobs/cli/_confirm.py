@@ -23,6 +23,7 @@ import sys
 import textwrap
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Final, TextIO
 
 import anyio
@@ -37,8 +38,10 @@ from bulkjobs import (
     JobCounts,
     Operation,
     Plan,
+    SelectedJob,
     Target,
     describe_jobs,
+    select_jobs,
 )
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import plural
@@ -64,6 +67,9 @@ _DESCRIBED_JOBS: Final = 10
 
 #: Seconds the sizing calls may take before the question is asked without their counts.
 _SIZING_TIMEOUT: Final = 15.0
+
+#: Selected jobs the prompt shows one per line.
+_SHOWN_SELECTED: Final = 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,10 +125,13 @@ class BlastRadius:
     at_most: int | None = None
     #: The (account, region) destinations the run spreads over (empty: one).
     destinations: tuple[Destination, ...] = ()
+    #: The jobs --from-jobs selects now (the first ones with DescribeJob's counts).
+    selected: tuple[SelectedJob, ...] = ()
 
     @property
     def job_ids(self) -> tuple[str, ...]:
         ids = dict.fromkeys(job.job_id for job in self.jobs)
+        ids.update(dict.fromkeys(selected.job.job_id for selected in self.selected))
         ids.update(dict.fromkeys(job_id for job_id, _ in self.uncounted))
         ids.update(dict.fromkeys(self.given_by_job))
         return tuple(ids)
@@ -165,6 +174,12 @@ class BlastRadius:
                 given += f"; {label}: " + _counts(self.given_by_region)
             lines.append(given)
         lines.extend(f"  listed: {listing}" for listing in self.listings)
+        if self.selected:
+            now = datetime.now(UTC)
+            shown = self.selected[:_SHOWN_SELECTED]
+            lines.extend(f"  job {selected.line(now).strip()}" for selected in shown)
+            if len(self.selected) > _SHOWN_SELECTED:
+                lines.append(f"  … and {len(self.selected) - _SHOWN_SELECTED:,} more jobs")
         for job in self.jobs:
             state = f"is {job.status}" if job.status else "has no status"
             lines.append(f"  job {job.job_id} {state}; DescribeJob counts now: {job.breakdown()}")
@@ -185,7 +200,9 @@ class BlastRadius:
                 f"and destination); {then}"
             )
         elif jobs_only:
-            executions = sum(job.of(self.statuses) for job in self.jobs)
+            executions = sum(job.of(self.statuses) for job in self.jobs) + sum(
+                s.counts.of(self.statuses) for s in self.selected if s.counts is not None
+            )
             what = (
                 "deleted with them"
                 if isinstance(self.operation, DeleteJob)
@@ -320,13 +337,23 @@ async def measure(
         by_region[region] = by_region.get(region, 0) + by_region.pop("default")
     counted = {job.job_id: job for job in jobs}
     listings, listed = _listings(opts, statuses, counted)
+    selected: tuple[SelectedJob, ...] = ()
+    selected_size: int | None = 0
+    if opts.from_jobs is not None:
+        selected, selected_size, about = await _selection(opts, statuses, destinations)
+        listings = (*listings, about)
     if operation.whole_job:
         given = plan.total if destinations else len(job_ids)
-        at_most: int | None = given
+        jobs_selected = None if selected_size is None else len(selected)
+        at_most: int | None = None if jobs_selected is None else given + jobs_selected
     else:
         given = plan.total + plan.invalid
         if destinations and opts.has_listing:
             listed = None  # listed in every destination as the run goes
+        if listed is not None and selected_size is not None:
+            listed += selected_size
+        else:
+            listed = None
         at_most = None if listed is None else given + listed
     return BlastRadius(
         operation=operation,
@@ -341,7 +368,33 @@ async def measure(
         statuses=statuses,
         at_most=at_most,
         destinations=destinations,
+        selected=selected,
     )
+
+
+async def _selection(
+    opts: Options, statuses: tuple[str, ...], destinations: tuple[Destination, ...]
+) -> tuple[tuple[SelectedJob, ...], int | None, str]:
+    """The jobs --from-jobs selects now, how many executions they hold in ``statuses``
+    (None: not known before the run), and the prompt's line about them."""
+    assert opts.from_jobs is not None
+    if destinations:
+        return (), None, "jobs selected by --from-jobs in each destination as the run goes"
+    found = await select_jobs(opts.from_jobs, opts.config, describe=_DESCRIBED_JOBS)
+    if found.error is not None:
+        return (), None, f"jobs selected by --from-jobs: not known ({found.error})"
+    jobs = found.jobs
+    size = (
+        sum(s.counts.of(statuses) for s in jobs if s.counts is not None)
+        if found.all_counted
+        else None
+    )
+    what = f"{plural(len(jobs), 'job')} selected by --from-jobs (ListJobs)"
+    if len(jobs) > found.described:
+        what += f", the first {found.described:,} counted by DescribeJob"
+    if opts.operation.whole_job:
+        what += "; listed again when the run starts"
+    return jobs, size, what
 
 
 def _listings(

@@ -476,6 +476,30 @@ class Simulator:
         state.settle_job(job, now)
         return job.snapshot()
 
+    def cancel_job(
+        self,
+        job_id: str,
+        *,
+        force: bool = False,
+        age_days: float = 0.0,
+        account: str | None = None,
+        region: str | None = None,
+    ) -> JobSnapshot:
+        """Cancel a job as CancelJob does, dated ``age_days`` back (a job canceled long
+        ago); its executions are canceled by the background sweep. KeyError if missing."""
+        state = self._state(account, region)
+        if state.find_job(job_id) is None:
+            raise KeyError(job_id)
+        job = state.cancel_job(
+            job_id,
+            force=force,
+            reason_code=None,
+            comment=None,
+            now=self._service.now() - age_days * 86_400.0,
+        )
+        self._cancel_wake.set()
+        return job.snapshot()
+
     def reset(self, fleet: FleetSpec | None = None) -> None:
         """Start over from a freshly seeded fleet (the given one, or the original)."""
         if fleet is not None:
