@@ -15,6 +15,7 @@ targets from the API, ``from_job(engine.call, job_id, statuses)`` and friends.
 
 from typing import TYPE_CHECKING
 
+from bulkjobs._caller import ApiCaller
 from bulkjobs._config import RunConfig
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import (
@@ -77,7 +78,14 @@ if TYPE_CHECKING:
         s3_client,
     )
     from bulkjobs._session import RunSession, Source
-    from bulkjobs._survey import JobSelection, JobSurvey, describe_jobs, select_jobs
+    from bulkjobs._survey import (
+        DestinationJobs,
+        JobSelection,
+        JobSurvey,
+        describe_jobs,
+        describe_jobs_in,
+        select_jobs,
+    )
 
 __version__ = "0.1.0"
 
@@ -97,6 +105,8 @@ _LAZY = {
     "JobSurvey": "bulkjobs._survey",
     "describe_jobs": "bulkjobs._survey",
     "select_jobs": "bulkjobs._survey",
+    "describe_jobs_in": "bulkjobs._survey",
+    "DestinationJobs": "bulkjobs._survey",
     "RunSession": "bulkjobs._session",
     "DeletionTimes": "bulkjobs._deletejob",
     "AccountAccess": "bulkjobs._accounts",
@@ -137,6 +147,7 @@ __all__ = [
     "TARGET_SELECTIONS",
     "AccountAccess",
     "AccountState",
+    "ApiCaller",
     "ApiError",
     "AssumeRole",
     "BulkJobsError",
@@ -152,6 +163,7 @@ __all__ = [
     "DeleteJob",
     "DeletionTimes",
     "Destination",
+    "DestinationJobs",
     "Encryption",
     "Engine",
     "EngineStatistics",
@@ -196,6 +208,7 @@ __all__ = [
     "__version__",
     "atomic_write_text",
     "describe_jobs",
+    "describe_jobs_in",
     "download",
     "follow_cancellations",
     "format_duration",

@@ -37,6 +37,8 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from bulkjobs._accounts import AccountAccess
 from bulkjobs._batch import ResultBatch, TargetBatch
+from bulkjobs._caller import ApiCaller
+from bulkjobs._calls import Caller
 from bulkjobs._client import Clients, Transport
 from bulkjobs._config import RunConfig
 from bulkjobs._destination import Destination
@@ -269,6 +271,40 @@ class Engine:
         if self._steps is None:
             raise ConfigurationError("Engine.call is available only while the run is going")
         return await self._steps.api_call(api, params, destination=destination)
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[ApiCaller]:
+        """Read calls outside the run — sizing it before a confirmation prompt, or
+        following what it started after it ended — with the run's own credentials per
+        account and its own rate controllers per (account, region, API), so a prompt
+        over 60 destinations spends each destination's quota as the run would, never
+        one shared budget, and an account whose role was refused gets no call.
+
+        Retries follow the run's policy, from a budget of their own: reads before the
+        run do not use up what its targets may retry.
+        """
+        async with contextlib.AsyncExitStack() as stack:
+            clients: Transport
+            if self._transport is not None:
+                clients = self._transport
+            else:
+                clients = await stack.enter_async_context(
+                    Clients(self.config, session=self._session, access=self.access)
+                )
+            caller = Caller(
+                clients=clients,
+                rates=self._rates,
+                policy=self._policy,
+                budget=RetryBudget(
+                    ratio=self.config.retry_budget_ratio, floor=self.config.retry_budget_floor
+                ),
+                sleep=self._sleep,
+                rng=self._rng,
+                clock=self._clock,
+                wall_clock=self._wall,
+                concurrency=self.config.concurrency,
+            )
+            yield caller.api_call
 
     # -- running -------------------------------------------------------------------------
 

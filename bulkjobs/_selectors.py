@@ -75,6 +75,11 @@ class FromJob:
             [("jobId", JOB_ID.check(self.job_id), self.job_id), *_status_checks(self.statuses)]  # type: ignore[arg-type]
         )
 
+    @property
+    def label(self) -> str:
+        """What it lists, for reports: ``executions of job fw-1``."""
+        return f"executions of job {self.job_id}"
+
     def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
         return from_job(caller, self.job_id, self.statuses, destination=self.destination)
 
@@ -128,6 +133,12 @@ class FromJobs:
         )
         if issues:
             raise InvalidInputError(issues)
+
+    @property
+    def label(self) -> str:
+        """What it lists, for reports: ``jobs by ListJobs (COMPLETED, CANCELED)``."""
+        shown = ", ".join(self.statuses) if self.statuses else "any status"
+        return f"jobs by ListJobs ({shown})"
 
     @property
     def rules(self) -> JobRules:
@@ -227,6 +238,11 @@ class FromThing:
             checks.append(("jobId", JOB_ID.check(self.job_id), self.job_id))
         _raise_if_broken([*checks, *_status_checks(self.statuses)])  # type: ignore[arg-type]
 
+    @property
+    def label(self) -> str:
+        """What it lists, for reports: ``executions on thing t-1``."""
+        return f"executions on thing {self.thing_name}"
+
     def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
         return from_thing(
             caller,
@@ -255,6 +271,11 @@ class FromThingGroup:
                 ("jobId", JOB_ID.check(self.job_id), self.job_id),
             ]
         )
+
+    @property
+    def label(self) -> str:
+        """What it lists, for reports: ``things of thing group fleet``."""
+        return f"things of thing group {self.group}"
 
     def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
         return from_thing_group(
