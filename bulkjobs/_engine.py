@@ -43,7 +43,15 @@ from bulkjobs._client import Clients, Transport
 from bulkjobs._config import RunConfig
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ConfigurationError, RunInterrupted
-from bulkjobs._models import InvalidTarget, Operation, Outcome, OutcomeKind, Result, Target
+from bulkjobs._models import (
+    InvalidTarget,
+    Operation,
+    Outcome,
+    OutcomeKind,
+    Result,
+    Target,
+    settled_by_listing,
+)
 from bulkjobs._quotas import QuotaLookup
 from bulkjobs._rate import RateController, RateRegistry, RateStart, RateStatistics
 from bulkjobs._report import Aggregator, Report
@@ -663,8 +671,19 @@ class Engine:
 
     def _dry_run(self, target: Target) -> Result:
         # Built in one go (no dataclasses.replace): a dry run makes a million of these.
-        request = self.operation.request(target)
         now = self._wall()
+        if (note := settled_by_listing(self.operation, target)) is not None:
+            # As the real run will: no call, so none to show.
+            return Result(
+                target=target,
+                operation=self.operation.name,
+                outcome=Outcome.ALREADY_TERMINAL,
+                status_before=target.listed_status,
+                message=note,
+                started_at=now,
+                finished_at=now,
+            )
+        request = self.operation.request(target)
         return Result(
             target=target,
             operation=self.operation.name,

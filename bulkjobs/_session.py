@@ -166,7 +166,7 @@ class RunSession:
         self._finished: set[bytes] = set()
         self._dedup = Deduplicator()
         #: What the run would act on, counted as the sources stream (the dry-run plan).
-        self.plan = Plan()
+        self.plan = Plan(operation)
         self.resumed_skips = 0
         #: A listing failed past its retries: the run stopped, its targets are unknown.
         self.listing_error: ApiError | None = None
