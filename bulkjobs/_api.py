@@ -40,6 +40,7 @@ async def run(
     listing_filter: ListingFilter | None = None,
     on_result: Callable[[Result], object] | None = None,
     destinations: Sequence[Destination] | None = None,
+    wait_timeout: float | None = None,
 ) -> Report:
     """Run ``operation`` over ``targets`` and return the report.
 
@@ -49,8 +50,9 @@ async def run(
     ``report="DIR"`` writes summary.json, results.jsonl and journal.jsonl there, as the
     CLI does; ``resume=True`` continues the run DIR's journal records (without it, a
     used DIR raises :class:`ConfigurationError`). ``destinations`` spreads the run over
-    accounts and regions (other accounts reached with ``config.role``). See
-    :class:`RunSession`.
+    accounts and regions (other accounts reached with ``config.role``). After CancelJob
+    the report says how AWS's server-side cancel stands (``wait_timeout``: follows it
+    for up to that many seconds). See :class:`RunSession`.
     """
     session = RunSession(
         targets,
@@ -61,6 +63,7 @@ async def run(
         journal=journal,
         listing_filter=listing_filter,
         destinations=destinations,
+        wait_timeout=wait_timeout,
     )
     return await session.run(on_result=on_result)
 
@@ -76,6 +79,7 @@ def run_sync(
     listing_filter: ListingFilter | None = None,
     on_result: Callable[[Result], object] | None = None,
     destinations: Sequence[Destination] | None = None,
+    wait_timeout: float | None = None,
 ) -> Report:
     """:func:`run` for synchronous scripts (starts and closes its own event loop)."""
 
@@ -90,6 +94,7 @@ def run_sync(
             listing_filter=listing_filter,
             on_result=on_result,
             destinations=destinations,
+            wait_timeout=wait_timeout,
         )
 
     return anyio.run(main)

@@ -23,7 +23,15 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final, TypeAlias
@@ -35,7 +43,9 @@ from bulkjobs._accounts import AccessFailure, AccountAccess, AccountState
 from bulkjobs._batch import ResultBatch, TargetBatch
 from bulkjobs._bydestination import DestinationTally
 from bulkjobs._caller import ApiCaller
+from bulkjobs._client import Clients
 from bulkjobs._config import RunConfig
+from bulkjobs._deletejob import DeletionTimes
 from bulkjobs._destination import Destination
 from bulkjobs._engine import Engine, EngineStatistics
 from bulkjobs._exceptions import (
@@ -46,10 +56,11 @@ from bulkjobs._exceptions import (
     ValidationIssue,
 )
 from bulkjobs._filters import Deduplicator, ListingFilter
+from bulkjobs._follow import CancelWatch, ServerSideCancel, after_cancel_job
 from bulkjobs._jobstatus import PROCESS_COUNTERS
 from bulkjobs._journal import Journal, JournalReader
 from bulkjobs._listing import Listed
-from bulkjobs._models import InvalidTarget, Operation, Result, Target, target_digest
+from bulkjobs._models import InvalidTarget, Operation, Outcome, Result, Target, target_digest
 from bulkjobs._plan import Plan, covers_whole_job
 from bulkjobs._report import Report, ResultsWriter, write_summary
 from bulkjobs._reportfiles import ReportPage
@@ -85,6 +96,8 @@ _ONE_SOURCE = (
     FromThingGroup,
 )
 _LISTINGS = (FromJob, FromJobs, FromThing, FromThingGroup)
+#: Outcomes after which AWS may still be cancelling the job's executions.
+_FOLLOWED = frozenset({Outcome.CANCELED, Outcome.ALREADY_TERMINAL})
 
 
 class RunSession:
@@ -125,9 +138,24 @@ class RunSession:
         engine: Engine | None = None,
         destinations: Sequence[Destination] | None = None,
         access: AccountAccess | None = None,
+        wait_timeout: float | None = None,
+        on_cancel_progress: Callable[[Sequence[CancelWatch]], object] | None = None,
     ) -> None:
         self.operation = operation
-        self.config = config or (engine.config if engine is not None else RunConfig())
+        config = config or (engine.config if engine is not None else RunConfig())
+        if engine is None and config.region is None:
+            # The region the calls go to (the profile's, or the SDK's default), named in
+            # every target: results.jsonl and the plan say where each call went.
+            config = replace(config, region=Clients(config).default_destination.region)
+        self.config = config
+        #: cancel-job: follow the server-side cancel for at most this many seconds
+        #: (None: one DescribeJob per job says how it stands).
+        self.wait_timeout = wait_timeout
+        self._on_cancel_progress = on_cancel_progress
+        self._cancelled: list[tuple[str, float]] = []
+        #: delete-job: how long each job took to be gone, for the summary.
+        self.deletions = DeletionTimes()
+        self._follow_scope: anyio.CancelScope | None = None
         self.report_dir = None if report is None else Path(report)
         if journal is not None:
             self.journal_path: Path | None = Path(journal)
@@ -377,8 +405,17 @@ class RunSession:
         return self._engine.statistics()
 
     def stop(self, reason: str, *, hard: bool = False, signalled: bool = False) -> None:
-        """Stop taking targets (see :meth:`Engine.stop`); the report stays complete."""
+        """Stop taking targets (see :meth:`Engine.stop`); the report stays complete.
+        While following a server-side cancel, stop waiting (the report says so)."""
+        if self._follow_scope is not None:
+            self._follow_scope.cancel()
+            return
         self._engine.stop(reason, hard=hard, signalled=signalled)
+
+    @property
+    def following(self) -> bool:
+        """The targets are done and the server-side cancel is being followed."""
+        return self._follow_scope is not None
 
     @property
     def stop_reason(self) -> str | None:
@@ -422,6 +459,7 @@ class RunSession:
                 for carried in reader:
                     engine.carry(carried)
                     self._tally.add(carried, carried=True)
+                    self.deletions.add(carried)
                     if writer is not None:
                         writer.write(carried)
                     if page is not None:
@@ -433,11 +471,14 @@ class RunSession:
                 journal = Journal(self.journal_path)
 
             tally = self._tally
+            track = self._tracker()
 
             def record(result: Result) -> None:
                 # Serialised once for both files: this runs for every target.
                 line = result.to_line()
                 tally.add(result)
+                if track is not None:
+                    track(result)
                 if journal is not None:
                     journal.record(result, line)
                 if writer is not None:
@@ -488,16 +529,69 @@ class RunSession:
             if journal is not None:
                 journal.close()
             self.close()
+        if writer is not None:
+            writer.close()
+        report = replace(report, listing_incomplete=self.listing_incomplete)
+        if self._cancelled:
+            report = replace(report, server_side_cancel=await self._follow_cancelled())
         extra = self._extra()
         if page is not None:
             extra.update(page.extra())
         self.summary = {**report.to_json(), **extra}
-        if writer is not None and directory is not None:
-            writer.close()
+        if directory is not None:
             write_summary(report, directory, extra)
         if page is not None:
             page.write(self.summary)
         return report
+
+    @property
+    def listing_incomplete(self) -> bool:
+        """A listing failed, stopped before its end, or was not run: what it would have
+        found is not done (the report's exit code says 1)."""
+        return (
+            self.listing_stopped_early
+            or self.listing_error is not None
+            or bool(self.unreached_listings)
+        )
+
+    def _tracker(self) -> Callable[[Result], None] | None:
+        """What the session notes of each result besides the files: deletion times,
+        and the jobs whose CancelJob AWS carries on server-side."""
+        op = self.operation
+        if self.config.dry_run or not op.whole_job:
+            return None
+        deletions, cancelled = self.deletions, self._cancelled
+        # Followed in one destination; a run over many reports each in its table.
+        follow = op.cancels_server_side and not self.destinations
+
+        def track(result: Result) -> None:
+            deletions.add(result)
+            if follow and result.outcome in _FOLLOWED:
+                cancelled.append((result.target.job_id, result.finished_at or time.time()))
+
+        return track
+
+    async def _follow_cancelled(self) -> ServerSideCancel:
+        """DescribeJob for the jobs CancelJob was sent for (followed to the end with
+        :attr:`wait_timeout`); :meth:`stop` ends the wait."""
+        self._follow_scope = scope = anyio.CancelScope()
+        try:
+            async with self._engine._clients_after_run() as clients:
+                where = clients.default_destination
+
+                async def describe(job_id: str) -> Mapping[str, Any]:
+                    return await clients.call("DescribeJob", {"jobId": job_id}, destination=where)
+
+                return await after_cancel_job(
+                    describe,
+                    self._cancelled,
+                    force=self.operation.force,
+                    wait_timeout=self.wait_timeout,
+                    on_update=self._on_cancel_progress,
+                    scope=scope,
+                )
+        finally:
+            self._follow_scope = None
 
     def _placed(self, item: Target | InvalidTarget) -> Target | InvalidTarget:
         """``item`` at the run's default destination where it names none: a target's
@@ -777,6 +871,8 @@ class RunSession:
                 "unknownStatus": stats.unknown_status,
                 "unknownAge": stats.unknown_age,
             }
+        if (deleted := self.deletions.to_json()) is not None:
+            extra["deletions"] = deleted
         extra["byDestination"] = self._tally.to_json()
         if self.needs_access and self.access is not None:
             extra["access"] = self.access.to_json()

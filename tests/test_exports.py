@@ -29,6 +29,7 @@ EXPECTED = {
     "Clients",
     "CallError",
     "CancelWatch",
+    "ServerSideCancel",
     "follow_cancellations",
     "format_duration",
     "plural",

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 import signal
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
 import anyio
 
 from bulkjobs import (
     AccountAccess,
-    Clients,
-    DeletionTimes,
     FromFile,
     FromJob,
     FromJobs,
@@ -25,11 +22,9 @@ from bulkjobs import (
     OutcomeKind,
     Report,
     ReportStore,
-    Result,
     RunSession,
     S3Store,
     Target,
-    atomic_write_text,
     parse_age,
 )
 from bulkjobs.cli._confirm import confirm
@@ -37,7 +32,7 @@ from bulkjobs.cli._destinations import print_access, print_destinations, select_
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, plural, print_summary
 from bulkjobs.cli._staging import Staged, staged
-from bulkjobs.cli._wait import after_cancel_job, followed_job
+from bulkjobs.cli._wait import CancelDisplay, print_server_side_cancel
 
 if TYPE_CHECKING:
     from bulkjobs import MetricsTextfile
@@ -193,26 +188,27 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
 
 async def _execute(stage: Staged, argv: list[str], *, stdout: TextIO, stderr: TextIO) -> int:
     opts, store = stage.opts, stage.store
-    if opts.config.region is None:
-        # Name the region the calls go to (the profile's, or the SDK's default) in
-        # every target, so results.jsonl and the plan say where each call went.
-        region = Clients(opts.config).default_destination.region
-        opts = replace(opts, config=replace(opts.config, region=region))
     cfg = opts.config
     access = AccountAccess(
         cfg.role, profile=cfg.profile, region=cfg.region, endpoint_url=cfg.endpoint_url
     )
-    with RunSession(
-        sources(opts, name=stage.things_name),
-        opts.operation,
-        opts.config,
-        report=opts.report_dir,
-        journal=opts.journal,
-        resume=opts.resume,
-        listing_filter=listing_filter(opts),
-        command=["bulkjobs", *argv],
-        access=access,
-    ) as session:
+    display = CancelDisplay(stderr, quiet=opts.quiet)
+    with (
+        display,
+        RunSession(
+            sources(opts, name=stage.things_name),
+            opts.operation,
+            opts.config,
+            report=opts.report_dir,
+            journal=opts.journal,
+            resume=opts.resume,
+            listing_filter=listing_filter(opts),
+            command=["bulkjobs", *argv],
+            access=access,
+            wait_timeout=opts.wait_timeout if opts.wait else None,
+            on_cancel_progress=display.update,
+        ) as session,
+    ):
         # After the files were validated (bad input first, with no call made); read
         # calls only: the organisation's accounts, the caller's identity, the roles.
         session.destinations = await select_destinations(opts, access, stderr)
@@ -237,16 +233,6 @@ async def _run(
     stderr: TextIO,
 ) -> int:
     metrics = _metrics(opts)
-    cancelled: list[tuple[str, float]] = []
-    deletions = DeletionTimes()
-
-    def on_result(result: Result) -> None:
-        deletions.add(result)
-        if (job := followed_job(opts, result)) is not None:
-            cancelled.append(job)
-        if metrics is not None:
-            metrics.add(result)
-
     progress = Progress(session, stream=stderr, quiet=opts.quiet)
     try:
         async with anyio.create_task_group() as tg:
@@ -257,9 +243,8 @@ async def _run(
             if isinstance(store, S3Store):
                 tg.start_soon(store.run_sync)
             # Without a per-target consumer a dry run keeps its batches whole.
-            wanted = metrics is not None or (opts.operation.whole_job and not opts.config.dry_run)
             report = await session.run(
-                on_result=on_result if wanted else None,
+                on_result=None if metrics is None else metrics.add,
                 on_carried=None if metrics is None else metrics.add,
             )
             tg.cancel_scope.cancel()
@@ -277,10 +262,8 @@ async def _run(
     if opts.config.dry_run:
         _print_plan(session, stdout)
     print_summary(report, stream=stdout, as_json=opts.log_format == "json")
-    if (deleted := deletions.to_json()) is not None:
-        _amend_summary(opts, store, {"deletions": deleted})
-        if opts.log_format != "json":
-            print(deletions.line(), file=stdout)
+    if (deleted := session.deletions.line()) is not None and opts.log_format != "json":
+        print(deleted, file=stdout)
     rows = (session.summary or {}).get("byDestination") or []
     if opts.log_format != "json" and (len(rows) > 1 or any(row.get("account") for row in rows)):
         print_destinations(rows, stdout)
@@ -294,35 +277,14 @@ async def _run(
     if session.listing_error is not None:
         print(f"bulkjobs: error: {session.listing_error}", file=stderr)
     _print_resume_hint(report, opts, argv, session, stderr)
-    code = report.exit_code
-    listing_cut = session.listing_stopped_early or session.listing_error is not None
-    if (listing_cut or session.unreached_listings) and code == 0:
-        # The listing stopped before its end: the targets it never reached are not done.
-        code = 1
-        _amend_summary(opts, store, {"exitCode": code})
     # CancelJob only starts the cancel: AWS does the executions server-side after.
-    followed = await after_cancel_job(opts, cancelled, stderr)
-    if followed is not None:
-        code = followed.exit_code(code)
-        _amend_summary(opts, store, {"exitCode": code, "serverSideCancel": followed.to_json()})
-        if store is not None:
-            await store.publish()
+    if report.server_side_cancel is not None:
+        print_server_side_cancel(report.server_side_cancel, opts, stderr)
+    code = report.exit_code
     if metrics is not None:
         metrics.update(calls=report.attempts, throttles=report.throttles, expected=report.total)
         metrics.finish(code)
     return code
-
-
-def _amend_summary(opts: Options, store: ReportStore | None, extra: dict[str, Any]) -> None:
-    """Add what the CLI learnt after the session wrote summary.json (atomically)."""
-    if opts.report_dir is None:
-        return
-    path = opts.report_dir / "summary.json"
-    if not path.exists():
-        return
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data.update(extra)
-    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
 
 
 def _metrics(opts: Options) -> MetricsTextfile | None:
