@@ -29,20 +29,24 @@ import sys
 import textwrap
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final, TextIO
 
 import anyio
 
 from bulkjobs import (
+    ApiError,
     Destination,
     DestinationJobs,
     FileSource,
+    FromJobs,
     InvalidTarget,
     JobCounts,
+    JobSelection,
     Operation,
     Plan,
+    RunInterrupted,
     SelectedJob,
     Target,
     describe_jobs,
@@ -464,7 +468,8 @@ async def measure(
     selected: tuple[SelectedJob, ...] = ()
     selected_jobs: int | None = 0
     if opts.from_jobs is not None:
-        selected, selected_size, about = await _selection(opts, statuses, bool(destinations))
+        across = reachable if destinations and session is not None else None
+        selected, selected_size, about = await _selection(opts, statuses, session, across)
         listings = (*listings, about)
         # A selection's jobs are known once listed, their executions once all counted.
         selected_jobs = None if about.endswith(_UNKNOWN) else len(selected)
@@ -508,15 +513,20 @@ async def measure(
 
 
 async def _selection(
-    opts: Options, statuses: tuple[str, ...], across: bool
+    opts: Options,
+    statuses: tuple[str, ...],
+    session: RunSession | None,
+    across: Sequence[Destination] | None,
 ) -> tuple[tuple[SelectedJob, ...], int | None, str]:
     """The jobs --from-jobs selects now, how many executions they hold in ``statuses``
     (None: not known before the run), and the prompt's line about them. Across many
-    destinations each makes its own selection as the run goes."""
+    destinations, each reachable one is listed through the run's own credentials and
+    rate controllers."""
     assert opts.from_jobs is not None
-    if across:
-        return (), None, f"jobs selected by --from-jobs in each destination{_UNKNOWN}"
-    found = await select_jobs(opts.from_jobs, opts.config, describe=_DESCRIBED_JOBS)
+    if across is not None and session is not None:
+        found = await _select_across(opts.from_jobs, session, across)
+    else:
+        found = await select_jobs(opts.from_jobs, opts.config, describe=_DESCRIBED_JOBS)
     if found.error is not None:
         return (), None, f"jobs selected by --from-jobs ({found.error}){_UNKNOWN}"
     jobs = found.jobs
@@ -526,6 +536,8 @@ async def _selection(
         else None
     )
     what = f"{plural(len(jobs), 'job')} selected by --from-jobs (ListJobs)"
+    if across is not None:
+        what += f" in {plural(len(across), 'reachable destination')}"
     if len(jobs) > found.described:
         what += f", the first {found.described:,} counted by DescribeJob"
     if opts.operation.whole_job:
@@ -646,3 +658,37 @@ def _given(opts: Options, file: FileSource | None) -> int:
     if opts.operation.whole_job:
         return len(opts.job_ids)
     return len(opts.thing_names) + (file.scan.items if file is not None else 0)
+
+
+async def _select_across(
+    selection: FromJobs, session: RunSession, destinations: Sequence[Destination]
+) -> JobSelection:
+    """:func:`~bulkjobs.select_jobs` in each of ``destinations``, through the run's
+    reader; the first jobs found are described where they were found."""
+    jobs: list[SelectedJob] = []
+    with anyio.move_on_after(_SIZING_TIMEOUT * 2) as scope:
+        async with session.reader() as call:
+            for where in destinations:
+                try:
+                    found = await replace(selection, destination=where).select(call)
+                except (ApiError, RunInterrupted) as exc:
+                    return JobSelection(
+                        destination=where, jobs=(), described=0, error=f"{where.label}: {exc}"
+                    )
+                jobs.extend(SelectedJob(job=job, counts=None) for job in found)
+            for n, selected in enumerate(jobs[:_DESCRIBED_JOBS]):
+                job = selected.job
+                try:
+                    answer = await call(
+                        "DescribeJob", {"jobId": job.job_id}, destination=job.destination
+                    )
+                except (ApiError, RunInterrupted):
+                    continue
+                jobs[n] = SelectedJob(job=job, counts=JobCounts.from_describe(job.job_id, answer))
+    first = destinations[0] if destinations else Destination()
+    if scope.cancelled_caught:
+        return JobSelection(
+            destination=first, jobs=(), described=0, error="ListJobs did not finish in time"
+        )
+    described = sum(1 for job in jobs if job.counts is not None)
+    return JobSelection(destination=first, jobs=tuple(jobs), described=described)

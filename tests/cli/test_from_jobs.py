@@ -18,6 +18,7 @@ from bulkjobs.cli._inputs import apply_cli_input
 from bulkjobs.cli._options import resolve
 from bulkjobs.cli._parser import build_parser
 from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, Simulator, ThreadedSimulator
+from tests.cli.test_terminal import spawn
 
 QUICK = SimConfig(quota=None, job_deletion_seconds=0.05, job_deletion_seconds_per_execution=0.0)
 S = ExecutionStatus
@@ -352,3 +353,33 @@ def test_selection_runs_in_every_destination(tmp_path: Path) -> None:
             now = sim.call(partial(job_statuses, region=region))
             assert rows[region] == sum(1 for s in was.values() if s == "COMPLETED")
             assert now == {j: s for j, s in was.items() if s != "COMPLETED"}
+
+
+class TestOnATerminal:
+    def test_confirmed_selection_is_deleted(self, jobs_sim: ThreadedSimulator) -> None:
+        """On a terminal the prompt lists the selected jobs; "yes" deletes exactly them."""
+        child = spawn(jobs_sim, "delete-job", "--from-jobs", "--job-id-glob", "old-d*")
+        shown = child.prompt()
+        assert "1 job selected by --from-jobs (ListJobs)" in shown
+        assert "job old-done: COMPLETED" in shown
+        assert "to change: 1 job; 2 executions deleted with them" in shown
+        child.send("yes")
+        code, _ = child.finish()
+        assert code == 0
+        assert "old-done" not in remaining(jobs_sim) and len(remaining(jobs_sim)) == 5
+
+    def test_across_regions_each_is_listed_before_asking(self) -> None:
+        """With --regions the prompt lists each region's selection (through the run's
+        own calls); "no" sends nothing."""
+        config = SimConfig(quota=None, separate_destinations=True)
+        fleet = FleetSpec(things=10, jobs=6, job_executions=2, seed=4)
+        with ThreadedSimulator(config, fleet) as sim:
+            argv = ["delete-job", "--from-jobs", "--job-status", "COMPLETED"]
+            child = spawn(sim, *argv, "--regions", "us-east-1,eu-west-1")
+            shown = " ".join(child.prompt().split())
+            assert "selected by --from-jobs (ListJobs) in 2 reachable destinations" in shown
+            assert " in us-east-1: COMPLETED" in shown and " in eu-west-1: COMPLETED" in shown
+            child.send("no")
+            code, _ = child.finish()
+            assert code == 2
+            assert sim.statistics().mutating_requests == 0
