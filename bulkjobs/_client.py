@@ -38,6 +38,7 @@ _METHOD = {
     "ListJobExecutionsForThing": "list_job_executions_for_thing",
     "ListThingsInThingGroup": "list_things_in_thing_group",
     "ListJobs": "list_jobs",
+    "SearchIndex": "search_index",
 }
 
 _TRANSPORT = (bexc.ConnectionError, bexc.HTTPClientError, TimeoutError, OSError)

@@ -20,6 +20,7 @@ from bulkjobs import (
     DeleteJob,
     FromJob,
     FromJobs,
+    FromQuery,
     FromThing,
     FromThingGroup,
     InvalidInputError,
@@ -82,6 +83,9 @@ class Options:
     accounts: AccountOptions = field(default_factory=AccountOptions)
     #: --from-jobs: the job selection (placed in each destination by the run).
     from_jobs: FromJobs | None = None
+    #: --query: the things fleet indexing finds in ``index_name``.
+    query: str | None = None
+    index_name: str = "AWS_Things"
 
     @property
     def has_listing(self) -> bool:
@@ -90,6 +94,7 @@ class Options:
             or self.thing_group is not None
             or bool(self.from_things)
             or self.from_jobs is not None
+            or self.query is not None
         )
 
 
@@ -250,6 +255,8 @@ def resolve(args: argparse.Namespace) -> Options:
     things_file = getattr(args, "things_file", None)
     from_job = bool(getattr(args, "from_job", False))
     thing_group = getattr(args, "thing_group", None)
+    query = getattr(args, "query", None)
+    index_name = getattr(args, "index_name", None)
     statuses: tuple[str, ...] | None = None
     from_jobs = _job_selection(args, operation, bad)
     # A --from-jobs refused for its filters has said why; it still names the targets.
@@ -262,14 +269,34 @@ def resolve(args: argparse.Namespace) -> Options:
     else:
         if job_id is not None:
             checked("--job-id", lambda: validate([Target(job_id=job_id)], CancelJob()))
-        if not (thing_names or things_file or from_job or thing_group or from_things or selecting):
+        if not (
+            thing_names
+            or things_file
+            or from_job
+            or thing_group
+            or from_things
+            or query
+            or selecting
+        ):
             bad(
                 "targets",
-                "give --thing-name, --things-file, --from-job, --thing-group, --from-thing "
-                "or --from-jobs",
+                "give --thing-name, --things-file, --from-job, --thing-group, --from-thing, "
+                "--query or --from-jobs",
             )
-        if (thing_names or from_job or thing_group) and job_id is None:
-            bad("--job-id", "is required with --thing-name, --from-job and --thing-group")
+        if (thing_names or from_job or thing_group or query is not None) and job_id is None:
+            bad(
+                "--job-id",
+                "is required with --thing-name, --from-job, --thing-group and --query",
+            )
+        if query is not None:
+            try:
+                FromQuery(query=query, job_id="j", index_name=index_name or "AWS_Things")
+            except InvalidInputError as exc:
+                for issue in exc.issues:
+                    where = "--index-name" if issue.field == "indexName" else "--query"
+                    bad(where, issue.rule, issue.value)
+        elif index_name is not None:
+            bad("--index-name", "applies with --query")
         named = [
             Target(job_id=job_id or "-", thing_name=name, execution_number=execution_number)
             for name in thing_names
@@ -437,6 +464,8 @@ def resolve(args: argparse.Namespace) -> Options:
         wait_timeout=wait_timeout,
         accounts=accounts,
         from_jobs=from_jobs,
+        query=query,
+        index_name=index_name or "AWS_Things",
     )
 
 
