@@ -307,13 +307,14 @@ class RunSession:
         for source, skip_invalid in self._files:
             source.check(skip_invalid=skip_invalid)
         path = self.journal_path
-        if (
-            path is not None
-            and not self.resume
-            and not config.dry_run
-            and path.exists()
-            and path.stat().st_size > 0
-        ):
+        if path is not None and not self.resume and path.exists() and path.stat().st_size > 0:
+            if config.dry_run:
+                # Its summary.json, results.jsonl and report.html would replace that
+                # run's: the report people trust after an incident.
+                raise ConfigurationError(
+                    f"journal {path} records a run whose report a dry run would "
+                    "overwrite: give the dry run a --report/--journal of its own"
+                )
             raise ConfigurationError(
                 f"journal {path} already records a run: add --resume (resume=True) to "
                 "continue it, or choose another --report/--journal"
@@ -1052,9 +1053,7 @@ class RunSession:
                 self._files.insert(index + placed, (scanned, spec.skip_invalid))
                 scanned.check(skip_invalid=spec.skip_invalid)
             if self.report_url is not None:
-                # A dry run may look at a used prefix: it writes no journal there.
-                resume = self.resume or self.config.dry_run
-                self._store = await staging.report(self.report_url, resume=resume)
+                self._store = await staging.report(self.report_url, resume=self.resume)
                 self.report_dir = self._store.directory
                 self.journal_path = self.report_dir / "journal.jsonl"
         except BaseException:
