@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bulkjobs.cli import main
+from bulkjobs.cli._inputs import skeleton
 from bulkjobs.sim import ExecutionStatus, FleetSpec, Operation, SimConfig, ThreadedSimulator
 
 JOB = "fw-1"
@@ -108,6 +109,12 @@ class TestSelection:
         document = json.dumps({"jobId": JOB, "queryString": QUERY, "indexName": "AWS_Things"})
         assert run(sim, "cancel-job-execution", "--cli-input-json", document, "-q") == 0
         assert canceled(sim) == matching(sim)
+
+    @pytest.mark.parametrize("command", ["cancel-job-execution", "delete-job-execution"])
+    def test_skeleton_has_the_keys(self, command: str) -> None:
+        """--generate-cli-skeleton offers queryString and indexName as placeholders."""
+        document = json.loads(skeleton(command, "input"))
+        assert document["queryString"] == "" and document["indexName"] == ""
 
     def test_dry_run_names_the_query(
         self, sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
