@@ -852,6 +852,11 @@ class RunSession:
                 return
 
     def _open(self, spec: Listing) -> AsyncIterator[Listed]:
+        if isinstance(spec, FromQuery) and spec.jobs is not None:
+            # As for FromJobs below: the plan lists the jobs the selection found.
+            return spec.open(
+                self._engine.call, describe=self.config.dry_run, on_job=self.plan.add_job
+            )
         if not isinstance(spec, FromJobs):
             return spec.open(self._engine.call)
         # The plan lists the jobs a selection found (a dry run with DescribeJob's
@@ -981,6 +986,7 @@ class RunSession:
                     "queryString": spec.query,
                     "indexName": spec.index_name,
                     "jobId": spec.job_id,
+                    "jobs": None if spec.jobs is None else spec.jobs.label,
                     **(spec.destination or Destination()).to_json(),
                 }
                 for spec in self.queries
