@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import IO, Any, Final, Protocol
 
 import anyio
-import structlog
 
 from bulkjobs._exceptions import ConfigurationError
+from bulkjobs._log import get_logger
 
 __all__ = [
     "Encryption",
@@ -46,7 +46,7 @@ __all__ = [
     "s3_client",
 ]
 
-log = structlog.get_logger("bulkjobs.s3")
+log = get_logger("bulkjobs.s3")
 
 JOURNAL_PREFIX: Final = "journal/"
 #: Size of one part of a multipart upload, and the file size from which one is used.
