@@ -51,6 +51,8 @@ _TARGETS: Final[dict[str, _Spec]] = {
     "thingGroup": ("thing_group", (str,), ""),
     "recursive": ("recursive", (bool,), False),
     "fromThings": ("from_things", (list,), [""]),
+    "queryString": ("query", (str,), ""),
+    "indexName": ("index_name", (str,), ""),
     "status": ("status", (str, list), [""]),
     "olderThan": ("older_than", (str,), ""),
     "skipInvalid": ("skip_invalid", (bool,), False),

@@ -19,6 +19,7 @@ from bulkjobs import (
     DeleteExecution,
     DeleteJob,
     FromJob,
+    FromQuery,
     FromThing,
     FromThingGroup,
     InvalidInputError,
@@ -79,10 +80,18 @@ class Options:
     wait_timeout: float = 3600.0
     #: Accounts and regions the run covers, and the role that reaches them.
     accounts: AccountOptions = field(default_factory=AccountOptions)
+    #: --query: the things fleet indexing finds in ``index_name``.
+    query: str | None = None
+    index_name: str = "AWS_Things"
 
     @property
     def has_listing(self) -> bool:
-        return self.from_job or self.thing_group is not None or bool(self.from_things)
+        return (
+            self.from_job
+            or self.thing_group is not None
+            or bool(self.from_things)
+            or self.query is not None
+        )
 
 
 def parse_duration(text: str) -> float:
@@ -242,6 +251,8 @@ def resolve(args: argparse.Namespace) -> Options:
     things_file = getattr(args, "things_file", None)
     from_job = bool(getattr(args, "from_job", False))
     thing_group = getattr(args, "thing_group", None)
+    query = getattr(args, "query", None)
+    index_name = getattr(args, "index_name", None)
     statuses: tuple[str, ...] | None = None
     if operation.whole_job:
         if not job_ids:
@@ -251,13 +262,26 @@ def resolve(args: argparse.Namespace) -> Options:
     else:
         if job_id is not None:
             checked("--job-id", lambda: validate([Target(job_id=job_id)], CancelJob()))
-        if not (thing_names or things_file or from_job or thing_group or from_things):
+        if not (thing_names or things_file or from_job or thing_group or from_things or query):
             bad(
                 "targets",
-                "give --thing-name, --things-file, --from-job, --thing-group or --from-thing",
+                "give --thing-name, --things-file, --from-job, --thing-group, --from-thing "
+                "or --query",
             )
-        if (thing_names or from_job or thing_group) and job_id is None:
-            bad("--job-id", "is required with --thing-name, --from-job and --thing-group")
+        if (thing_names or from_job or thing_group or query is not None) and job_id is None:
+            bad(
+                "--job-id",
+                "is required with --thing-name, --from-job, --thing-group and --query",
+            )
+        if query is not None:
+            try:
+                FromQuery(query=query, job_id="j", index_name=index_name or "AWS_Things")
+            except InvalidInputError as exc:
+                for issue in exc.issues:
+                    where = "--index-name" if issue.field == "indexName" else "--query"
+                    bad(where, issue.rule, issue.value)
+        elif index_name is not None:
+            bad("--index-name", "applies with --query")
         named = [
             Target(job_id=job_id or "-", thing_name=name, execution_number=execution_number)
             for name in thing_names
@@ -412,6 +436,8 @@ def resolve(args: argparse.Namespace) -> Options:
         wait=wait,
         wait_timeout=wait_timeout,
         accounts=accounts,
+        query=query,
+        index_name=index_name or "AWS_Things",
     )
 
 
