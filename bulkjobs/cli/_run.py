@@ -13,9 +13,11 @@ import anyio
 
 from bulkjobs import (
     AccountAccess,
+    ApiError,
     Encryption,
     FromFile,
     FromJob,
+    FromJobs,
     FromQuery,
     FromThing,
     FromThingGroup,
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["execute", "sources"]
 
-Source = Target | FromFile | FromJob | FromThing | FromThingGroup | FromQuery
+Source = Target | FromFile | FromJob | FromJobs | FromThing | FromThingGroup | FromQuery
 
 
 def _whole_job_advice(opts: Options, session: RunSession, stderr: TextIO) -> None:
@@ -119,8 +121,12 @@ def sources(opts: Options) -> list[Source]:
     # Spread over accounts and regions, targets name no destination of their own: the
     # session places each in every selected one.
     destination = None if chosen.regions or chosen.selects_accounts else opts.config.destination
+    selection: list[Source] = []
+    if opts.from_jobs is not None:
+        selection.append(replace(opts.from_jobs, destination=destination))
     if opts.operation.whole_job:
-        return [Target(job_id=job_id, destination=destination) for job_id in opts.job_ids]
+        named = [Target(job_id=job_id, destination=destination) for job_id in opts.job_ids]
+        return [*named, *selection]
     found: list[Source] = [
         Target(
             job_id=opts.job_id or "",
@@ -169,13 +175,14 @@ def sources(opts: Options) -> list[Source]:
                 destination=destination,
             )
         )
-    return found
+    return [*found, *selection]
 
 
 def listing_filter(opts: Options) -> ListingFilter | None:
-    """--status and --older-than over what listings find (None when neither applies)."""
+    """--status and --older-than over what listings find (None when neither applies).
+    With --from-jobs, --older-than dates the jobs (the selection applies it)."""
     cutoff = None
-    if opts.older_than is not None:
+    if opts.older_than is not None and opts.from_jobs is None:
         cutoff = parse_age(opts.older_than, now=datetime.now(UTC))
     if (opts.statuses or cutoff) and opts.has_listing:
         return ListingFilter(statuses=opts.statuses, cutoff=cutoff)
@@ -209,8 +216,16 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
         async with session:
             # After the files were validated (bad input first, with no call made); read
             # calls only: the organisation's accounts, the caller's identity, the roles.
-            session.destinations = await select_destinations(opts, access, stderr)
-            print_access(await session.prepare_access(), stderr, quiet=opts.quiet)
+            try:
+                session.destinations = await select_destinations(opts, access, stderr)
+                states = await session.prepare_access()
+            except ApiError as exc:
+                # The base identity (or the organisation) did not answer: no account
+                # can be trusted to be what it seems, so nothing starts anywhere.
+                print(f"bulkjobs: error: {exc}", file=stderr)
+                print("bulkjobs: nothing was sent.", file=stderr)
+                return 1
+            print_access(states, stderr, quiet=opts.quiet)
             # A query the index refuses, or an index that is off, stops here: nothing sent.
             try:
                 await session.check_queries()
