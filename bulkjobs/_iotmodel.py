@@ -1,8 +1,8 @@
 """A trimmed copy of botocore's IoT service model: only the operations bulkjobs calls.
 
 botocore reads and parses the whole IoT model (some 270 operations, 1,500 shapes) for
-every IoT client, and builds a method for each operation; bulkjobs calls ten. The copy
-in ``_data/`` is botocore's own data for those ten operations and every shape they
+every IoT client, and builds a method for each operation; bulkjobs calls eleven. The
+copy in ``_data/`` is botocore's own data for those eleven operations and every shape they
 reference, without the documentation, written by ``make iot-model`` from the installed
 botocore (``python -m bulkjobs._iotmodel``). It saves a seventh or so of the CPU that
 creating an IoT client costs, on every launch.
@@ -39,6 +39,7 @@ OPERATIONS: Final = (
     "DescribeJobExecution",
     "ListJobExecutionsForJob",
     "ListJobExecutionsForThing",
+    "ListJobs",
     "ListThingsInThingGroup",
     "SearchIndex",
 )
