@@ -12,7 +12,7 @@ a listing pages through the API with the run's own rate control and retries.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import get_args
 
@@ -297,39 +297,90 @@ class FromThingGroup:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FromQuery:
-    """One target of ``job_id`` per thing that fleet indexing finds for ``query``
-    (SearchIndex over ``index_name``, e.g. ``attributes.hwRev:B2 AND
-    connectivity.connected:false``). The index reports no execution status; a thing
-    without an execution of the job ends ``not_found``.
+    """The executions, on each thing fleet indexing finds for ``query`` (SearchIndex
+    over ``index_name``, e.g. ``attributes.hwRev:B2 AND connectivity.connected:false``),
+    of ``job_id`` — or of every job ``jobs`` selects (ListJobs, listed once before the
+    first target: "every rollout in flight on those devices"). Give one of the two.
 
-    The query is the server's to judge: a session asks the index once per destination
-    before anything is sent (:meth:`~bulkjobs._session.RunSession.check_queries`), so a
-    query it cannot parse, or an index that is off, stops the run with no call made.
+    The index reports no execution status; a thing without an execution of a job ends
+    ``not_found`` for it. The query is the server's to judge: a session asks the index
+    once per destination before anything is sent
+    (:meth:`~bulkjobs._session.RunSession.check_queries`), so a query it cannot parse,
+    or an index that is off, stops the run with no call made.
     """
 
     query: str
-    job_id: str
+    job_id: str | None = None
+    jobs: FromJobs | None = None
     index_name: str = THING_INDEX
     destination: Destination | None = None
 
     def __post_init__(self) -> None:
         issues = [i for i in query_issues(self.query, self.index_name) if i is not None]
-        checks = [(i.field, i.rule, i.value or "") for i in issues]
-        _raise_if_broken([*checks, ("jobId", JOB_ID.check(self.job_id), self.job_id)])
+        checks: list[tuple[str, str | None, str]] = [
+            (i.field, i.rule, i.value or "") for i in issues
+        ]
+        if (self.job_id is None) == (self.jobs is None):
+            checks.append(("jobId", "give job_id or jobs (a FromJobs selection), one of them", ""))
+        elif self.job_id is not None:
+            checks.append(("jobId", JOB_ID.check(self.job_id), self.job_id))
+        elif self.jobs is not None and self.jobs.execution_statuses is not None:
+            rule = "does not apply: the index lists things, not executions with a status"
+            checks.append(("executionStatus", rule, ",".join(self.jobs.execution_statuses)))
+        _raise_if_broken(checks)
 
     @property
     def label(self) -> str:
         """What it lists, for reports: ``things AWS_Things finds for 'attributes.hwRev:B2'``."""
         return f"things {self.index_name} finds for {self.query!r}"
 
-    def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
-        return from_query(
+    def open(
+        self,
+        caller: ApiCaller,
+        *,
+        describe: bool = False,
+        on_job: JobCallback | None = None,
+    ) -> AsyncGenerator[Listed, None]:
+        """One target per (found thing, job). With ``jobs``, ``on_job`` hears of each
+        selected job first — with DescribeJob's counts when ``describe`` — as for
+        :meth:`FromJobs.open`."""
+        if self.job_id is not None:
+            return from_query(
+                caller,
+                self.query,
+                self.job_id,
+                index_name=self.index_name,
+                destination=self.destination,
+            )
+        return self._over_jobs(caller, describe, on_job)
+
+    async def _over_jobs(
+        self, caller: ApiCaller, describe: bool, on_job: JobCallback | None
+    ) -> AsyncGenerator[Listed, None]:
+        assert self.jobs is not None
+        # The selection lists where the query runs: one destination for both.
+        selection = replace(self.jobs, destination=self.destination)
+        jobs = await selection.select(caller)
+        for job in jobs:
+            counts = await _describe(caller, job) if describe else None
+            if on_job is not None:
+                on_job(job, counts)
+        if not jobs:
+            return
+        # The index is paged once; each thing it finds is a target of every job.
+        things = from_query(
             caller,
             self.query,
-            self.job_id,
+            jobs[0].job_id,
             index_name=self.index_name,
             destination=self.destination,
         )
+        try:
+            async for found in things:
+                for job in jobs:
+                    yield Listed(target=replace(found.target, job_id=job.job_id))
+        finally:
+            await things.aclose()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any, Final, Literal, TypeAlias
 
 import anyio
-import structlog
 
 from bulkjobs._accounts import AccessFailure, AccountAccess, AccountState
 from bulkjobs._batch import ResultBatch, TargetBatch
@@ -60,6 +59,7 @@ from bulkjobs._follow import CancelWatch, ServerSideCancel, after_cancel_job
 from bulkjobs._jobstatus import PROCESS_COUNTERS
 from bulkjobs._journal import Journal, JournalReader
 from bulkjobs._listing import Listed
+from bulkjobs._log import get_logger
 from bulkjobs._models import InvalidTarget, Operation, Outcome, Result, Target, target_digest
 from bulkjobs._plan import Plan, covers_whole_job
 from bulkjobs._preflight import check_queries as ask_fleet_indexing
@@ -80,7 +80,7 @@ from bulkjobs._validation import check_operation, check_target
 
 __all__ = ["DEFAULT_QUOTA", "RunSession", "Source", "Sources"]
 
-log = structlog.get_logger("bulkjobs")
+log = get_logger("bulkjobs")
 
 #: What a plan assumes without a fixed rate: AWS's published default quota.
 DEFAULT_QUOTA: Final = 10.0
@@ -856,6 +856,11 @@ class RunSession:
                 return
 
     def _open(self, spec: Listing) -> AsyncIterator[Listed]:
+        if isinstance(spec, FromQuery) and spec.jobs is not None:
+            # As for FromJobs below: the plan lists the jobs the selection found.
+            return spec.open(
+                self._engine.call, describe=self.config.dry_run, on_job=self.plan.add_job
+            )
         if not isinstance(spec, FromJobs):
             return spec.open(self._engine.call)
         # The plan lists the jobs a selection found (a dry run with DescribeJob's
@@ -985,6 +990,7 @@ class RunSession:
                     "queryString": spec.query,
                     "indexName": spec.index_name,
                     "jobId": spec.job_id,
+                    "jobs": None if spec.jobs is None else spec.jobs.label,
                     **(spec.destination or Destination()).to_json(),
                 }
                 for spec in self.queries

@@ -122,8 +122,9 @@ def sources(opts: Options) -> list[Source]:
     # session places each in every selected one.
     destination = None if chosen.regions or chosen.selects_accounts else opts.config.destination
     selection: list[Source] = []
-    if opts.from_jobs is not None:
-        selection.append(replace(opts.from_jobs, destination=destination))
+    jobs = None if opts.from_jobs is None else replace(opts.from_jobs, destination=destination)
+    if jobs is not None and opts.query is None:
+        selection.append(jobs)
     if opts.operation.whole_job:
         named = [Target(job_id=job_id, destination=destination) for job_id in opts.job_ids]
         return [*named, *selection]
@@ -157,11 +158,13 @@ def sources(opts: Options) -> list[Source]:
                 destination=destination,
             )
         )
-    if opts.query is not None and opts.job_id:
+    if opts.query is not None and (opts.job_id or jobs is not None):
+        # With --from-jobs the query's things are targeted in each job it selects.
         found.append(
             FromQuery(
                 query=opts.query,
-                job_id=opts.job_id,
+                job_id=opts.job_id if jobs is None else None,
+                jobs=jobs,
                 index_name=opts.index_name,
                 destination=destination,
             )
@@ -316,6 +319,10 @@ def _metric_counts(engine: RunSession) -> tuple[int, int, int | None]:
     return stats.attempts, stats.throttles, stats.total
 
 
+def _jobs_of(spec: FromQuery) -> str:
+    return f"job {spec.job_id}" if spec.job_id is not None else "each job --from-jobs selects"
+
+
 def _print_plan(session: RunSession, stream: TextIO) -> None:
     rate = session.plan_rate
     basis = f"{rate:g}/s (--rate)" if session.config.rate else f"{rate:g}/s (AWS's default quota)"
@@ -323,7 +330,7 @@ def _print_plan(session: RunSession, stream: TextIO) -> None:
     for spec in session.queries:
         print(
             f"  selected:  the things {spec.index_name} finds for {spec.query!r} "
-            f"(their executions of job {spec.job_id})",
+            f"(their executions of {_jobs_of(spec)})",
             file=stream,
         )
 
