@@ -137,9 +137,10 @@ class TestQuota:
         are throttled, far more than the run-wide retry budget would allow (here ten
         retries, so that the storm dwarfs it on a busy machine too; the default is 200
         plus one per target): throttles are waited out, never given up on."""
-        budget = {"retry_budget_floor": 0, "retry_budget_ratio": 0.1}
         async with Simulator(SimConfig(quota=20, seed=6), fleet(100)) as sim:
-            results, before = await cancel_all(sim, rate=200, **budget)
+            results, before = await cancel_all(
+                sim, rate=200, retry_budget_floor=0, retry_budget_ratio=0.1
+            )
             assert_accounted(sim, results, before)
             assert {r.outcome for r in results} == {Outcome.CANCELED}
             assert sim.statistics().throttled > 10 * 0.1 * len(results)
