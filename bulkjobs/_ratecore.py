@@ -275,12 +275,12 @@ class AutoRateCore:
     __slots__ = (
         "_admitted",
         "_anchor",
+        "_burst_ok",
         "_burst_until",
         "_ceiling",
         "_ceiling_at",
         "_climb_excess",
         "_clock_at",
-        "_depth",
         "_dropping",
         "_estimate",
         "_forgotten",
@@ -304,6 +304,7 @@ class AutoRateCore:
         "_send_rate",
         "_sends",
         "_sent_at",
+        "_shallow",
         "_strikes",
         "_tau",
         "_throttles",
@@ -328,9 +329,10 @@ class AutoRateCore:
         #: the initial burst's last request.
         self._sends = 0
         self._burst_until = -math.inf
-        #: The server's bucket depth in tokens, where a throttle within the initial
-        #: burst showed it shallower than ``burst_seconds`` of the quota (else inf).
-        self._depth = math.inf
+        #: Requests of the initial burst admitted, and whether one of them was throttled:
+        #: then the server's bucket held no more than those (see :attr:`_depth`).
+        self._burst_ok = 0
+        self._shallow = False
         #: A seed's burst: whether it is still going, since when, and the requests sent
         #: and admitted since then (see :meth:`head_start`).
         self._seed_burst = False
@@ -481,7 +483,7 @@ class AutoRateCore:
         if self._phase == "startup" and sent <= self._burst_until:
             # The bucket could not hold the initial burst: that measures its depth, not
             # the quota.  The slow start goes on, knowing the depth.
-            self._depth = min(self._depth, max(1.0, float(self._burst_admitted())))
+            self._shallow = True
             return
         # Requests sent just after a reaction can still arrive among the older, faster
         # ones when latency varies; their throttles say nothing about the new rate.
@@ -549,8 +551,11 @@ class AutoRateCore:
         """The server's bucket at ``quota``, in tokens."""
         return max(1.0, min(quota * self._p.burst_seconds, self._depth))
 
-    def _burst_admitted(self) -> int:
-        return sum(1 for sent in self._admitted if sent <= self._burst_until)
+    @property
+    def _depth(self) -> float:
+        """The server's bucket in tokens, as far as a throttled initial burst showed it
+        (the burst's admitted requests, counted as their answers come); else inf."""
+        return max(1.0, float(self._burst_ok)) if self._shallow else math.inf
 
     def _cushion(self, quota: float) -> float:
         # A couple of tokens absorb latency jitter; never more than half the bucket.
@@ -606,6 +611,8 @@ class AutoRateCore:
 
     def _spend(self, sent: float) -> None:
         """Track the server's bucket under the estimate, from the last throttle on."""
+        if sent <= self._burst_until:
+            self._burst_ok += 1
         if self._phase == "startup":
             self._proven += 1
             self._proven_until = max(self._proven_until, sent)
@@ -679,7 +686,7 @@ class AutoRateCore:
             self._dropping = True
             # A shallow bucket, read from a throttled initial burst, makes estimates
             # high if it was only spent, not shallow: trust it no more.
-            self._depth = math.inf
+            self._shallow = False
             self._hold = self._shortest_hold(estimate)
             self._start_cycle()
         elif in_window:

@@ -302,6 +302,27 @@ class TestShallowBucket:
         core.on_throttled(0.55, sent_at=0.5)
         assert core.phase == "hold" and core.quota_estimate is not None
 
+    def test_the_depth_counts_every_admitted_answer_of_the_burst(self) -> None:
+        """Answers come back in any order: a throttle answered before the admitted ones
+        of the burst reads the same depth as one answered after them."""
+
+        def slow_start(throttles_first: bool) -> float:
+            core = AutoRateCore()
+            for _ in range(10):
+                core.on_sent(0.0)
+            answers = ["throttled"] * 6 + ["admitted"] * 4
+            for answer in reversed(answers) if not throttles_first else answers:
+                if answer == "throttled":
+                    core.on_throttled(0.05, sent_at=0.0)
+                else:
+                    core.on_accepted(0.05, sent_at=0.0)
+            for n in range(5):
+                core.on_sent(0.1 + n / 100)
+                core.on_accepted(0.15 + n / 100, sent_at=0.1 + n / 100)
+            return core.current_rate(0.2)
+
+        assert slow_start(throttles_first=True) == slow_start(throttles_first=False)
+
 
 class TestSteadyQuota:
     @pytest.mark.parametrize(
