@@ -48,6 +48,7 @@ from bulkjobs._models import (
     Request,
     Result,
     Target,
+    Verify,
 )
 from bulkjobs._plan import Estimate, Plan, format_duration, plural
 from bulkjobs._report import Report, atomic_write_text
@@ -77,6 +78,7 @@ if TYPE_CHECKING:
     )
     from bulkjobs._session import RunSession, Source
     from bulkjobs._survey import JobSurvey, describe_jobs
+    from bulkjobs._verify import Verification, report_targets
 
 __version__ = "0.1.0"
 
@@ -117,6 +119,8 @@ _LAZY = {
         )
     },
     "Source": "bulkjobs._session",
+    "Verification": "bulkjobs._verify",
+    "report_targets": "bulkjobs._verify",
 }
 
 
@@ -184,6 +188,8 @@ __all__ = [
     "Source",
     "Target",
     "ValidationIssue",
+    "Verification",
+    "Verify",
     "__version__",
     "atomic_write_text",
     "describe_jobs",
@@ -199,6 +205,7 @@ __all__ = [
     "parse_rate",
     "plural",
     "redraw_report",
+    "report_targets",
     "run",
     "run_sync",
     "s3_client",

@@ -65,12 +65,17 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 all done or no-op; 1 some failed, skipped or left unfinished by a deadline,
-        abort threshold or fatal error; 130 stopped by a signal. A deadline that came
-        after every target finished changes nothing."""
+        """0 all done or no-op; 1 some failed, skipped, left unfinished by a deadline,
+        abort threshold or fatal error, or (verify) still running; 130 stopped by a
+        signal. A deadline that came after every target finished changes nothing."""
         if self.stopped_by_signal:
             return 130
-        bad = (OutcomeKind.FAILED, OutcomeKind.SKIPPED, OutcomeKind.INTERRUPTED)
+        bad = (
+            OutcomeKind.FAILED,
+            OutcomeKind.SKIPPED,
+            OutcomeKind.INTERRUPTED,
+            OutcomeKind.RUNNING,
+        )
         return 1 if any(self.count_kind(kind) for kind in bad) else 0
 
     def to_json(self) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from bulkjobs._models import (
     DeleteJob,
     Operation,
     Target,
+    Verify,
 )
 
 __all__ = [
@@ -203,6 +204,9 @@ def check_target(
     if (account := target.destination.account) is not None:
         add("account", check_account(account), account)
     if operation.whole_job:
+        return issues
+    if target.thing_name is None and isinstance(operation, Verify):
+        # A job target: verify reads the job's counters.
         return issues
     if target.thing_name is None:
         add("thingName", "is required for " + operation.name, None)

@@ -27,6 +27,7 @@ from bulkjobs import (
     S3Location,
     Target,
     ValidationIssue,
+    Verify,
     is_s3_url,
     parse_age,
     parse_rate,
@@ -37,6 +38,15 @@ from bulkjobs.cli._parser import DEFAULTS
 from bulkjobs.cli._shorthand import parse_string_map
 
 __all__ = ["Options", "parse_duration", "resolve"]
+
+#: Options some commands do not have (verify changes nothing: no journal to resume, no
+#: abort threshold, no dry run).
+_NOT_ON_EVERY_COMMAND = (
+    "abort_if_failed_percent",
+    "journal",
+    "deadline",
+    "report_dir",
+)
 
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)([smhd]))+?")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -79,6 +89,20 @@ class Options:
     wait_timeout: float = 3600.0
     #: Accounts and regions the run covers, and the role that reaches them.
     accounts: AccountOptions = field(default_factory=AccountOptions)
+    #: --verify: after the run, read every target again for what is still running.
+    verify: bool = False
+    #: verify --report-dir: the earlier run whose targets are read again.
+    verify_report: Path | None = None
+
+    @property
+    def jobs_alone(self) -> bool:
+        """verify of whole jobs (DescribeJob's counters): job ids and no other selection."""
+        return (
+            isinstance(self.operation, Verify)
+            and bool(self.job_ids)
+            and self.verify_report is None
+            and not (self.thing_names or self.things_file or self.has_listing)
+        )
 
     @property
     def has_listing(self) -> bool:
@@ -120,6 +144,10 @@ def _status_details(text: str) -> dict[str, Any]:
 
 def resolve(args: argparse.Namespace) -> Options:
     """Validate ``args`` (already merged with --cli-input-json) into :class:`Options`."""
+    for absent in _NOT_ON_EVERY_COMMAND:
+        # verify has no journal, abort threshold or dry run: read as not given.
+        if not hasattr(args, absent):
+            setattr(args, absent, None)
     for key, value in DEFAULTS.items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
@@ -185,6 +213,8 @@ def resolve(args: argparse.Namespace) -> Options:
         operation = DeleteExecution(force=args.force, namespace_id=args.namespace_id)
     elif command == "delete-job":
         operation = DeleteJob(force=args.force, namespace_id=args.namespace_id)
+    elif command == "verify":
+        operation = Verify()
     else:
         operation = CancelJob(force=args.force, reason_code=args.reason_code, comment=args.comment)
     try:
@@ -226,20 +256,54 @@ def resolve(args: argparse.Namespace) -> Options:
     from_job = bool(getattr(args, "from_job", False))
     thing_group = getattr(args, "thing_group", None)
     statuses: tuple[str, ...] | None = None
+    verify_report: Path | None = None
+    # verify takes jobs alone (DescribeJob's counters) or several with --from-job.
+    jobs_alone = by_thing = False
+    if isinstance(operation, Verify):
+        by_thing = bool(thing_names or things_file or thing_group or from_things)
+        for n, jid in enumerate(job_ids, start=1):
+            checked(f"--job-id #{n}", partial(validate, [Target(job_id=jid)], CancelJob()))
+        if len(job_ids) == 1:
+            job_id = job_ids[0]
+        elif len(job_ids) > 1 and by_thing:
+            bad(
+                "--job-id",
+                "one job with --thing-name, --things-file, --thing-group and --from-thing "
+                "(several jobs alone or with --from-job)",
+            )
+        jobs_alone = bool(job_ids) and not (by_thing or from_job)
+        if getattr(args, "report_dir", None) is not None:
+            verify_report = Path(args.report_dir)
+            if not (verify_report / "results.jsonl").is_file():
+                rule = "has no results.jsonl (not a --report directory)"
+                bad("--report-dir", rule, verify_report)
+            if job_ids or by_thing or from_job:
+                bad(
+                    "--report-dir",
+                    "re-checks the targets of that run alone: verify other selections "
+                    "in a verify of their own",
+                )
     if operation.whole_job:
         if not job_ids:
             bad("--job-id", "at least one is required")
         for n, jid in enumerate(job_ids, start=1):
             checked(f"--job-id #{n}", partial(validate, [Target(job_id=jid)], CancelJob()))
     else:
-        if job_id is not None:
+        if job_id is not None and not job_ids:
             checked("--job-id", lambda: validate([Target(job_id=job_id)], CancelJob()))
-        if not (thing_names or things_file or from_job or thing_group or from_things):
+        if isinstance(operation, Verify):
+            if not (jobs_alone or verify_report or by_thing or from_job):
+                bad(
+                    "targets",
+                    "give --job-id, --report-dir, --thing-name, --things-file, --from-job, "
+                    "--thing-group or --from-thing",
+                )
+        elif not (thing_names or things_file or from_job or thing_group or from_things):
             bad(
                 "targets",
                 "give --thing-name, --things-file, --from-job, --thing-group or --from-thing",
             )
-        if (thing_names or from_job or thing_group) and job_id is None:
+        if (thing_names or from_job or thing_group) and job_id is None and not job_ids:
             bad("--job-id", "is required with --thing-name, --from-job and --thing-group")
         named = [
             Target(job_id=job_id or "-", thing_name=name, execution_number=execution_number)
@@ -341,6 +405,13 @@ def resolve(args: argparse.Namespace) -> Options:
             bad("--wait-timeout", "applies with --wait")
     if wait and args.dry_run:
         bad("--wait", "cannot be combined with --dry-run (nothing would be cancelled)")
+    verify = bool(args.verify)
+    if verify and args.dry_run:
+        bad(
+            "--verify",
+            "cannot be combined with --dry-run (nothing is sent; `bulkjobs verify` reads "
+            "the same targets)",
+        )
     if args.quiet and args.verbose:
         bad("--quiet", "cannot be combined with --verbose")
     accounts = resolve_accounts(args, issues)
@@ -397,6 +468,8 @@ def resolve(args: argparse.Namespace) -> Options:
         wait=wait,
         wait_timeout=wait_timeout,
         accounts=accounts,
+        verify=verify,
+        verify_report=verify_report,
     )
 
 

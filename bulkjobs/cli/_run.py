@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 import signal
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
@@ -28,20 +29,24 @@ from bulkjobs import (
     RunSession,
     S3Store,
     Target,
+    Verification,
+    Verify,
     atomic_write_text,
     parse_age,
+    report_targets,
 )
 from bulkjobs.cli._confirm import confirm
 from bulkjobs.cli._destinations import print_access, print_destinations, select_destinations
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, plural, print_summary
 from bulkjobs.cli._staging import Staged, staged
+from bulkjobs.cli._verify import Touched, cancel_still_going, print_verification, verify_after
 from bulkjobs.cli._wait import after_cancel_job, followed_job
 
 if TYPE_CHECKING:
     from bulkjobs import MetricsTextfile
 
-__all__ = ["execute", "sources"]
+__all__ = ["execute", "sources", "watch_signals"]
 
 Source = Target | FromFile | FromJob | FromThing | FromThingGroup
 
@@ -101,7 +106,7 @@ def resume_command(argv: list[str], opts: Options) -> tuple[str, list[str]]:
     return shlex.join(["bulkjobs", *args]), dropped
 
 
-async def _watch_signals(engine: RunSession, stderr: TextIO) -> None:
+async def watch_signals(engine: RunSession, stderr: TextIO) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for signum in signals:
             name = signal.Signals(signum).name
@@ -124,7 +129,7 @@ def sources(opts: Options, *, name: str | None = None) -> list[Source]:
     # Spread over accounts and regions, targets name no destination of their own: the
     # session places each in every selected one.
     destination = None if chosen.regions or chosen.selects_accounts else opts.config.destination
-    if opts.operation.whole_job:
+    if opts.operation.whole_job or opts.jobs_alone:
         return [Target(job_id=job_id, destination=destination) for job_id in opts.job_ids]
     found: list[Source] = [
         Target(
@@ -146,8 +151,13 @@ def sources(opts: Options, *, name: str | None = None) -> list[Source]:
                 name=name,
             )
         )
-    if opts.from_job and opts.job_id:
-        found.append(FromJob(job_id=opts.job_id, statuses=opts.statuses, destination=destination))
+    if opts.from_job:
+        # verify lists several jobs; the other commands take one.
+        for job_id in opts.job_ids or (opts.job_id,):
+            if job_id:
+                found.append(
+                    FromJob(job_id=job_id, statuses=opts.statuses, destination=destination)
+                )
     if opts.thing_group and opts.job_id:
         found.append(
             FromThingGroup(
@@ -196,8 +206,13 @@ async def _execute(stage: Staged, argv: list[str], *, stdout: TextIO, stderr: Te
     access = AccountAccess(
         cfg.role, profile=cfg.profile, region=cfg.region, endpoint_url=cfg.endpoint_url
     )
+    given: Iterable[Target] | list[Source] = (
+        report_targets(opts.verify_report)
+        if opts.verify_report is not None
+        else sources(opts, name=stage.things_name)
+    )
     with RunSession(
-        sources(opts, name=stage.things_name),
+        given,
         opts.operation,
         opts.config,
         report=opts.report_dir,
@@ -218,7 +233,7 @@ async def _execute(stage: Staged, argv: list[str], *, stdout: TextIO, stderr: Te
         if stop is not None:
             return stop
         _whole_job_advice(opts, session, stderr)
-        return await _run(opts, argv, session, store, stdout=stdout, stderr=stderr)
+        return await _run(opts, argv, session, store, access, stdout=stdout, stderr=stderr)
 
 
 async def _run(
@@ -226,6 +241,7 @@ async def _run(
     argv: list[str],
     session: RunSession,
     store: ReportStore | None,
+    access: AccountAccess,
     *,
     stdout: TextIO,
     stderr: TextIO,
@@ -233,9 +249,15 @@ async def _run(
     metrics = _metrics(opts)
     cancelled: list[tuple[str, float]] = []
     deletions = DeletionTimes()
+    # bulkjobs verify: what the run read; --verify: what it is to read again after.
+    verification = Verification() if isinstance(opts.operation, Verify) else None
+    touched = Touched(opts)
 
     def on_result(result: Result) -> None:
         deletions.add(result)
+        touched.add(result)
+        if verification is not None:
+            verification.add(result)
         if (job := followed_job(opts, result)) is not None:
             cancelled.append(job)
         if metrics is not None:
@@ -244,14 +266,19 @@ async def _run(
     progress = Progress(session, stream=stderr, quiet=opts.quiet)
     try:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(_watch_signals, session, stderr)
+            tg.start_soon(watch_signals, session, stderr)
             tg.start_soon(progress.run)
             if metrics is not None:
                 tg.start_soon(metrics.run, partial(_metric_counts, session))
             if isinstance(store, S3Store):
                 tg.start_soon(store.run_sync)
             # Without a per-target consumer a dry run keeps its batches whole.
-            wanted = metrics is not None or (opts.operation.whole_job and not opts.config.dry_run)
+            wanted = (
+                metrics is not None
+                or verification is not None
+                or touched.wanted
+                or (opts.operation.whole_job and not opts.config.dry_run)
+            )
             report = await session.run(
                 on_result=on_result if wanted else None,
                 on_carried=None if metrics is None else metrics.add,
@@ -295,6 +322,30 @@ async def _run(
     if followed is not None:
         code = followed.exit_code(code)
         _amend_summary(opts, store, {"exitCode": code, "serverSideCancel": followed.to_json()})
+        if store is not None:
+            await store.publish()
+    as_json = opts.log_format == "json"
+    reported = opts.report_dir is not None
+    if verification is not None:
+        if session.listing_error is not None:
+            verification.incomplete = f"listing failed: {session.listing_error}"
+        elif listing_cut or session.unreached_listings:
+            verification.incomplete = "a listing stopped before its end"
+        elif report.stop_reason is not None:
+            verification.incomplete = f"stopped: {report.stop_reason}"
+        print_verification(verification, stdout, as_json=as_json, reported=reported)
+        _amend_summary(opts, store, {"verify": verification.to_json()})
+        if store is not None:
+            await store.publish()
+    if opts.verify and code != 130:
+        checked, verified = await verify_after(opts, touched, access, stderr)
+        hint = cancel_still_going(opts, verified)
+        print_verification(verified, stdout, as_json=as_json, reported=False, hint=hint)
+        if checked.stopped_by_signal:
+            code = 130
+        elif not verified.passed and code == 0:
+            code = 1
+        _amend_summary(opts, store, {"exitCode": code, "verify": verified.to_json()})
         if store is not None:
             await store.publish()
     if metrics is not None:
@@ -342,6 +393,13 @@ def _print_resume_hint(
 ) -> None:
     unfinished = report.count_kind(OutcomeKind.INTERRUPTED)
     if report.stop_reason is None or not (unfinished or session.listing_stopped_early):
+        return
+    if isinstance(opts.operation, Verify):
+        # A read has nothing to resume: the next verify reads everything again.
+        print(
+            f"bulkjobs: {plural(unfinished, 'target')} not read ({report.stop_reason}).",
+            file=stderr,
+        )
         return
     what = f"{plural(unfinished, 'target')} not finished"
     if session.listing_stopped_early:
