@@ -28,6 +28,8 @@ from benchmarks._report import Check, ScenarioResult, Table, fmt, pct
 from benchmarks._tools import RunSpec, run_bulkjobs
 
 FAST_RATE = 1_000_000.0
+#: The engine may cost at most 7 % of the bare loop's calls per second.
+MIN_RATIO = 0.93
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -341,10 +343,10 @@ def run(mode: Mode, *, targets: int | None = None, repeats: int | None = None) -
     result.tables += [profile_table, top]
     result.checks.append(
         Check(
-            name="bulkjobs ≥ 0.9 × raw calls/s",
-            target="≥ 0.90",
+            name=f"bulkjobs ≥ {MIN_RATIO:g} × raw calls/s",
+            target=f"≥ {MIN_RATIO:.2f}",
             value=f"{ratio:.2f}",
-            ok=ratio >= 0.9,
+            ok=ratio >= MIN_RATIO,
         )
     )
     result.data = {

@@ -1,4 +1,4 @@
-"""The three target-file formats, parsed one line at a time.
+"""The target-file formats, parsed one line at a time.
 
 All are UTF-8 (a BOM is allowed), one target per line; blank lines and lines starting
 with ``#`` are skipped in every format (no jobId or thingName can start with ``#``, so
@@ -8,6 +8,11 @@ nothing is lost):
 - **csv** — a header naming the columns ``jobId``, ``thingName``, ``executionNumber``,
   ``expectedVersion``, ``region``, ``account`` (or ``job_id``, ``thing_name``,
   ``accountId``, …); an empty cell takes the default;
+- **csv-noheader** — a CSV without a header row, as S3 Batch Operations keeps its
+  manifests: each row is ``thingName,jobId,executionNumber,expectedVersion`` and may
+  stop after any column (``thing-1,fw-1``; ``thing-1`` with a default job). Only ever
+  chosen explicitly: a first row that names no known column is refused as a header,
+  so a typo in a header stays an error rather than becoming a target;
 - **jsonl** — one JSON object per line with the same keys (null takes the default).
 
 The format comes from ``input_format`` or the extension (``.csv``; ``.jsonl``/``.ndjson``).
@@ -16,6 +21,10 @@ Lines, a ``,`` or a lone column name (``thingName``) a CSV header, anything else
 lines. Neither ``{`` nor ``,`` can occur in a valid thing name, so sniffing only rescues
 files that would otherwise fail.
 
+A first row that looks like ``bucket,key`` — the S3 Batch Operations manifest of S3
+objects, not of things — is refused as such, whatever the format, rather than read as
+a header with unknown columns or as a thing in a bucket's name.
+
 A line is read at most ``MAX_LINE_BYTES`` at a time, so binary garbage without newlines
 costs one issue and bounded memory. Every broken rule becomes a :class:`ValidationIssue`
 naming source, line, field and rule; the API's own rules come from ``check_target``.
@@ -23,7 +32,9 @@ naming source, line, field and rule; the API's own rules come from ``check_targe
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import difflib
 import json
 import os
 import re
@@ -49,8 +60,8 @@ __all__ = [
     "detect_format",
 ]
 
-InputFormat: TypeAlias = Literal["auto", "lines", "csv", "jsonl"]
-Format: TypeAlias = Literal["lines", "csv", "jsonl"]
+InputFormat: TypeAlias = Literal["auto", "lines", "csv", "csv-noheader", "jsonl"]
+Format: TypeAlias = Literal["lines", "csv", "csv-noheader", "jsonl"]
 
 MAX_LINE_BYTES: Final = 64 * 1024
 _EXTENSIONS: Final[dict[str, Format]] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -66,6 +77,11 @@ _KEYS: Final = {
     "account_id": "account",
 }
 _NUMBERS: Final = ("executionNumber", "expectedVersion")
+#: The columns of a CSV without a header, in order; a row may stop after any of them.
+HEADERLESS_COLUMNS: Final = ("thingName", "jobId", "executionNumber", "expectedVersion")
+_HEADERLESS: Final = "thingName,jobId[,executionNumber[,expectedVersion]]"
+#: An S3 bucket name, as the first cell of a ``bucket,key`` manifest has it.
+_BUCKET: Final = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _KNOWN: Final = (
     "jobId, thingName, executionNumber, expectedVersion, region, account (or snake_case)"
 )
@@ -208,6 +224,8 @@ class LineParser:
         if self.format == "csv" and self._columns is None:
             self._columns = self._header(lineno, text)
             return None
+        if self.format == "csv-noheader" and self._columns is None:
+            self._columns = self._first_row(lineno, text)
         return self._row(lineno, text)
 
     def _invalid_line(self, lineno: int) -> InvalidLine:
@@ -244,10 +262,22 @@ class LineParser:
             raise WholeFileError(
                 [self._issue(lineno, "header", f"is not valid CSV: {exc}")]
             ) from None
+        self._refuse_objects(lineno, "header", names)
+        if not any(name in _KEYS or _near(name) for name in names):
+            # Data where the header should be (an S3 Batch Operations manifest has none),
+            # or a header with every name wrong: either way nothing to guess from.
+            rule = (
+                f"names no known column (expected {_KNOWN}); a CSV without a header "
+                "row, as S3 Batch Operations keeps its manifests, needs input format "
+                f"csv-noheader (--input-format csv-noheader), whose rows are {_HEADERLESS}"
+            )
+            raise WholeFileError([self._issue(lineno, "header", rule, text)])
         for name in names:
             column = _KEYS.get(name)
             if column is None:
-                rule = f"unknown column {name!r}: expected {_KNOWN}"
+                near = _near(name)
+                meant = f" (did you mean {near!r}?)" if near else ""
+                rule = f"unknown column {name!r}{meant}: expected {_KNOWN}"
                 issues.append(self._issue(lineno, "header", rule, name))
             elif column in columns:
                 issues.append(self._issue(lineno, "header", f"column {column} given twice", name))
@@ -260,6 +290,35 @@ class LineParser:
         if issues:
             raise WholeFileError(issues)
         return columns
+
+    def _first_row(self, lineno: int, text: str) -> list[str]:
+        """The columns of a CSV without a header, once its first row shows it is one."""
+        if self.operation.whole_job:
+            rule = (
+                f"a CSV without a header lists things ({_HEADERLESS}); for "
+                f"{self.operation.name} give a header row naming jobId"
+            )
+            raise WholeFileError([self._issue(None, "file", rule)])
+        with contextlib.suppress(csv.Error):  # the row itself reports broken CSV
+            cells = [cell.strip() for cell in _cells(text)]
+            self._refuse_objects(lineno, "line", cells)
+            if cells and all(cell in _KEYS for cell in cells):
+                rule = (
+                    "is a header row, but the input format csv-noheader has none: use "
+                    "csv (--input-format csv), or remove the header"
+                )
+                raise WholeFileError([self._issue(lineno, "line", rule, text)])
+        return list(HEADERLESS_COLUMNS)
+
+    def _refuse_objects(self, lineno: int, field: str, cells: list[str]) -> None:
+        """A ``bucket,key`` row: the manifest names S3 objects, not things."""
+        if _lists_objects(cells):
+            rule = (
+                "looks like an S3 Batch Operations manifest of S3 objects (bucket,key), "
+                f"not of things: bulkjobs needs rows of {_HEADERLESS} (with --input-format "
+                "csv-noheader) or a CSV with a header"
+            )
+            raise WholeFileError([self._issue(lineno, field, rule, ",".join(cells))])
 
     def _row(self, lineno: int, text: str) -> Target | InvalidLine:
         if self.format == "lines":
@@ -274,7 +333,11 @@ class LineParser:
                 lineno, {}, {}, [self._issue(lineno, "line", f"is not valid CSV: {exc}")]
             )
         issues = []
-        if len(cells) != len(self._columns):
+        if self.format == "csv-noheader":
+            if len(cells) > len(self._columns):
+                rule = f"has {len(cells)} fields: a CSV without a header has {_HEADERLESS}"
+                issues.append(self._issue(lineno, "line", rule))
+        elif len(cells) != len(self._columns):
             rule = f"has {len(cells)} field(s) where the header has {len(self._columns)}"
             issues.append(self._issue(lineno, "line", rule))
         texts: dict[str, str] = {}
@@ -449,6 +512,23 @@ def _cells(text: str) -> list[str]:
     if '"' not in text:
         return text.split(",")
     return next(csv.reader([text], strict=True))
+
+
+_LOWER_KEYS: Final = {name.lower(): name for name in _KEYS}
+
+
+def _near(name: str) -> str | None:
+    """The known column ``name`` is a typo of (case aside), if any."""
+    found = difflib.get_close_matches(name.lower(), _LOWER_KEYS, n=1, cutoff=0.8)
+    return _LOWER_KEYS[found[0]] if found else None
+
+
+def _lists_objects(cells: list[str]) -> bool:
+    """``bucket,key[,versionId]``: a bucket name, then what no job id can be (a key
+    has ``/``, ``.`` or URL escapes), or a bucket name with a dot (no thing has one)."""
+    if len(cells) not in (2, 3) or not _BUCKET.fullmatch(cells[0]):
+        return False
+    return "." in cells[0] or (bool(cells[1]) and JOB_ID.check(cells[1]) is not None)
 
 
 def _sniff(text: str) -> Format:

@@ -324,8 +324,10 @@ def _add_target_options(sub: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--input-format",
-        choices=["auto", "lines", "csv", "jsonl"],
-        help="format of --things-file (default: by extension)",
+        choices=["auto", "lines", "csv", "csv-noheader", "jsonl"],
+        help="format of --things-file (default: by extension); csv-noheader: a CSV "
+        "without a header row, as S3 Batch Operations manifests, rows of "
+        "thingName,jobId[,executionNumber[,expectedVersion]]",
     )
     group.add_argument(
         "--from-job",

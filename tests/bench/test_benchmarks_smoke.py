@@ -81,22 +81,38 @@ class TestOtherScenarios:
         assert finite(result.data["ratio_calls_per_s"], result.data["ratio_cpu_per_call"])
         assert math.isclose(sum(result.data["profile_groups"].values()), 1.0, rel_tol=1e-6)
         assert result.data["profile_top"]
+        [check] = result.checks
+        assert check.target == f"≥ {hotpath.MIN_RATIO:.2f}"
+        assert check.ok == (result.data["ratio_calls_per_s"] >= hotpath.MIN_RATIO)
 
     def test_memory_rows_count_every_target(self) -> None:
-        """The dry run and the real run both report every target in summary.json."""
+        """The dry run and the real run both report every target in summary.json, and the
+        dry run's wall time is held to the per-line budget of a million-line run."""
         result = memory.run("quick", dry_targets=300, real_targets=TARGETS)
         rows = result.data["rows"]
         assert [row["targets"] for row in rows] == [0, 300, TARGETS]
         assert all(row["returncode"] == 0 and row["max_rss_mb"] > 0 for row in rows)
         assert rows[1]["all_counted"] and rows[2]["all_counted"]
         assert rows[2]["server_queued"] == 0
+        [wall] = [check for check in result.checks if check.name == "dry run of 300 wall"]
+        limit = memory.DRY_WALL_PER_MILLION * 300 / 10**6
+        assert wall.ok == (rows[1]["wall"] <= limit)
+        assert "5 s for 1,000,000" in wall.target
 
     def test_startup_measures_the_first_request(self) -> None:
-        """The forwarder sees the CLI's first request; import costs are parsed."""
+        """The forwarder sees the first request of the CLI and of the bare script, both
+        checked: the median against the target, the ratio of the medians against 1."""
         result = startup.run("quick", runs=1, warm=False)
         data = result.data
         assert len(data["first_request_s"]) == 1 and data["exit_codes"] == [0]
         assert 0 < data["first_request_s"][0] < data["process_wall_s"][0]
+        assert len(data["bare_first_request_s"]) == 1 and data["bare_exit_codes"] == [0]
+        assert 0 < data["bare_first_request_s"][0] < data["bare_process_wall_s"][0]
+        ratio = data["first_request_s"][0] / data["bare_first_request_s"][0]
+        assert math.isclose(data["ratio_to_bare"], ratio)
+        first, versus_bare = result.checks
+        assert first.ok == (data["first_request_s"][0] <= startup.TARGET_SECONDS)
+        assert versus_bare.ok == (ratio <= startup.TARGET_RATIO)
         assert data["import_total_ms"] > 0 and data["import_packages_ms"]
 
 

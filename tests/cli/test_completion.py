@@ -66,7 +66,7 @@ class TestBash:
         }
         assert complete_bash(
             path, ["bulkjobs", "cancel-job-execution", "--input-format", ""], tmp_path
-        ) == ["auto", "lines", "csv", "jsonl"]
+        ) == ["auto", "lines", "csv", "csv-noheader", "jsonl"]
 
     def test_paths_complete_as_files_and_directories(
         self, capsys: pytest.CaptureFixture[str], tmp_path: Path

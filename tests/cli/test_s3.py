@@ -20,7 +20,7 @@ from bulkjobs._s3 import JOURNAL_PREFIX, S3Location, S3Store, s3_client
 from bulkjobs.cli import main
 from bulkjobs.sim import ExecutionStatus, ThreadedSimulator
 from tests.cli.conftest import JOB, statuses
-from tests.report.pages import count, figures
+from tests.report.pages import count, figures, render
 
 BUCKET = "fleet-ops"
 
@@ -68,6 +68,64 @@ class TestManifestInS3:
         url = put(s3, "manifests/fw.csv", manifest(names))
         assert run(sim, "cancel-job-execution", "--things-file", url) == 0
         assert all(statuses(sim)[n] is ExecutionStatus.CANCELED for n in names)
+
+    @pytest.mark.parametrize(
+        ("key", "lines"),
+        [
+            ("manifests/fw.jsonl", lambda n: json.dumps({"thingName": n, "jobId": JOB})),
+            ("manifests/fw.txt", lambda n: n),
+        ],
+        ids=["jsonl", "lines"],
+    )
+    def test_json_lines_and_plain_lines_are_read_by_extension(
+        self, sim: ThreadedSimulator, s3: Any, key: str, lines: Any
+    ) -> None:
+        """An object's extension picks its format, as a local file's does: .jsonl is
+        JSON Lines; .txt is sniffed from its first line (here thing names)."""
+        before = queued(sim)
+        names = before[:5]
+        url = put(s3, key, "".join(lines(n) + "\n" for n in names))
+        argv = ["cancel-job-execution", "--things-file", url, "--job-id", JOB]
+        assert run(sim, *argv) == 0
+        assert all(statuses(sim)[n] is ExecutionStatus.CANCELED for n in names)
+        assert queued(sim) == before[5:]
+
+    def test_a_batch_operations_manifest_without_a_header(
+        self, sim: ThreadedSimulator, s3: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Rows of thingName,jobId with no header, as S3 Batch Operations keeps them: as
+        a CSV the first row is refused as a header naming no column (exit 2, nothing
+        sent, the way out named); with --input-format csv-noheader every row is run."""
+        names = queued(sim)[:6]
+        url = put(s3, "manifests/batch-ops.csv", "".join(f"{n},{JOB}\n" for n in names))
+        before = sim.statistics().mutating_requests
+        assert run(sim, "cancel-job-execution", "--things-file", url) == 2
+        err = capsys.readouterr().err
+        assert f"{url}:1: header" in err and "--input-format csv-noheader" in err
+        assert sim.statistics().mutating_requests == before
+        argv = ["cancel-job-execution", "--things-file", url, "--input-format", "csv-noheader"]
+        assert run(sim, *argv) == 0
+        assert sim.statistics().mutating_requests - before == len(names)
+        assert all(statuses(sim)[n] is ExecutionStatus.CANCELED for n in names)
+
+    @pytest.mark.parametrize("input_format", ["auto", "csv-noheader"])
+    def test_a_manifest_of_s3_objects_is_refused_as_such(
+        self,
+        sim: ThreadedSimulator,
+        s3: Any,
+        capsys: pytest.CaptureFixture[str],
+        input_format: str,
+    ) -> None:
+        """bucket,key rows (Batch Operations' manifest of objects): exit 2, nothing sent,
+        the message saying it lists S3 objects rather than things."""
+        rows = "fleet-ops,firmware/fw-1.bin\nfleet-ops,firmware/fw-2.bin\n"
+        url = put(s3, "manifests/objects.csv", rows)
+        before = sim.statistics().mutating_requests
+        argv = ["cancel-job-execution", "--things-file", url, "--job-id", JOB]
+        assert run(sim, *argv, "--input-format", input_format) == 2
+        err = capsys.readouterr().err
+        assert f"{url}:1:" in err and "manifest of S3 objects" in err
+        assert sim.statistics().mutating_requests == before
 
     def test_a_bad_line_names_the_object_and_nothing_is_sent(
         self, sim: ThreadedSimulator, s3: Any, capsys: pytest.CaptureFixture[str]
@@ -149,6 +207,23 @@ class TestReportInS3:
         assert summary["carriedFromJournal"] == 5
         assert len(summary["previousInvocations"]) == 1
 
+    def test_kms_encryption_with_a_key_reaches_every_object(
+        self, sim: ThreadedSimulator, s3: Any, moto_endpoint: str
+    ) -> None:
+        """--sse aws:kms --kms-key-id KEY: every object of the report, journal segments
+        included, is written under that key."""
+        kms = boto3.client("kms", region_name="us-east-1", endpoint_url=moto_endpoint)
+        key = kms.create_key(Description="bulkjobs reports")["KeyMetadata"]["Arn"]
+        url = put(s3, "manifests/fw.csv", manifest(queued(sim)[:4]))
+        report = f"s3://{BUCKET}/runs/kms/"
+        argv = ["cancel-job-execution", "--things-file", url, "--report", report]
+        assert run(sim, *argv, "--sse", "aws:kms", "--kms-key-id", key) == 0
+        found = keys(s3, "runs/kms/")
+        assert {"runs/kms/summary.json", f"runs/kms/{JOURNAL_PREFIX}000001.jsonl"} <= set(found)
+        for name in found:
+            head = s3.head_object(Bucket=BUCKET, Key=name)
+            assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key), name
+
     def test_kms_key_needs_kms_encryption(self, capsys: pytest.CaptureFixture[str]) -> None:
         """--kms-key-id without --sse aws:kms is refused before anything is sent."""
         argv = ["cancel-job-execution", "--job-id", JOB, "--thing-name", "t1"]
@@ -206,10 +281,11 @@ class TestLargeFiles:
 class TestLambdaHandler:
     @pytest.mark.slow
     def test_two_invocations_finish_2000_targets_from_an_s3_manifest(
-        self, s3: Any, moto_endpoint: str
+        self, s3: Any, tmp_path: Path
     ) -> None:
         """The first invocation stops on its deadline, the second resumes from the S3
-        journal; one report in S3 whose report.html shows the whole run."""
+        journal; one report in S3 whose report.html, opened in Chromium, shows the whole
+        run: every figure the browser shows is the summary's."""
         from bulkjobs.sim import FleetSpec, SimConfig
 
         example = load_example("lambda_s3")
@@ -238,10 +314,19 @@ class TestLambdaHandler:
         assert summary["total"] == things
         assert summary["outcomes"] == {"canceled": things}
         assert len(summary["previousInvocations"]) == 1
-        shown = figures(read(s3, "runs/fw-2026-11/report.html"))
+        page = tmp_path / "report.html"
+        page.write_text(read(s3, "runs/fw-2026-11/report.html"), encoding="utf-8")
+        shown = figures(render(page, tmp_path / "profile"))
+        runs = [*summary["previousInvocations"], summary]
         assert count(shown["total"]) == things
-        assert shown["invocations"] == "2"
-        assert count(shown["kind.done"]) == things
+        assert count(shown["invocations"]) == len(runs) == 2
+        for kind, n in summary["kinds"].items():
+            assert count(shown[f"kind.{kind}"]) == n
+        for outcome, n in summary["outcomes"].items():
+            assert count(shown[f"outcome.{outcome}"]) == n
+        assert count(shown["attempts"]) == sum(run["attempts"] for run in runs)
+        assert count(shown["throttles"]) == sum(run["throttles"] for run in runs)
+        assert count(shown["exitCode"]) == summary["exitCode"] == 0
 
 
 RUNNING = (ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS)

@@ -129,6 +129,96 @@ class TestCsvFormat:
         ]
 
 
+class TestCsvWithoutHeader:
+    """S3 Batch Operations manifests have no header row: ``input_format="csv-noheader"``
+    reads rows as thingName,jobId[,executionNumber[,expectedVersion]]; nothing guesses
+    that a file has no header, so a header with a typo stays an error."""
+
+    def test_rows_are_read_by_position(self, tmp_path: Path) -> None:
+        """Each row names thingName, jobId, …; a row may stop after any column."""
+        content = "thing-1,fw-1\nthing-2\nthing-3,fw-2,4,7\n"
+        path = write(tmp_path, "manifest.csv", content)
+        assert targets(path, input_format="csv-noheader") == [
+            Target(job_id="fw-1", thing_name="thing-1"),
+            Target(job_id="job-1", thing_name="thing-2"),
+            Target(job_id="fw-2", thing_name="thing-3", execution_number=4, expected_version=7),
+        ]
+
+    def test_a_row_without_a_job_and_no_default(self, tmp_path: Path) -> None:
+        """A row that stops after thingName needs the default job id."""
+        path = write(tmp_path, "manifest.csv", "thing-1,fw-1\nthing-2\n")
+        first, second = targets(path, job_id=None, input_format="csv-noheader")
+        assert first == Target(job_id="fw-1", thing_name="thing-1")
+        assert isinstance(second, InvalidLine)
+        assert [(i.line, i.field) for i in second.issues] == [(2, "jobId")]
+
+    def test_a_row_with_more_fields_than_columns(self, tmp_path: Path) -> None:
+        """Five cells: the line is refused, saying what a row holds."""
+        path = write(tmp_path, "manifest.csv", "thing-1,fw-1,1,2,extra\n")
+        (item,) = targets(path, input_format="csv-noheader")
+        assert isinstance(item, InvalidLine)
+        assert item.issues[0].line == 1 and item.issues[0].field == "line"
+        assert "thingName,jobId[,executionNumber[,expectedVersion]]" in item.issues[0].rule
+
+    def test_a_header_row_is_refused(self, tmp_path: Path) -> None:
+        """A header read as data would be a thing called thingName: refused instead."""
+        path = write(tmp_path, "manifest.csv", "thingName,jobId\nthing-1,fw-1\n")
+        with pytest.raises(InvalidInputError) as raised:
+            targets(path, input_format="csv-noheader")
+        (issue,) = raised.value.issues
+        assert (issue.line, issue.field) == (1, "line")
+        assert "is a header row" in issue.rule
+
+    def test_whole_job_operations_need_a_header(self, tmp_path: Path) -> None:
+        """CancelJob's files list jobs: a row of things has nothing to say there."""
+        path = write(tmp_path, "jobs.csv", "fw-1\n")
+        with pytest.raises(InvalidInputError, match="give a header row naming jobId"):
+            targets(path, job_id=None, operation=CancelJob(), input_format="csv-noheader")
+
+    @pytest.mark.parametrize("name", ["manifest.csv", "manifest.txt"])
+    def test_data_where_the_header_should_be_names_the_format(
+        self, tmp_path: Path, name: str
+    ) -> None:
+        """A .csv (or a sniffed CSV) whose first row names no column: one issue, on the
+        header, saying how to read a file without one — nothing is taken as data."""
+        path = write(tmp_path, name, "thing-1,fw-1\nthing-2,fw-1\n")
+        with pytest.raises(InvalidInputError) as raised:
+            targets(path)
+        (issue,) = raised.value.issues
+        assert (issue.line, issue.field, issue.value) == (1, "header", "thing-1,fw-1")
+        assert "names no known column" in issue.rule and "csv-noheader" in issue.rule
+
+    def test_a_header_with_typos_stays_a_header_error(self, tmp_path: Path) -> None:
+        """Misspelt column names are errors naming the column meant, not data."""
+        path = write(tmp_path, "manifest.csv", "thingNmae,jobid\nthing-1,fw-1\n")
+        with pytest.raises(InvalidInputError) as raised:
+            targets(path)
+        rules = [issue.rule for issue in raised.value.issues]
+        assert any("unknown column 'thingNmae' (did you mean 'thingName'?)" in r for r in rules)
+        assert any("unknown column 'jobid' (did you mean 'jobId'?)" in r for r in rules)
+        assert not any("csv-noheader" in r for r in rules)
+
+    @pytest.mark.parametrize(
+        ("name", "content", "input_format", "field"),
+        [
+            ("manifest.csv", "my-bucket,photos/2026/a.jpg\n", "auto", "header"),
+            ("manifest.csv", "my-bucket,report%20final.pdf,v3\n", "auto", "header"),
+            ("manifest.txt", "logs.example.com,k\n", "auto", "header"),
+            ("manifest.csv", "my-bucket,photos/a.jpg\n", "csv-noheader", "line"),
+        ],
+    )
+    def test_a_manifest_of_s3_objects_is_refused_as_such(
+        self, tmp_path: Path, name: str, content: str, input_format: str, field: str
+    ) -> None:
+        """bucket,key rows list S3 objects: the message says so, whatever the format."""
+        path = write(tmp_path, name, content)
+        with pytest.raises(InvalidInputError) as raised:
+            targets(path, input_format=input_format)
+        (issue,) = raised.value.issues
+        assert (issue.line, issue.field) == (1, field)
+        assert "manifest of S3 objects" in issue.rule and "not of things" in issue.rule
+
+
 class TestJsonLinesFormat:
     def test_objects_with_either_key_style(self, tmp_path: Path) -> None:
         """camelCase and snake_case keys; null means "use the default"."""
