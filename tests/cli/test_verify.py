@@ -294,3 +294,38 @@ def test_bad_input_exits_2_with_no_call(
     assert expected in err, err
     assert err.startswith("bulkjobs: error: ")
     assert sim.statistics().total_requests == 0
+
+
+class TestAcrossDestinations:
+    A, B = "111111111111", "222222222222"
+    ROLE = "OrganizationAccountAccessRole"
+    REGIONS = ("us-east-1", "eu-west-1")
+
+    @pytest.fixture
+    def fleets(self) -> Iterator[ThreadedSimulator]:
+        """Two member accounts × two regions, a quarter of each fleet IN_PROGRESS."""
+        fleet = FleetSpec(things=12, job_ids=(JOB,), in_progress=0.25, terminal=0.0, seed=5)
+        with ThreadedSimulator(SimConfig(quota=None, accounts=(self.A, self.B)), fleet) as sim:
+            yield sim
+
+    def test_each_destination_is_read_where_it_is(
+        self, fleets: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """--verify after a cancel without --force over 2 accounts × 2 regions: what is
+        left IN_PROGRESS is found in each (account, region), as the server holds it."""
+        report = tmp_path / "r"
+        argv = ["cancel-job-execution", "--job-id", JOB, "--from-job", "--verify"]
+        argv += ["--role-name", self.ROLE, "--accounts", f"{self.A},{self.B}"]
+        argv += ["--regions", ",".join(self.REGIONS), "--report", str(report), "-q"]
+        assert run(fleets, *argv) == 1
+        left = set()
+        for account in (self.A, self.B):
+            for region in self.REGIONS:
+                found = fleets.call(
+                    lambda s, a=account, r=region: s.executions(JOB, account=a, region=r)
+                )
+                left |= {(account, region, e.thing_name) for e in found if e.status in RUNNING}
+        section = summary(report)["verify"]
+        assert section["checked"] == 12 * 4
+        named = {(n["account"], n["region"], n["thingName"]) for n in section["named"]}
+        assert named == left and len({(a, r) for a, r, _ in left}) == 4
