@@ -15,6 +15,7 @@ targets from the API, ``from_job(engine.call, job_id, statuses)`` and friends.
 
 from typing import TYPE_CHECKING
 
+from bulkjobs._caller import ApiCaller
 from bulkjobs._config import RunConfig
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import (
@@ -77,7 +78,7 @@ if TYPE_CHECKING:
         s3_client,
     )
     from bulkjobs._session import RunSession, Source
-    from bulkjobs._survey import JobSurvey, describe_jobs
+    from bulkjobs._survey import DestinationJobs, JobSurvey, describe_jobs, describe_jobs_in
     from bulkjobs._verify import Verification, report_targets
 
 __version__ = "0.1.0"
@@ -96,6 +97,8 @@ _LAZY = {
     "redraw_report": "bulkjobs._reportfiles",
     "JobSurvey": "bulkjobs._survey",
     "describe_jobs": "bulkjobs._survey",
+    "describe_jobs_in": "bulkjobs._survey",
+    "DestinationJobs": "bulkjobs._survey",
     "RunSession": "bulkjobs._session",
     "DeletionTimes": "bulkjobs._deletejob",
     "AccountAccess": "bulkjobs._accounts",
@@ -136,6 +139,7 @@ __all__ = [
     "FRESH",
     "AccountAccess",
     "AccountState",
+    "ApiCaller",
     "ApiError",
     "AssumeRole",
     "BulkJobsError",
@@ -151,6 +155,7 @@ __all__ = [
     "DeleteJob",
     "DeletionTimes",
     "Destination",
+    "DestinationJobs",
     "Encryption",
     "Engine",
     "EngineStatistics",
@@ -193,6 +198,7 @@ __all__ = [
     "__version__",
     "atomic_write_text",
     "describe_jobs",
+    "describe_jobs_in",
     "download",
     "follow_cancellations",
     "format_duration",

@@ -5,6 +5,11 @@ by side: one that was throttled, or whose role could not be assumed, must be vis
 such without digging through ``results.jsonl``. :class:`DestinationTally` is a pure
 aggregator like the report's: results go in as they finish, one row per destination
 comes out, with its outcomes, throttles and the rate it achieved.
+
+A listing that could not run in a destination (its account's role was refused) has no
+targets to count — nobody knows what it would have found — so its row says so itself:
+``errorCode``, ``message`` and ``listingsNotRun``, with as many targets as were given
+outright there.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ class DestinationRow:
     #: Wall-clock bounds (epoch seconds) of the targets worked on.
     first_started: float | None = None
     last_finished: float | None = None
+    #: Listings not run here, and why (the access failure's code and message).
+    listings_not_run: int = 0
+    error_code: str | None = None
+    message: str | None = None
 
     def add(self, result: Result, *, carried: bool) -> None:
         self.total += 1
@@ -63,6 +72,13 @@ class DestinationRow:
     def to_json(self, *, started: float) -> dict[str, Any]:
         active = self.active_seconds(started)
         rate = self.executed / active if active else 0.0
+        unreached: dict[str, Any] = {}
+        if self.listings_not_run:
+            unreached = {
+                "listingsNotRun": self.listings_not_run,
+                "errorCode": self.error_code,
+                "message": self.message,
+            }
         return {
             **self.destination.to_json(),
             "total": self.total,
@@ -74,6 +90,7 @@ class DestinationRow:
             "executedTargets": self.executed,
             "activeSeconds": None if active is None else round(active, 3),
             "achievedRatePerSecond": round(rate, 3),
+            **unreached,
         }
 
 
@@ -94,6 +111,18 @@ class DestinationTally:
         if row is None:
             row = self.rows[where] = DestinationRow(destination=where)
         row.add(result, carried=carried)
+
+    def _row(self, where: Destination) -> DestinationRow:
+        row = self.rows.get(where)
+        if row is None:
+            row = self.rows[where] = DestinationRow(destination=where)
+        return row
+
+    def not_listed(self, where: Destination, *, code: str, message: str) -> None:
+        """A listing that could not run at ``where``: its row carries why."""
+        row = self._row(where)
+        row.listings_not_run += 1
+        row.error_code, row.message = code, message
 
     def add_batch(self, prototype: Result, count: int) -> None:
         """``count`` results like ``prototype`` (a dry run's batch of plain lines)."""

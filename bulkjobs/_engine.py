@@ -37,11 +37,21 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from bulkjobs._accounts import AccountAccess
 from bulkjobs._batch import ResultBatch, TargetBatch
+from bulkjobs._caller import ApiCaller
+from bulkjobs._calls import Caller
 from bulkjobs._client import Clients, Transport
 from bulkjobs._config import RunConfig
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ConfigurationError, RunInterrupted
-from bulkjobs._models import InvalidTarget, Operation, Outcome, OutcomeKind, Result, Target
+from bulkjobs._models import (
+    InvalidTarget,
+    Operation,
+    Outcome,
+    OutcomeKind,
+    Result,
+    Target,
+    settled_by_listing,
+)
 from bulkjobs._quotas import QuotaLookup
 from bulkjobs._rate import RateController, RateRegistry, RateStart, RateStatistics
 from bulkjobs._report import Aggregator, Report
@@ -269,6 +279,40 @@ class Engine:
         if self._steps is None:
             raise ConfigurationError("Engine.call is available only while the run is going")
         return await self._steps.api_call(api, params, destination=destination)
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[ApiCaller]:
+        """Read calls outside the run — sizing it before a confirmation prompt, or
+        following what it started after it ended — with the run's own credentials per
+        account and its own rate controllers per (account, region, API), so a prompt
+        over 60 destinations spends each destination's quota as the run would, never
+        one shared budget, and an account whose role was refused gets no call.
+
+        Retries follow the run's policy, from a budget of their own: reads before the
+        run do not use up what its targets may retry.
+        """
+        async with contextlib.AsyncExitStack() as stack:
+            clients: Transport
+            if self._transport is not None:
+                clients = self._transport
+            else:
+                clients = await stack.enter_async_context(
+                    Clients(self.config, session=self._session, access=self.access)
+                )
+            caller = Caller(
+                clients=clients,
+                rates=self._rates,
+                policy=self._policy,
+                budget=RetryBudget(
+                    ratio=self.config.retry_budget_ratio, floor=self.config.retry_budget_floor
+                ),
+                sleep=self._sleep,
+                rng=self._rng,
+                clock=self._clock,
+                wall_clock=self._wall,
+                concurrency=self.config.concurrency,
+            )
+            yield caller.api_call
 
     # -- running -------------------------------------------------------------------------
 
@@ -627,8 +671,19 @@ class Engine:
 
     def _dry_run(self, target: Target) -> Result:
         # Built in one go (no dataclasses.replace): a dry run makes a million of these.
-        request = self.operation.request(target)
         now = self._wall()
+        if (note := settled_by_listing(self.operation, target)) is not None:
+            # As the real run will: no call, so none to show.
+            return Result(
+                target=target,
+                operation=self.operation.name,
+                outcome=Outcome.ALREADY_TERMINAL,
+                status_before=target.listed_status,
+                message=note,
+                started_at=now,
+                finished_at=now,
+            )
+        request = self.operation.request(target)
         return Result(
             target=target,
             operation=self.operation.name,

@@ -41,6 +41,7 @@ from bulkjobs._models import (
     Operation,
     Outcome,
     Verify,
+    settled_by_listing,
 )
 from bulkjobs._verify import verify
 
@@ -87,10 +88,9 @@ class Flows:
         self, track: Track, op: CancelExecution
     ) -> tuple[Outcome, CallFailure | None]:
         target = track.target
-        if target.listed_status in TERMINAL_STATUSES:
-            # Terminal is final for an execution number: nothing a call could change.
+        if (note := settled_by_listing(op, target)) is not None:
             track.status_before = target.listed_status
-            track.message = f"listed as {target.listed_status}: no call needed"
+            track.message = note
             # The cancel, and the describe its refusal would have needed (fresh: the
             # describe alone).
             self.calls_saved += 1 if op.expected_version == FRESH else 2

@@ -32,6 +32,7 @@ __all__ = [
     "Result",
     "Target",
     "Verify",
+    "settled_by_listing",
     "target_digest",
     "widen_span",
 ]
@@ -69,6 +70,9 @@ class CancelExecution:
     #: Acts on one execution per target, not on the target's whole job.
     whole_job: ClassVar[bool] = False
     cancels_server_side: ClassVar[bool] = False
+    #: A target a listing showed terminal needs no call: terminal is final for an
+    #: execution number, so nothing a cancel could change.
+    settles_listed_terminal: ClassVar[bool] = True
 
     def request(self, target: Target) -> Request:
         """The CancelJobExecution call for ``target`` as far as it is known before any
@@ -105,6 +109,7 @@ class DeleteExecution:
     api: Literal["DeleteJobExecution"] = field(default="DeleteJobExecution", init=False)
     whole_job: ClassVar[bool] = False
     cancels_server_side: ClassVar[bool] = False
+    settles_listed_terminal: ClassVar[bool] = False
 
     def request(self, target: Target, execution_number: int | None = None) -> Request:
         """The DeleteJobExecution call for ``target``; without a number (the target's,
@@ -136,6 +141,7 @@ class CancelJob:
     whole_job: ClassVar[bool] = True
     #: AWS goes on after the call: CancelJob cancels the executions server-side.
     cancels_server_side: ClassVar[bool] = True
+    settles_listed_terminal: ClassVar[bool] = False
 
     def request(self, target: Target) -> Request:
         """The CancelJob call for ``target``'s job."""
@@ -167,6 +173,7 @@ class DeleteJob:
     api: Literal["DeleteJob"] = field(default="DeleteJob", init=False)
     whole_job: ClassVar[bool] = True
     cancels_server_side: ClassVar[bool] = False
+    settles_listed_terminal: ClassVar[bool] = False
 
     def request(self, target: Target) -> Request:
         """The DeleteJob call for ``target``'s job."""
@@ -193,6 +200,8 @@ class Verify:
     cancels_server_side: ClassVar[bool] = False
     #: A read forces nothing; present so that every operation answers ``force``.
     force: ClassVar[bool] = False
+    #: A target a listing of this run showed terminal is not running: no call needed.
+    settles_listed_terminal: ClassVar[bool] = True
 
     @staticmethod
     def recheck(result: Result) -> Target | None:
@@ -227,6 +236,15 @@ class Verify:
 
 
 Operation: TypeAlias = CancelExecution | DeleteExecution | CancelJob | DeleteJob | Verify
+
+
+def settled_by_listing(operation: Operation, target: Target) -> str | None:
+    """Why ``target`` needs no call for ``operation``, or None when it needs one: a
+    listing showed its execution terminal, and the operation cannot change that."""
+    status = target.listed_status
+    if operation.settles_listed_terminal and status in TERMINAL_STATUSES:
+        return f"listed as {status}: no call needed"
+    return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,7 +23,13 @@ from typing import Final
 
 from bulkjobs._batch import TargetBatch
 from bulkjobs._exceptions import ConfigurationError
-from bulkjobs._models import CancelExecution, InvalidTarget, Operation, Target
+from bulkjobs._models import (
+    TERMINAL_STATUSES,
+    CancelExecution,
+    InvalidTarget,
+    Operation,
+    Target,
+)
 
 __all__ = ["Estimate", "Plan", "covers_whole_job", "format_duration", "plural"]
 
@@ -54,12 +60,15 @@ class Estimate:
 class Plan:
     """Counts of the targets a run would act on, per job, status and region."""
 
-    def __init__(self) -> None:
+    def __init__(self, operation: Operation | None = None) -> None:
         self.total = 0
         self.invalid = 0
         self._jobs: Counter[str] = Counter()
         self._statuses: Counter[str] = Counter()
         self._regions: Counter[str] = Counter()
+        #: Targets the operation settles from their listed status, without a call.
+        self._no_call: Counter[str] = Counter()
+        self._settles = operation is not None and operation.settles_listed_terminal
 
     def add(self, item: Target | InvalidTarget, *, status: str | None = None) -> None:
         """Count one target; ``status`` when a listing reported it. Invalid targets are
@@ -72,6 +81,8 @@ class Plan:
         self._regions[item.destination.label] += 1
         if status is not None:
             self._statuses[status] += 1
+            if self._settles and status in TERMINAL_STATUSES:
+                self._no_call[item.destination.label] += 1
 
     def add_batch(self, batch: TargetBatch) -> None:
         """Count a batch's targets, as :meth:`add` counts each (none was listed)."""
@@ -99,13 +110,19 @@ class Plan:
     def status_unknown(self) -> int:
         return self.total - sum(self._statuses.values())
 
+    @property
+    def no_call(self) -> int:
+        """Targets listed terminal, which the operation settles without a call."""
+        return sum(self._no_call.values())
+
     def estimate(self, *, rate: float) -> Estimate:
         """Duration at ``rate`` calls per second per region (see the module docstring)."""
         if not rate > 0:
             raise ConfigurationError("rate must be positive")
-        if not self._regions:
+        calls_by_region = self._regions - self._no_call
+        if not calls_by_region:
             return Estimate(rate=rate, region=None, calls=0, seconds=0.0)
-        region, calls = self._regions.most_common(1)[0]
+        region, calls = calls_by_region.most_common(1)[0]
         shown = region if len(self._regions) > 1 else None
         return Estimate(rate=rate, region=shown, calls=calls, seconds=calls / rate)
 
@@ -119,6 +136,7 @@ class Plan:
             "byRegion": self.by_region,
             "byStatus": self.by_status,
             "statusUnknown": self.status_unknown,
+            "listedTerminalNoCall": self.no_call,
             "rate": rate,
             "estimatedSeconds": round(estimate.seconds, 3),
             "estimate": estimate.formula,
@@ -141,6 +159,11 @@ class Plan:
             lines.append("  by status: " + statuses)
         estimate = self.estimate(rate=rate)
         lines.append("  estimate:  " + estimate.formula + (f" at {basis}" if basis else ""))
+        if self.no_call:
+            lines.append(
+                f"             ({plural(self.no_call, 'target')} listed terminal: "
+                "no call needed, none counted)"
+            )
         if len(self._regions) > 1:
             lines.append(
                 "             (each account and region has its own quota and runs in "

@@ -68,6 +68,11 @@ class FromJob:
             [("jobId", JOB_ID.check(self.job_id), self.job_id), *_status_checks(self.statuses)]  # type: ignore[arg-type]
         )
 
+    @property
+    def label(self) -> str:
+        """What it lists, for reports: ``executions of job fw-1``."""
+        return f"executions of job {self.job_id}"
+
     def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
         return from_job(caller, self.job_id, self.statuses, destination=self.destination)
 
@@ -89,6 +94,11 @@ class FromThing:
         if self.job_id is not None:
             checks.append(("jobId", JOB_ID.check(self.job_id), self.job_id))
         _raise_if_broken([*checks, *_status_checks(self.statuses)])  # type: ignore[arg-type]
+
+    @property
+    def label(self) -> str:
+        """What it lists, for reports: ``executions on thing t-1``."""
+        return f"executions on thing {self.thing_name}"
 
     def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
         return from_thing(
@@ -118,6 +128,11 @@ class FromThingGroup:
                 ("jobId", JOB_ID.check(self.job_id), self.job_id),
             ]
         )
+
+    @property
+    def label(self) -> str:
+        """What it lists, for reports: ``things of thing group fleet``."""
+        return f"things of thing group {self.group}"
 
     def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
         return from_thing_group(

@@ -20,6 +20,7 @@ Without ``resume=True`` a directory whose journal records a run is refused.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
@@ -30,9 +31,10 @@ from typing import Any, Final, TypeAlias
 import anyio
 import structlog
 
-from bulkjobs._accounts import AccountAccess, AccountState
+from bulkjobs._accounts import AccessFailure, AccountAccess, AccountState
 from bulkjobs._batch import ResultBatch, TargetBatch
 from bulkjobs._bydestination import DestinationTally
+from bulkjobs._caller import ApiCaller
 from bulkjobs._config import RunConfig
 from bulkjobs._destination import Destination
 from bulkjobs._engine import Engine, EngineStatistics
@@ -138,8 +140,8 @@ class RunSession:
         self.destinations: tuple[Destination, ...] = tuple(dict.fromkeys(destinations or ()))
         #: How each account is reached, once :meth:`prepare_access` ran.
         self.account_states: list[AccountState] | None = None
-        #: Listings not run because their account could not be reached (the failure).
-        self.unreached_listings: list[tuple[Listing, str]] = []
+        #: Listings not run because their account could not be reached, and why.
+        self.unreached_listings: list[tuple[Listing, AccessFailure]] = []
         self._tally = DestinationTally(started=time.time())
         self._named: list[Target | InvalidTarget] = []
         self._files: list[tuple[FileSource, bool]] = []
@@ -152,7 +154,7 @@ class RunSession:
         self._finished: set[bytes] = set()
         self._dedup = Deduplicator()
         #: What the run would act on, counted as the sources stream (the dry-run plan).
-        self.plan = Plan()
+        self.plan = Plan(operation)
         self.resumed_skips = 0
         #: A listing failed past its retries: the run stopped, its targets are unknown.
         self.listing_error: ApiError | None = None
@@ -327,6 +329,34 @@ class RunSession:
                 )
         self.account_states = states
         return states
+
+    @property
+    def default_destination(self) -> Destination:
+        """Where targets naming no destination go: the caller's account, once
+        :meth:`prepare_access` asked for it, in the run's region."""
+        return self._default
+
+    @property
+    def resolved_destinations(self) -> tuple[Destination, ...]:
+        """:attr:`destinations` with the defaults filled in (the caller's account
+        where none is named), each once; the default destination alone without them."""
+        if not self.destinations:
+            return (self._default,)
+        return tuple(dict.fromkeys(d.resolve(self._default) for d in self.destinations))
+
+    def unreachable(self, destination: Destination) -> AccountState | None:
+        """The state of ``destination``'s account if it is known to be unreachable
+        (its role was refused when :meth:`prepare_access` tried it), else None."""
+        if self.access is None or destination.account is None:
+            return None
+        state = self.access.state(destination.account)
+        return state if state is not None and state.error is not None else None
+
+    def reader(self) -> contextlib.AbstractAsyncContextManager[ApiCaller]:
+        """Read calls before or after :meth:`run` with the run's own credentials and
+        rate controllers (see :meth:`Engine.reader`): a prompt sizing the run, a
+        follow-up of what it started."""
+        return self._engine.reader()
 
     # -- control, for progress displays and signal handlers ------------------------------
 
@@ -677,7 +707,10 @@ class RunSession:
         state = None if account is None or self.access is None else self.access.state(account)
         if state is None or state.error is None:
             return False
-        self.unreached_listings.append((spec, state.error.message))
+        failure = state.error
+        self.unreached_listings.append((spec, failure))
+        where = (spec.destination or Destination()).resolve(self._default)
+        self._tally.not_listed(where, code=failure.code, message=failure.message)
         log.error("listing.unreached", account=account, error=str(exc))
         return True
 
@@ -724,8 +757,13 @@ class RunSession:
             extra["access"] = self.access.to_json()
         if self.unreached_listings:
             extra["unreachedListings"] = [
-                {**(spec.destination or Destination()).to_json(), "error": why}
-                for spec, why in self.unreached_listings
+                {
+                    **(spec.destination or Destination()).resolve(self._default).to_json(),
+                    "listing": spec.label,
+                    "errorCode": failure.code,
+                    "error": failure.message,
+                }
+                for spec, failure in self.unreached_listings
             ]
         if self.listing_error is not None:
             extra["listingError"] = str(self.listing_error)

@@ -2,23 +2,34 @@
 
 A confirmation prompt or a pipeline's pre-flight check wants to know what a run would
 touch before anything is sent; DescribeJob's counters say it in one read call a job.
-Nothing here mutates, and nothing is retried: a job that does not answer in time is
-reported as uncounted rather than holding the caller up.
+Nothing here mutates: a job that does not answer in time is reported as uncounted
+rather than holding the caller up.
+
+:func:`describe_jobs` asks the run's one destination with a plain client.
+:func:`describe_jobs_in` asks every destination of a run over many accounts and
+regions, concurrently, through a caller the run provides (its credentials per account,
+its rate controllers per destination), so the counts come back per account and region.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 import anyio
 
+from bulkjobs._caller import ApiCaller
 from bulkjobs._client import CallError, Clients
 from bulkjobs._config import RunConfig
 from bulkjobs._destination import Destination
+from bulkjobs._exceptions import ApiError, RunInterrupted
 from bulkjobs._jobstatus import JobCounts
 
-__all__ = ["JobSurvey", "describe_jobs"]
+__all__ = ["DestinationJobs", "JobSurvey", "describe_jobs", "describe_jobs_in"]
+
+#: DescribeJob calls in flight at once across destinations, by default.
+DESCRIBE_CONCURRENCY: Final = 8
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,3 +66,87 @@ async def describe_jobs(
             if scope.cancelled_caught:
                 uncounted.append((job_id, "DescribeJob did not answer in time"))
     return JobSurvey(destination=destination, jobs=tuple(jobs), uncounted=tuple(uncounted))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DestinationJobs:
+    """What DescribeJob said of each job in one destination."""
+
+    destination: Destination
+    jobs: tuple[JobCounts, ...] = ()
+    #: Jobs DescribeJob says do not exist there (ResourceNotFoundException): nothing
+    #: of them to change in that destination.
+    missing: tuple[str, ...] = ()
+    #: (jobId, why) for each job that could not be counted there.
+    uncounted: tuple[tuple[str, str], ...] = ()
+
+    def of(self, job_id: str) -> JobCounts | None:
+        return next((job for job in self.jobs if job.job_id == job_id), None)
+
+    def size(self, job_id: str, statuses: Sequence[str]) -> int | None:
+        """Executions of ``job_id`` in ``statuses`` here: 0 if the job does not exist
+        here, None if it could not be counted."""
+        if job_id in self.missing:
+            return 0
+        job = self.of(job_id)
+        return None if job is None else job.of(statuses)
+
+
+async def describe_jobs_in(
+    call: ApiCaller,
+    job_ids: Sequence[str],
+    destinations: Sequence[Destination],
+    *,
+    at_most: float = 15.0,
+    concurrency: int = DESCRIBE_CONCURRENCY,
+) -> tuple[DestinationJobs, ...]:
+    """DescribeJob for each of ``job_ids`` in each of ``destinations`` (resolved),
+    ``concurrency`` calls at a time through ``call``; whatever has not answered after
+    ``at_most`` seconds is uncounted. One :class:`DestinationJobs` per destination, in
+    the order given."""
+    answers: dict[tuple[Destination, str], JobCounts | str | None] = {
+        (d, job_id): None for d in destinations for job_id in job_ids
+    }
+    missing: set[tuple[Destination, str]] = set()
+    limiter = anyio.CapacityLimiter(max(1, concurrency))
+
+    async def describe(destination: Destination, job_id: str) -> None:
+        async with limiter:
+            try:
+                response = await call("DescribeJob", {"jobId": job_id}, destination=destination)
+            except ApiError as exc:
+                if exc.code == "ResourceNotFoundException":
+                    missing.add((destination, job_id))
+                answers[destination, job_id] = str(exc)
+                return
+            except RunInterrupted as exc:
+                answers[destination, job_id] = str(exc)
+                return
+            answers[destination, job_id] = JobCounts.from_describe(job_id, response)
+
+    with anyio.move_on_after(at_most):
+        async with anyio.create_task_group() as tg:
+            for destination, job_id in answers:
+                tg.start_soon(describe, destination, job_id)
+    found: list[DestinationJobs] = []
+    for destination in destinations:
+        jobs: list[JobCounts] = []
+        gone: list[str] = []
+        uncounted: list[tuple[str, str]] = []
+        for job_id in job_ids:
+            answer = answers[destination, job_id]
+            if isinstance(answer, JobCounts):
+                jobs.append(answer)
+            elif (destination, job_id) in missing:
+                gone.append(job_id)
+            else:
+                uncounted.append((job_id, answer or "DescribeJob did not answer in time"))
+        found.append(
+            DestinationJobs(
+                destination=destination,
+                jobs=tuple(jobs),
+                missing=tuple(gone),
+                uncounted=tuple(uncounted),
+            )
+        )
+    return tuple(found)

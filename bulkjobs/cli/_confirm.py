@@ -6,8 +6,14 @@ radius — how many targets, by job and region, and per status as DescribeJob co
 job right now — and must answer ``yes`` (default: no). Above
 :data:`TYPE_JOB_ID_ABOVE` targets, or when the count cannot be known before the
 listing runs, the answer is the job id itself, as careful destructive tools ask for the
-name of what they are about to destroy. Without a terminal the run is refused unless
-``--yes``: nothing is sent.
+name of what they are about to destroy (the number of targets when there are several
+jobs; across many destinations, never a plain ``yes`` for a size not known). Without a
+terminal the run is refused unless ``--yes``: nothing is sent.
+
+Over many accounts and regions the counts are DescribeJob's in each reachable
+destination, asked concurrently through the run's own credentials and rate
+controllers, and the total is their sum; an account whose role was refused is shown as
+unreachable and counted in nothing that would change.
 
 The question goes to the controlling terminal (``/dev/tty``), so a thing list piped on
 stdin still gets asked on the screen. It is read without blocking the event loop, so
@@ -21,9 +27,10 @@ import shutil
 import signal
 import sys
 import textwrap
-from collections.abc import Collection
+from collections import Counter
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
 import anyio
 
@@ -33,20 +40,27 @@ from bulkjobs import (
     DeleteExecution,
     DeleteJob,
     Destination,
+    DestinationJobs,
     FileSource,
+    InvalidTarget,
     JobCounts,
     Operation,
     Plan,
     Target,
     describe_jobs,
+    describe_jobs_in,
 )
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import plural
+
+if TYPE_CHECKING:
+    from bulkjobs import RunSession
 
 __all__ = [
     "TYPE_JOB_ID_ABOVE",
     "BlastRadius",
     "Reply",
+    "UnreachableAccount",
     "acted_statuses",
     "ask",
     "confirm",
@@ -64,6 +78,9 @@ _DESCRIBED_JOBS: Final = 10
 
 #: Seconds the sizing calls may take before the question is asked without their counts.
 _SIZING_TIMEOUT: Final = 15.0
+
+#: Destinations listed one per line under a job; the rest are summed on one line.
+_SHOWN_DESTINATIONS: Final = 20
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,6 +115,18 @@ _TERMINAL: Final = tuple(s for s in JobCounts.STATUSES if s not in ACTIVE_STATUS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UnreachableAccount:
+    """An account whose role was refused before the prompt: nothing is sent there."""
+
+    account: str
+    code: str
+    message: str
+    #: The run's destinations in it, and the given targets there (they will fail).
+    destinations: int = 0
+    given: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BlastRadius:
     """What a run would touch, as far as it can be known before it starts."""
 
@@ -119,13 +148,26 @@ class BlastRadius:
     at_most: int | None = None
     #: The (account, region) destinations the run spreads over (empty: one).
     destinations: tuple[Destination, ...] = ()
+    #: The jobs the run acts on (--job-id), described or not.
+    run_jobs: tuple[str, ...] = ()
+    #: DescribeJob in each reachable destination, over many of them.
+    per_destination: tuple[DestinationJobs, ...] = ()
+    #: Accounts known to be unreachable: shown, never counted in what would change.
+    unreachable: tuple[UnreachableAccount, ...] = ()
 
     @property
     def job_ids(self) -> tuple[str, ...]:
-        ids = dict.fromkeys(job.job_id for job in self.jobs)
+        ids = dict.fromkeys(self.run_jobs)
+        ids.update(dict.fromkeys(job.job_id for job in self.jobs))
         ids.update(dict.fromkeys(job_id for job_id, _ in self.uncounted))
         ids.update(dict.fromkeys(self.given_by_job))
         return tuple(ids)
+
+    @property
+    def reachable(self) -> int:
+        """Destinations calls will be sent to."""
+        lost = sum(u.destinations for u in self.unreachable)
+        return max(0, len(self.destinations) - lost)
 
     @property
     def answer(self) -> str:
@@ -136,6 +178,9 @@ class BlastRadius:
             return self.job_ids[0]
         if self.at_most is not None:
             return str(self.at_most)
+        if self.destinations:
+            # A size nobody knows, spread over many accounts: never a reflex "yes".
+            return str(self.reachable)
         return "yes"
 
     def lines(self) -> list[str]:
@@ -170,43 +215,132 @@ class BlastRadius:
             lines.append(f"  job {job.job_id} {state}; DescribeJob counts now: {job.breakdown()}")
         for job_id, why in self.uncounted:
             lines.append(f"  job {job_id}: not counted ({why})")
+        lines.extend(self._per_destination_lines())
+        for lost in self.unreachable:
+            there = ""
+            if lost.destinations:
+                there = f" in its {plural(lost.destinations, 'destination')}"
+            fail = ""
+            if lost.given:
+                fail = f"; its {plural(lost.given, noun)} given there will end failed"
+            lines.append(
+                f"  account {lost.account}: unreachable ({lost.code}), not counted: nothing "
+                f"is sent{there}{fail}"
+            )
+        lines.append(self._to_change())
+        return lines
+
+    def _per_destination_lines(self) -> list[str]:
+        lines: list[str] = []
+        described = dict.fromkeys(
+            job_id
+            for found in self.per_destination
+            for job_id in (
+                *(j.job_id for j in found.jobs),
+                *found.missing,
+                *(j for j, _ in found.uncounted),
+            )
+        )
+        for job_id in described:
+            lines.append(f"  job {job_id}, DescribeJob counts now by account/region:")
+            rest: list[JobCounts] = []
+            for n, found in enumerate(self.per_destination):
+                job = found.of(job_id)
+                if n >= _SHOWN_DESTINATIONS:
+                    if job is not None:
+                        rest.append(job)
+                    continue
+                if job is not None:
+                    state = f" (job {job.status})" if job.status else ""
+                    text = f"{job.breakdown()}{state}"
+                elif job_id in found.missing:
+                    text = "no such job there"
+                else:
+                    why = next(w for j, w in found.uncounted if j == job_id)
+                    text = f"not counted ({why})"
+                lines.append(f"    {found.destination.label}: {text}")
+            hidden = len(self.per_destination) - _SHOWN_DESTINATIONS
+            if hidden > 0:
+                summed = _summed(job_id, rest)
+                lines.append(
+                    f"    … and {plural(hidden, 'more destination')}: {summed.breakdown()}"
+                )
+        return lines
+
+    def _executions(self) -> int | None:
+        """Executions in the acted statuses of the run's jobs: summed over the
+        reachable destinations across many, else DescribeJob's one answer each;
+        None if some could not be counted."""
+        if self.per_destination:
+            sizes = [
+                found.size(job_id, self.statuses)
+                for found in self.per_destination
+                for job_id in self.run_jobs
+            ]
+            if any(size is None for size in sizes):
+                return None
+            return sum(size or 0 for size in sizes)
+        return sum(job.of(self.statuses) for job in self.jobs)
+
+    def _to_change(self) -> str:
+        jobs_only = self.operation.whole_job
         acted = " or ".join(self.statuses) or "no status"
         verb = "deleted" if isinstance(self.operation, DeleteExecution) else "canceled"
+        spread = (
+            f" in {plural(self.reachable, 'reachable destination')}" if self.destinations else ""
+        )
         if self.at_most is None:
-            lines.append(f"  to change: not known until the listing runs ({acted} only)")
-        elif jobs_only and self.destinations:
-            then = (
-                "their executions are deleted with them"
-                if isinstance(self.operation, DeleteJob)
-                else f"AWS cancels their {acted} executions server-side in each"
-            )
-            lines.append(
+            return f"  to change: not known until the listing runs ({acted} only){spread}"
+        if jobs_only and self.destinations:
+            executions = self._executions() if self.per_destination else None
+            if executions is None:
+                then = (
+                    "their executions are deleted with them"
+                    if isinstance(self.operation, DeleteJob)
+                    else f"AWS cancels their {acted} executions server-side in each"
+                )
+            elif isinstance(self.operation, DeleteJob):
+                then = f"{plural(executions, 'execution')} deleted with them"
+            else:
+                then = f"{plural(executions, 'execution')} {acted} canceled server-side"
+            return (
                 f"  to change: {plural(self.at_most, 'job')} (a {self.operation.api} per job "
-                f"and destination); {then}"
+                f"and destination){spread}; {then}"
             )
-        elif jobs_only:
-            executions = sum(job.of(self.statuses) for job in self.jobs)
+        if jobs_only:
+            executions = self._executions() or 0
             what = (
                 "deleted with them"
                 if isinstance(self.operation, DeleteJob)
                 else f"{acted} canceled server-side"
             )
-            lines.append(
+            return (
                 f"  to change: {plural(self.at_most, 'job')}; "
                 f"{plural(executions, 'execution')} {what}"
             )
-        else:
-            lines.append(
-                f"  to change: up to {plural(self.at_most, 'execution')} ({acted}), {verb} "
-                "one call each"
-            )
-        return lines
+        return (
+            f"  to change: up to {plural(self.at_most, 'execution')} ({acted}), {verb} "
+            f"one call each{spread}"
+        )
 
     def question(self) -> str:
         if self.answer == "yes":
             return 'Type "yes" to proceed (anything else sends nothing): '
-        what = "the job id" if self.answer in self.job_ids else "the number of targets"
+        if self.answer in self.job_ids:
+            what = "the job id"
+        elif self.at_most is None:
+            what = "the number of destinations"
+        else:
+            what = "the number of targets"
         return f'Type {what} "{self.answer}" to proceed (anything else sends nothing): '
+
+
+def _summed(job_id: str, jobs: Sequence[JobCounts]) -> JobCounts:
+    """One job's counts over several destinations."""
+    total: Counter[str] = Counter()
+    for job in jobs:
+        total.update(job.counts)
+    return JobCounts(job_id=job_id, status="", counts=dict(total))
 
 
 def _action(operation: Operation) -> str:
@@ -282,52 +416,95 @@ def _spread(item: Target, destinations: tuple[Destination, ...]) -> list[Target]
 
 
 async def measure(
-    opts: Options, file: FileSource | None, destinations: tuple[Destination, ...] = ()
+    opts: Options, file: FileSource | None, session: RunSession | None = None
 ) -> BlastRadius:
     """Count what the run would touch: the given targets (in every destination), and
-    DescribeJob per job (in the run's one destination: across many, the per-destination
-    counts are the run's own report)."""
+    DescribeJob per job — in the run's one destination, or in each reachable one of a
+    run over many (through ``session``'s credentials and rate controllers)."""
     operation = opts.operation
+    destinations = () if session is None else session.destinations
+    states = () if session is None else session.account_states or ()
+    failed = {state.account: state for state in states if state.error is not None}
     plan = Plan()
+    given_in: Counter[Destination] = Counter()
+
+    def add(item: Target | InvalidTarget) -> None:
+        plan.add(item)
+        if isinstance(item, Target):
+            given_in[item.destination] += 1
+
     if operation.whole_job:
         job_ids = list(opts.job_ids)
         for job_id in job_ids if destinations else ():
             for target in _spread(Target(job_id=job_id), destinations):
-                plan.add(target)
+                add(target)
     else:
         region = None if destinations else opts.config.region
         for name in opts.thing_names:
             named = Target(job_id=opts.job_id or "", thing_name=name, region=region)
             for target in _spread(named, destinations):
-                plan.add(target)
+                add(target)
         if file is not None:
             for item in file:
                 if isinstance(item, Target):
                     for target in _spread(item, destinations):
-                        plan.add(target)
+                        add(target)
                 else:
-                    plan.add(item)
+                    add(item)
         job_ids = [opts.job_id] if opts.job_id else []
     statuses = acted_statuses(operation, opts.statuses)
-    described = [] if destinations else job_ids[:_DESCRIBED_JOBS]
-    survey = await describe_jobs(described, opts.config, per_job=_SIZING_TIMEOUT)
-    region = str(survey.destination.region)
-    jobs = list(survey.jobs)
-    uncounted = list(survey.uncounted)
+    described = job_ids[:_DESCRIBED_JOBS]
+    per_destination: tuple[DestinationJobs, ...] = ()
+    reachable: list[Destination] = []
+    if destinations and session is not None:
+        every = session.resolved_destinations
+        reachable = [d for d in every if d.account not in failed]
+        async with session.reader() as call:
+            per_destination = await describe_jobs_in(
+                call, described, reachable, at_most=_SIZING_TIMEOUT
+            )
+        region = str(session.default_destination.region or opts.config.region)
+        jobs: list[JobCounts] = []
+        uncounted: list[tuple[str, str]] = []
+    else:
+        every = ()
+        survey = await describe_jobs(described, opts.config, per_job=_SIZING_TIMEOUT)
+        region = str(survey.destination.region)
+        jobs = list(survey.jobs)
+        uncounted = list(survey.uncounted)
     # The plan files targets without a region of their own under "default": name it.
     by_region = plan.by_region
     if "default" in by_region:
         by_region[region] = by_region.get(region, 0) + by_region.pop("default")
-    counted = {job.job_id: job for job in jobs}
-    listings, listed = _listings(opts, statuses, counted)
+    if per_destination:
+        sizes = [found.size(opts.job_id or "", statuses) for found in per_destination]
+        job_size = None if any(n is None for n in sizes) else sum(n or 0 for n in sizes)
+    elif destinations:
+        job_size = 0  # no destination can be reached: nothing listed anywhere
+    else:
+        job = {j.job_id: j for j in jobs}.get(opts.job_id or "")
+        job_size = None if job is None else job.of(statuses)
+    listings, listed = _listings(
+        opts, job_size, spread=len(reachable) if destinations else 1, across=bool(destinations)
+    )
+    lost = sum(n for where, n in given_in.items() if where.account in failed)
     if operation.whole_job:
         given = plan.total if destinations else len(job_ids)
-        at_most: int | None = given
+        at_most: int | None = given - lost
     else:
         given = plan.total + plan.invalid
-        if destinations and opts.has_listing:
-            listed = None  # listed in every destination as the run goes
-        at_most = None if listed is None else given + listed
+        at_most = None if listed is None else given - lost + listed
+    unreachable = tuple(
+        UnreachableAccount(
+            account=account,
+            code=state.error.code,
+            message=state.error.message,
+            destinations=sum(1 for d in every if d.account == account),
+            given=sum(n for where, n in given_in.items() if where.account == account),
+        )
+        for account, state in sorted(failed.items())
+        if state.error is not None
+    )
     return BlastRadius(
         operation=operation,
         region=region,
@@ -341,40 +518,47 @@ async def measure(
         statuses=statuses,
         at_most=at_most,
         destinations=destinations,
+        run_jobs=tuple(job_ids),
+        per_destination=per_destination,
+        unreachable=unreachable,
     )
 
 
 def _listings(
-    opts: Options, statuses: tuple[str, ...], jobs: dict[str, JobCounts]
+    opts: Options, job_size: int | None, *, spread: int, across: bool
 ) -> tuple[tuple[str, ...], int | None]:
     """The listing sources described, and how many executions they can change at most
-    (None: unknown before listing)."""
+    (None: unknown before listing). ``job_size``: the executions of ``--job-id`` in the
+    acted statuses (summed over the destinations); ``spread``: the destinations each
+    listing runs in."""
     described: list[str] = []
     size: int | None = 0
-    job = jobs.get(opts.job_id or "")
     shown = ", ".join(opts.statuses) if opts.statuses else "any status"
+    where = f", in each of {plural(spread, 'reachable destination')}" if across else ""
 
     def add(count: int | None) -> None:
         nonlocal size
         size = None if size is None or count is None else size + count
 
     if opts.from_job and opts.job_id:
-        described.append(f"every execution of job {opts.job_id} ({shown}), by --from-job")
-        add(None if job is None else job.of(statuses))
+        described.append(f"every execution of job {opts.job_id} ({shown}), by --from-job{where}")
+        add(job_size)
     if opts.thing_group and opts.job_id:
         scope = " and its child groups" if opts.recursive else ""
         described.append(
             f"the executions of job {opts.job_id} on the things of thing group "
-            f"{opts.thing_group}{scope}, listed as the run goes"
+            f"{opts.thing_group}{scope}, listed as the run goes{where}"
         )
         # The group may hold only part of the job's fleet: the job's count bounds it.
-        add(None if job is None else job.of(statuses))
+        add(job_size)
     for thing in opts.from_things:
         of_job = f" of job {opts.job_id}" if opts.job_id else ""
-        described.append(f"the executions{of_job} on thing {thing} ({shown}), by --from-thing")
+        described.append(
+            f"the executions{of_job} on thing {thing} ({shown}), by --from-thing{where}"
+        )
     if opts.from_things:
         # One execution per job and thing; across all jobs it cannot be known up front.
-        add(len(opts.from_things) if opts.job_id else None)
+        add(len(opts.from_things) * spread if opts.job_id else None)
     return tuple(described), size
 
 
@@ -418,7 +602,7 @@ async def confirm(
     opts: Options,
     file: FileSource | None,
     stderr: TextIO,
-    destinations: tuple[Destination, ...] = (),
+    session: RunSession | None = None,
 ) -> int | None:
     """Ask if the run needs it. None to go on; otherwise the exit code to stop with
     (nothing sent: 2 when refused or declined, 130 when interrupted at the prompt)."""
@@ -427,7 +611,7 @@ async def confirm(
     if not interactive(opts):
         print(refusal(opts, _given(opts, file)), file=stderr)
         return 2
-    radius = await measure(opts, file, destinations)
+    radius = await measure(opts, file, session)
     width = min(shutil.get_terminal_size().columns, 100)
     for line in radius.lines():
         print(textwrap.fill(line, width, subsequent_indent="    "), file=stderr)

@@ -115,3 +115,10 @@ def print_destinations(rows: Sequence[Mapping[str, Any]], stream: TextIO) -> Non
         if kinds.get("failed") and codes:
             shown = ", ".join(f"{code} {n:,}" for code, n in list(codes.items())[:3])
             print(f"{'':<30}failed or skipped: {shown}", file=stream)
+        if row.get("listingsNotRun"):
+            # Nothing was listed there, so no target can stand for what was missed.
+            print(
+                f"{'':<30}NOT LISTED: {row.get('errorCode')} — the listing did not run "
+                "here: what it would have found is unknown and untouched",
+                file=stream,
+            )

@@ -229,7 +229,7 @@ async def _execute(stage: Staged, argv: list[str], *, stdout: TextIO, stderr: Te
         if store is not None:
             await store.prepare(resume=opts.resume or opts.config.dry_run)
         files = session.file_sources
-        stop = await confirm(opts, files[0] if files else None, stderr, session.destinations)
+        stop = await confirm(opts, files[0] if files else None, stderr, session)
         if stop is not None:
             return stop
         _whole_job_advice(opts, session, stderr)
@@ -305,9 +305,13 @@ async def _run(
     rows = (session.summary or {}).get("byDestination") or []
     if opts.log_format != "json" and (len(rows) > 1 or any(row.get("account") for row in rows)):
         print_destinations(rows, stdout)
-    for spec, why in session.unreached_listings:
+    for spec, failure in session.unreached_listings:
         where = spec.destination.label if spec.destination is not None else "default"
-        print(f"bulkjobs: error: listing in {where} not run: {why}", file=stderr)
+        print(
+            f"bulkjobs: error: listing of {spec.label} in {where} not run: {failure.code}: "
+            f"{failure.message}",
+            file=stderr,
+        )
     if session.listing_error is not None:
         print(f"bulkjobs: error: {session.listing_error}", file=stderr)
     _print_resume_hint(report, opts, argv, session, stderr)

@@ -207,6 +207,42 @@ class TestFailuresStayLocal:
         assert f"account {DENIED}: cannot assume role" in done.stderr
         assert "Traceback" not in done.stderr
 
+    def test_a_listing_in_a_refused_account_is_reported_not_hidden(
+        self, sim: ThreadedSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--from-job in an account whose role is refused: nothing is listed or sent
+        there, the other accounts are done, and the run does not pass for complete —
+        exit 1, a byDestination row per (account, region) with the error code, the same
+        code in unreachedListings, and both the run's table and `bulkjobs report` say
+        the listing did not run."""
+        report = tmp_path / "r"
+        argv = ["cancel-job-execution", "--job-id", JOB, "--from-job", "--role-name", ROLE]
+        argv += ["--accounts", f"{A},{DENIED}", "--regions", "us-east-1,eu-west-1"]
+        assert run(sim, *argv, "--report", str(report), "-q") == 1
+        for region in ("us-east-1", "eu-west-1"):
+            assert all(s is ExecutionStatus.CANCELED for s in status_in(sim, A, region).values())
+            assert all(s is ExecutionStatus.QUEUED for s in status_in(sim, DENIED, region).values())
+        data = summary(report)
+        assert data["exitCode"] == 1
+        rows = {(r["account"], r["region"]): r for r in data["byDestination"]}
+        for region in ("us-east-1", "eu-west-1"):
+            denied = rows[(DENIED, region)]
+            assert denied["errorCode"] == "AccessDenied"
+            assert denied["listingsNotRun"] == 1 and denied["total"] == 0
+            assert f"arn:aws:iam::{DENIED}:role/{ROLE}" in denied["message"]
+            assert "errorCode" not in rows[(A, region)]
+        unreached = data["unreachedListings"]
+        assert sorted((u["account"], u["region"], u["errorCode"]) for u in unreached) == [
+            (DENIED, "eu-west-1", "AccessDenied"),
+            (DENIED, "us-east-1", "AccessDenied"),
+        ]
+        shown = capsys.readouterr()
+        table = [line for line in shown.out.splitlines() if "NOT LISTED: AccessDenied" in line]
+        assert len(table) == 2
+        assert f"listing of executions of job {JOB} in {DENIED}/us-east-1 not run" in shown.err
+        assert main(["report", str(report)]) == 0
+        assert capsys.readouterr().out.count("NOT LISTED: AccessDenied") == 2
+
 
 class TestWithoutARole:
     def test_a_foreign_account_is_bad_input(

@@ -9,6 +9,7 @@ import pytest
 
 from bulkjobs.cli import main
 from bulkjobs.sim import ExecutionStatus, ThreadedSimulator
+from bulkjobs.sim._model import TERMINAL
 from tests.cli.conftest import JOB, statuses
 from tests.conftest import FAKE_SECRET
 
@@ -111,7 +112,30 @@ class TestCancelJobExecution:
         stats = sim.statistics()
         assert stats.mutating_requests == 0
         assert stats.total_requests > 0  # the listing
-        assert {r["outcome"] for r in read_results(tmp_path)} == {"dry_run"}
+        terminal = {name for name, status in before.items() if status in TERMINAL}
+        outcomes = {r["thingName"]: r["outcome"] for r in read_results(tmp_path)}
+        assert terminal  # the fixture has some, or this checks nothing
+        assert {n for n, o in outcomes.items() if o == "already_terminal"} == terminal
+        assert {o for n, o in outcomes.items() if n not in terminal} == {"dry_run"}
+
+    def test_a_dry_run_says_what_the_run_will_do(
+        self, sim: ThreadedSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Executions listed terminal need no call: the dry run's outcomes and its
+        estimate say so, and the real run then does exactly what the dry run said."""
+        args = ("cancel-job-execution", "--job-id", JOB, "--from-job", "--force", "-q")
+        assert run(sim, *args, "--dry-run", "--report", str(tmp_path / "dry")) == 0
+        plan = json.loads((tmp_path / "dry" / "summary.json").read_text())["plan"]
+        terminal = plan["listedTerminalNoCall"]
+        assert terminal == sum(1 for s in statuses(sim).values() if s in TERMINAL) > 0
+        assert plan["estimate"].startswith(f"{plan['targets'] - terminal} calls ÷ ")
+        assert run(sim, *args, "--yes", "--report", str(tmp_path / "real")) == 0
+        dry = {r["thingName"]: r["outcome"] for r in read_results(tmp_path / "dry")}
+        real = {r["thingName"]: r["outcome"] for r in read_results(tmp_path / "real")}
+        assert {n for n, o in dry.items() if o == "already_terminal"} == {
+            n for n, o in real.items() if o == "already_terminal"
+        }
+        assert sim.statistics().of("CancelJobExecution").requests == len(dry) - terminal
 
     def test_dry_run_over_a_file_makes_no_call_at_all(
         self, sim: ThreadedSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -66,7 +66,8 @@ class TestEveryOutcomeHasItsLine:
     def test_a_dry_run_writes_a_line_per_target(
         self, sim: ThreadedSimulator, tmp_path: Path
     ) -> None:
-        """dry_run rows too: one per listed execution, and nothing sent."""
+        """dry_run rows too: one per listed execution (already_terminal for those
+        listed terminal, as the real run records them), and nothing sent."""
         directory = tmp_path / "report"
         code = run(
             sim,
@@ -81,7 +82,7 @@ class TestEveryOutcomeHasItsLine:
         summary, results = report(directory)
         assert code == 0
         assert len(results) == summary["total"] == len(statuses(sim))
-        assert {r["outcome"] for r in results} == {"dry_run"}
+        assert {r["outcome"] for r in results} == {"dry_run", "already_terminal"}
         assert sim.statistics().mutating_requests == 0
 
 

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 import pexpect
 import pytest
 
-from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, ThreadedSimulator
+from bulkjobs.cli._confirm import TYPE_JOB_ID_ABOVE
+from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, Simulator, ThreadedSimulator
 from tests.cli.conftest import JOB, statuses
 
 RUNNING = {ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS}
@@ -331,3 +332,107 @@ class TestWaitingOnATerminal:
         drawn = frames(shown)
         assert drawn and drawn[-1][0] == int(drawn[-1][1])
         assert f"job {JOB}: AWS cancelled" in shown
+
+
+A, B, DENIED = "111111111111", "222222222222", "333333333333"
+REGIONS = ("us-east-1", "eu-west-1")
+ACROSS = ("--accounts", f"{A},{B},{DENIED}", "--regions", ",".join(REGIONS))
+ROLE = ("--role-name", "OrganizationAccountAccessRole")
+
+
+@pytest.fixture
+def accounts_sim() -> Iterator[ThreadedSimulator]:
+    """Three member accounts in two regions, one refusing every role; 40 devices
+    each, a fifth of them IN_PROGRESS."""
+    fleet = FleetSpec(things=40, job_ids=(JOB,), in_progress=0.2, terminal=0.1, seed=8)
+    config = SimConfig(quota=None, accounts=(A, B, DENIED), denied_accounts=frozenset({DENIED}))
+    with ThreadedSimulator(config, fleet) as simulator:
+        yield simulator
+
+
+def add_job(sim: ThreadedSimulator, job: str, size: int, account: str, region: str) -> None:
+    """A QUEUED job of ``size`` devices in one destination."""
+    names = [f"dev-{n}" for n in range(size)]
+
+    def add(simulator: Simulator) -> None:
+        simulator.add_job(job, names, account=account, region=region)
+
+    sim.call(add)
+
+
+def running_in(sim: ThreadedSimulator, job: str, account: str, region: str) -> int:
+    found = sim.call(lambda s: s.executions(job, account=account, region=region))
+    return sum(1 for e in found if e.status in RUNNING)
+
+
+class TestTheBlastRadiusAcrossAccounts:
+    def test_describe_job_counts_each_destination_and_sums_them(
+        self, accounts_sim: ThreadedSimulator
+    ) -> None:
+        """A job of a different size in each destination (none in one): the prompt
+        shows each count, says where there is no such job, and the total is their sum;
+        the refused account is shown as unreachable and counted in nothing."""
+        sizes = {(A, "us-east-1"): 3, (A, "eu-west-1"): 5, (B, "us-east-1"): 7}
+        for (account, region), size in [*sizes.items(), ((DENIED, "us-east-1"), 11)]:
+            add_job(accounts_sim, "fw-2", size, account, region)
+        child = spawn(
+            accounts_sim,
+            *("cancel-job-execution", "--job-id", "fw-2", "--from-job", "--force"),
+            *ACROSS,
+            *ROLE,
+        )
+        shown = re.sub(r"\s+", " ", child.prompt())
+        for (account, region), size in sizes.items():
+            assert f"{account}/{region}: {size} QUEUED" in shown
+        assert f"{B}/eu-west-1: no such job there" in shown
+        assert f"account {DENIED}: unreachable (AccessDenied), not counted" in shown
+        assert f"{DENIED}/us-east-1:" not in shown
+        assert f"up to {sum(sizes.values())} executions (QUEUED or IN_PROGRESS)" in shown
+        assert "in 4 reachable destinations" in shown
+        child.send("no")
+        code, _ = child.finish()
+        assert code == 2
+        assert accounts_sim.statistics().mutating_requests == 0
+
+    def test_an_unknown_size_across_accounts_is_never_a_plain_yes(
+        self, accounts_sim: ThreadedSimulator
+    ) -> None:
+        """--from-thing without a job: nothing can size it, so the reachable
+        destinations are counted out; "yes" sends nothing."""
+        child = spawn(
+            accounts_sim,
+            *("cancel-job-execution", "--from-thing", "thing-000001", "--force"),
+            *ACROSS,
+            *ROLE,
+        )
+        shown = child.prompt()
+        assert 'Type the number of destinations "4"' in shown
+        child.send("yes")
+        code, out = child.finish()
+        assert code == 2, out
+        assert accounts_sim.statistics().mutating_requests == 0
+
+    def test_a_big_run_across_accounts_is_confirmed_by_the_job_id(
+        self, accounts_sim: ThreadedSimulator
+    ) -> None:
+        """Over the threshold in sum (not in any one destination): "yes" is refused;
+        the job id runs it in every reachable destination and nowhere else."""
+        each = [running_in(accounts_sim, JOB, a, r) for a in (A, B) for r in REGIONS]
+        assert max(each) <= TYPE_JOB_ID_ABOVE < sum(each)
+        argv = ("cancel-job-execution", "--job-id", JOB, "--from-job", "--force", *ACROSS, *ROLE)
+        child = spawn(accounts_sim, *argv)
+        assert f'Type the job id "{JOB}"' in child.prompt()
+        child.send("yes")
+        assert child.finish()[0] == 2
+        assert accounts_sim.statistics().mutating_requests == 0
+        denied_before = running_in(accounts_sim, JOB, DENIED, "us-east-1")
+        child = spawn(accounts_sim, *argv, "-q")
+        child.prompt()
+        child.send(JOB)
+        code, out = child.finish()
+        # The refused account's listings are not done: the run says so with exit 1.
+        assert code == 1, out
+        for account in (A, B):
+            for region in REGIONS:
+                assert running_in(accounts_sim, JOB, account, region) == 0
+        assert running_in(accounts_sim, JOB, DENIED, "us-east-1") == denied_before > 0

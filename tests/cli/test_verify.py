@@ -296,6 +296,15 @@ def test_bad_input_exits_2_with_no_call(
     assert sim.statistics().total_requests == 0
 
 
+def statuses_in(sim: ThreadedSimulator, account: str, region: str) -> dict[str, ExecutionStatus]:
+    def read(simulator: Any) -> dict[str, ExecutionStatus]:
+        found = simulator.executions(JOB, account=account, region=region)
+        return {e.thing_name: e.status for e in found}
+
+    result: dict[str, ExecutionStatus] = sim.call(read)
+    return result
+
+
 class TestAcrossDestinations:
     A, B = "111111111111", "222222222222"
     ROLE = "OrganizationAccountAccessRole"
@@ -318,13 +327,14 @@ class TestAcrossDestinations:
         argv += ["--role-name", self.ROLE, "--accounts", f"{self.A},{self.B}"]
         argv += ["--regions", ",".join(self.REGIONS), "--report", str(report), "-q"]
         assert run(fleets, *argv) == 1
-        left = set()
+        left: set[tuple[str, str, str]] = set()
         for account in (self.A, self.B):
             for region in self.REGIONS:
-                found = fleets.call(
-                    lambda s, a=account, r=region: s.executions(JOB, account=a, region=r)
-                )
-                left |= {(account, region, e.thing_name) for e in found if e.status in RUNNING}
+                left |= {
+                    (account, region, name)
+                    for name, status in statuses_in(fleets, account, region).items()
+                    if status in RUNNING
+                }
         section = summary(report)["verify"]
         assert section["checked"] == 12 * 4
         named = {(n["account"], n["region"], n["thingName"]) for n in section["named"]}

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from bulkjobs._destination import Destination
 from bulkjobs._jobstatus import JobCounts
 from bulkjobs._models import CancelExecution, CancelJob, DeleteExecution, Operation
-from bulkjobs.cli._confirm import TYPE_JOB_ID_ABOVE, BlastRadius, acted_statuses
+from bulkjobs._survey import DestinationJobs
+from bulkjobs.cli._confirm import (
+    TYPE_JOB_ID_ABOVE,
+    BlastRadius,
+    UnreachableAccount,
+    acted_statuses,
+)
 
 
 def radius(
@@ -114,8 +121,6 @@ class TestTheBlastRadiusShown:
 class TestAcrossAccountsAndRegions:
     def test_the_prompt_counts_targets_per_account_and_region(self) -> None:
         """The header names the destinations; given targets are counted per account/region."""
-        from bulkjobs import Destination
-
         destinations = tuple(
             Destination(account=a, region=r)
             for a in ("111111111111", "222222222222")
@@ -135,3 +140,107 @@ class TestAcrossAccountsAndRegions:
         assert "in 4 destinations: 2 accounts (111111111111, 222222222222) × 2 regions" in text
         assert "by account/region: 111111111111/us-east-1 1, 111111111111/eu-west-1 1" in text
         assert "a CancelJob per job and destination" in text
+
+
+A, B, DENIED = "111111111111", "222222222222", "333333333333"
+SPREAD = tuple(
+    Destination(account=a, region=r) for a in (A, B, DENIED) for r in ("us-east-1", "eu-west-1")
+)
+REACHABLE = tuple(d for d in SPREAD if d.account != DENIED)
+DENIED_HERE = UnreachableAccount(account=DENIED, code="AccessDenied", message="no", destinations=2)
+
+
+def across(
+    *,
+    operation: Operation | None = None,
+    at_most: int | None,
+    per_destination: tuple[DestinationJobs, ...] = (),
+    run_jobs: tuple[str, ...] = ("fw-1",),
+    given: int = 0,
+) -> BlastRadius:
+    return BlastRadius(
+        operation=operation or CancelExecution(force=True),
+        region="us-east-1",
+        endpoint_url=None,
+        given=given,
+        statuses=("QUEUED", "IN_PROGRESS"),
+        at_most=at_most,
+        destinations=SPREAD,
+        run_jobs=run_jobs,
+        per_destination=per_destination,
+        unreachable=(DENIED_HERE,),
+    )
+
+
+def counted(queued: int, in_progress: int = 0) -> tuple[DestinationJobs, ...]:
+    """DescribeJob's answer for fw-1 in each reachable destination, the n-th one
+    ``queued + n`` QUEUED: no two alike, so a sum cannot come out right by chance."""
+    return tuple(
+        DestinationJobs(
+            destination=d, jobs=(job(QUEUED=queued + n, IN_PROGRESS=in_progress, FAILED=7),)
+        )
+        for n, d in enumerate(REACHABLE)
+    )
+
+
+class TestTheAnswerAcrossDestinations:
+    def test_an_unknown_size_needs_the_job_id_though_none_was_described(self) -> None:
+        """Over many destinations the job the run names is the answer, described or not."""
+        assert across(at_most=None).answer == "fw-1"
+
+    def test_without_a_job_the_number_of_destinations_is_typed(self) -> None:
+        """No job to name and no size known: never a plain "yes" — the reachable
+        destinations are counted out instead."""
+        found = across(at_most=None, run_jobs=())
+        assert found.answer == str(len(REACHABLE))
+        assert f'Type the number of destinations "{len(REACHABLE)}"' in found.question()
+
+    def test_a_known_small_size_is_still_a_yes(self) -> None:
+        """What DescribeJob counted everywhere decides, as in one destination."""
+        assert across(at_most=TYPE_JOB_ID_ABOVE, per_destination=counted(1)).answer == "yes"
+
+
+class TestCountsPerDestination:
+    def test_each_reachable_destination_has_its_line(self) -> None:
+        """DescribeJob's counts are shown per account/region."""
+        text = "\n".join(across(at_most=50, per_destination=counted(3, 2)).lines())
+        for n, d in enumerate(REACHABLE):
+            assert f"{d.label}: {3 + n} QUEUED, 2 IN_PROGRESS, 7 FAILED" in text
+
+    def test_the_unreachable_account_is_shown_and_not_counted(self) -> None:
+        """The refused account says so; 'to change' counts the reachable destinations."""
+        text = "\n".join(across(at_most=50, per_destination=counted(3)).lines())
+        assert f"account {DENIED}: unreachable (AccessDenied), not counted" in text
+        assert f"{DENIED}/us-east-1:" not in text
+        assert f"in {len(REACHABLE)} reachable destinations" in text
+
+    def test_cancel_job_sums_the_executions_of_every_destination(self) -> None:
+        """cancel-job: the executions AWS cancels are the sum over the destinations."""
+        per = counted(10, 4)
+        total = sum(d.jobs[0].of(("QUEUED", "IN_PROGRESS")) for d in per)
+        text = "\n".join(
+            across(operation=CancelJob(force=True), at_most=len(per), per_destination=per).lines()
+        )
+        assert f"{total} executions QUEUED or IN_PROGRESS canceled server-side" in text
+
+    def test_a_job_missing_somewhere_counts_nothing_there(self) -> None:
+        """No such job in a destination: 0 there, said so, and the sum is still known."""
+        per = counted(5)
+        gone = DestinationJobs(destination=per[0].destination, missing=("fw-1",))
+        shown = across(operation=CancelJob(), at_most=4, per_destination=(gone, *per[1:]))
+        text = "\n".join(shown.lines())
+        assert f"{per[0].destination.label}: no such job there" in text
+        total = sum(d.jobs[0].active for d in per[1:])
+        assert f"{total} executions QUEUED or IN_PROGRESS canceled" in text
+
+    def test_an_uncounted_destination_makes_the_sum_unknown(self) -> None:
+        """One destination that did not answer: its reason shown, no total claimed."""
+        per = counted(5)
+        slow = DestinationJobs(
+            destination=per[0].destination, uncounted=(("fw-1", "did not answer in time"),)
+        )
+        text = "\n".join(
+            across(operation=CancelJob(), at_most=4, per_destination=(slow, *per[1:])).lines()
+        )
+        assert "not counted (did not answer in time)" in text
+        assert "executions QUEUED or IN_PROGRESS canceled" not in text

@@ -5,12 +5,21 @@ from __future__ import annotations
 import pytest
 
 from bulkjobs._exceptions import ConfigurationError
-from bulkjobs._models import CancelExecution, CancelJob, DeleteExecution, InvalidTarget, Target
+from bulkjobs._models import (
+    CancelExecution,
+    CancelJob,
+    DeleteExecution,
+    InvalidTarget,
+    Operation,
+    Target,
+)
 from bulkjobs._plan import Plan, covers_whole_job, format_duration
 
 
-def plan_of(*items: tuple[Target | InvalidTarget, str | None]) -> Plan:
-    plan = Plan()
+def plan_of(
+    *items: tuple[Target | InvalidTarget, str | None], operation: Operation | None = None
+) -> Plan:
+    plan = Plan(operation)
     for item, status in items:
         plan.add(item, status=status)
     return plan
@@ -78,6 +87,25 @@ class TestEstimate:
         """The plan's first line says "1 target", not "1 targets"."""
         assert plan_of((t("j", "a"), None)).render(rate=10).splitlines()[0] == "Plan: 1 target"
 
+    @pytest.mark.parametrize(
+        ("operation", "calls"), [(CancelExecution(), 1), (DeleteExecution(), 3), (None, 3)]
+    )
+    def test_executions_listed_terminal_cost_no_cancel(
+        self, operation: Operation | None, calls: int
+    ) -> None:
+        """A cancel settles a listed terminal execution without a call; a delete (or a
+        plan that does not know the operation) still counts one for it."""
+        plan = plan_of(
+            (t("j", "a"), "QUEUED"),
+            (t("j", "b"), "CANCELED"),
+            (t("j", "c"), "SUCCEEDED"),
+            operation=operation,
+        )
+        assert plan.estimate(rate=10).calls == calls
+        assert plan.no_call == 3 - calls
+        rendered = plan.render(rate=10)
+        assert ("2 targets listed terminal: no call needed" in rendered) == (calls == 1)
+
     def test_empty_plan_takes_no_time(self) -> None:
         """No targets, no calls."""
         assert Plan().estimate(rate=10).seconds == 0
@@ -99,6 +127,7 @@ class TestOutput:
             "byRegion": {"default": 2},
             "byStatus": {"QUEUED": 1},
             "statusUnknown": 1,
+            "listedTerminalNoCall": 0,
             "rate": 2,
             "estimatedSeconds": 1.0,
             "estimate": "2 calls ÷ 2/s = 1.0 s",
