@@ -63,7 +63,7 @@ if TYPE_CHECKING:
     from bulkjobs._client import CallError, Clients
     from bulkjobs._deletejob import DeletionTimes
     from bulkjobs._engine import Engine, EngineStatistics
-    from bulkjobs._follow import CancelWatch, follow_cancellations
+    from bulkjobs._follow import CancelWatch, ServerSideCancel, follow_cancellations
     from bulkjobs._metrics import MetricsTextfile
     from bulkjobs._rate import RateStatistics, parse_rate
     from bulkjobs._reportfiles import redraw_report
@@ -107,6 +107,7 @@ _LAZY = {
     "Clients": "bulkjobs._client",
     "CallError": "bulkjobs._client",
     "CancelWatch": "bulkjobs._follow",
+    "ServerSideCancel": "bulkjobs._follow",
     "follow_cancellations": "bulkjobs._follow",
     **{
         name: "bulkjobs._s3"
@@ -190,6 +191,7 @@ __all__ = [
     "RunSession",
     "S3Location",
     "S3Store",
+    "ServerSideCancel",
     "Source",
     "Target",
     "ValidationIssue",

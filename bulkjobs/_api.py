@@ -40,6 +40,8 @@ async def run(
     listing_filter: ListingFilter | None = None,
     on_result: Callable[[Result], object] | None = None,
     destinations: Sequence[Destination] | None = None,
+    wait_timeout: float | None = None,
+    verify: bool = False,
 ) -> Report:
     """Run ``operation`` over ``targets`` and return the report.
 
@@ -49,8 +51,11 @@ async def run(
     ``report="DIR"`` writes summary.json, results.jsonl and journal.jsonl there, as the
     CLI does; ``resume=True`` continues the run DIR's journal records (without it, a
     used DIR raises :class:`ConfigurationError`). ``destinations`` spreads the run over
-    accounts and regions (other accounts reached with ``config.role``). See
-    :class:`RunSession`.
+    accounts and regions (other accounts reached with ``config.role``). After CancelJob
+    the report says how AWS's server-side cancel stands (``wait_timeout``: follows it
+    for up to that many seconds). ``verify=True`` reads every target again once the run
+    (and that follow-up) is over: ``Report.verification`` says what is still QUEUED or
+    IN_PROGRESS, and the exit code is 1 if anything is. See :class:`RunSession`.
     """
     session = RunSession(
         targets,
@@ -61,6 +66,8 @@ async def run(
         journal=journal,
         listing_filter=listing_filter,
         destinations=destinations,
+        wait_timeout=wait_timeout,
+        verify=verify,
     )
     return await session.run(on_result=on_result)
 
@@ -76,6 +83,8 @@ def run_sync(
     listing_filter: ListingFilter | None = None,
     on_result: Callable[[Result], object] | None = None,
     destinations: Sequence[Destination] | None = None,
+    wait_timeout: float | None = None,
+    verify: bool = False,
 ) -> Report:
     """:func:`run` for synchronous scripts (starts and closes its own event loop)."""
 
@@ -90,6 +99,8 @@ def run_sync(
             listing_filter=listing_filter,
             on_result=on_result,
             destinations=destinations,
+            wait_timeout=wait_timeout,
+            verify=verify,
         )
 
     return anyio.run(main)

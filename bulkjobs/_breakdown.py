@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from bulkjobs._batch import ResultBatch
+from bulkjobs._exceptions import InvalidInputError
 from bulkjobs._models import OutcomeKind, Result, widen_span
 
 __all__ = ["DEFAULT_DESTINATION", "Breakdown", "breakdown_from_lines"]
@@ -103,7 +104,7 @@ def breakdown_from_lines(lines: Iterable[str], *, keep_failures: int = KEEP_FAIL
             continue
         try:
             result = Result.from_json(json.loads(line))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, InvalidInputError):
             breakdown.unreadable_lines += 1
             continue
         breakdown.add(result)

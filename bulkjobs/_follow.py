@@ -6,7 +6,9 @@ DescribeJob's ``jobProcessDetails`` still counts executions QUEUED and IN_PROGRE
 job "canceled" a second ago may still be rolling out to devices. :class:`CancelWatch`
 is the pure record of one job being followed; :func:`follow_cancellations` polls
 DescribeJob until every job has none left (QUEUED, and IN_PROGRESS for a forced
-cancel), or the time allowed runs out.
+cancel), or the time allowed runs out. :func:`after_cancel_job` is what a run does
+after its CancelJob calls: one DescribeJob per job to say how the cancel stands, or the
+whole follow, as a :class:`ServerSideCancel` for the report.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from bulkjobs._classify import ErrorClass
 from bulkjobs._client import CallError
 from bulkjobs._jobstatus import ACTIVE_STATUSES, JobCounts
 
-__all__ = ["CancelWatch", "follow_cancellations", "watched_statuses"]
+__all__ = [
+    "CancelWatch",
+    "ServerSideCancel",
+    "after_cancel_job",
+    "follow_cancellations",
+    "watched_statuses",
+]
 
 #: Failures worth another poll: the next one may well succeed.
 _PASSING = frozenset(
@@ -154,3 +162,97 @@ async def follow_cancellations(
         if on_update is not None:
             on_update(current)
     return current
+
+
+#: DescribeJob polls per second at most, across jobs (its quota is 10/s).
+POLLS_PER_SECOND = 5.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSideCancel:
+    """What became of the jobs' server-side cancel after a run's CancelJob calls."""
+
+    watches: tuple[CancelWatch, ...]
+    #: Whether the jobs were followed to the end (or the timeout); False: counted once.
+    waited: bool
+    wait_timeout: float | None = None
+    #: The wait was stopped (Ctrl-C, :meth:`RunSession.stop`) before it ended.
+    interrupted: bool = False
+    #: Jobs that could not be looked at (job id, why).
+    unreadable: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def unfinished(self) -> bool:
+        """Waited, but some job still has executions to cancel or could not be followed."""
+        return self.waited and (
+            bool(self.unreadable) or any(not w.settled or w.error for w in self.watches)
+        )
+
+    def exit_code(self, run_code: int) -> int:
+        """The run's exit code with the wait taken into account: 130 when interrupted,
+        1 when a followed job did not finish."""
+        if self.interrupted:
+            return 130
+        if self.unfinished and run_code == 0:
+            return 1
+        return run_code
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "waited": self.waited,
+            "waitTimeoutSeconds": self.wait_timeout if self.waited else None,
+            "interrupted": self.interrupted,
+            "jobs": [w.to_json() for w in self.watches]
+            + [{"jobId": job_id, "error": why} for job_id, why in self.unreadable],
+        }
+
+
+async def after_cancel_job(
+    describe: Describe,
+    jobs: Sequence[tuple[str, float]],
+    *,
+    force: bool,
+    wait_timeout: float | None = None,
+    on_update: Callable[[Sequence[CancelWatch]], object] | None = None,
+    scope: anyio.CancelScope | None = None,
+    clock: Callable[[], float] = time.time,
+) -> ServerSideCancel:
+    """DescribeJob once for each of ``jobs`` (job id, when CancelJob returned); with
+    ``wait_timeout``, follow them until settled or that many seconds pass.
+
+    Cancelling ``scope`` (held by the caller) ends the wait early: the result says
+    ``interrupted``, with the counts last seen.
+    """
+    watches: list[CancelWatch] = []
+    unreadable: list[tuple[str, str]] = []
+    for job_id, since in jobs:
+        try:
+            counts = JobCounts.from_describe(job_id, await describe(job_id))
+        except CallError as exc:
+            unreadable.append((job_id, f"DescribeJob: {exc}"))
+            continue
+        watches.append(
+            CancelWatch.start(job_id, force=force, since=since, counts=counts, at=clock())
+        )
+    if wait_timeout is None:
+        return ServerSideCancel(watches=tuple(watches), waited=False, unreadable=tuple(unreadable))
+    latest = list(watches)
+
+    def update(current: Sequence[CancelWatch]) -> None:
+        latest[:] = current
+        if on_update is not None:
+            on_update(current)
+
+    interval = max(1.0, len(watches) / POLLS_PER_SECOND)
+    scope = scope or anyio.CancelScope()
+    with scope:
+        latest[:] = await follow_cancellations(
+            describe, latest, at_most=wait_timeout, interval=interval, on_update=update, clock=clock
+        )
+    return ServerSideCancel(
+        watches=tuple(latest),
+        waited=True,
+        wait_timeout=wait_timeout,
+        interrupted=scope.cancelled_caught,
+        unreadable=tuple(unreadable),
+    )

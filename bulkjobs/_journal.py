@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
+from bulkjobs._exceptions import InvalidInputError
 from bulkjobs._models import Outcome, Result, target_digest
 
 __all__ = ["Journal", "JournalReader", "target_digest"]
@@ -97,7 +98,7 @@ class JournalReader:
             for line in fh:
                 try:
                     result = Result.from_json(json.loads(line))
-                except (ValueError, KeyError, TypeError):
+                except (ValueError, InvalidInputError):
                     # A line cut short by a crash; its target will be done again.
                     self.torn_lines += 1
                     continue

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final, Literal, TypeAlias
 
 from bulkjobs._destination import DEFAULT, Destination
-from bulkjobs._exceptions import ConfigurationError
+from bulkjobs._exceptions import ConfigurationError, InvalidInputError, ValidationIssue
+from bulkjobs._jobstatus import ACTIVE_STATUSES, JobCounts
 
 __all__ = [
     "FRESH",
@@ -53,6 +54,13 @@ EXECUTION_STATUSES: Final = (
 TERMINAL_STATUSES: Final = frozenset(EXECUTION_STATUSES[2:])
 #: Statuses in which an execution still runs on its device, or is about to.
 RUNNING_STATUSES: Final = EXECUTION_STATUSES[:2]
+#: Every status in DescribeJob's order, and the terminal ones in that order.
+_EVERY: Final = JobCounts.STATUSES
+_TERMINAL: Final = tuple(s for s in _EVERY if s not in ACTIVE_STATUSES)
+
+
+def _forced(text: str, force: bool) -> str:
+    return text + " with --force" if force else text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,9 +78,40 @@ class CancelExecution:
     #: Acts on one execution per target, not on the target's whole job.
     whole_job: ClassVar[bool] = False
     cancels_server_side: ClassVar[bool] = False
+    #: What becomes of an execution acted on, in a sentence: "3 executions canceled".
+    past: ClassVar[str] = "canceled"
+    #: The whole-job operation that does the same to every execution of a job in one
+    #: call (advised when a run lists a whole job), or None.
+    whole_job_alternative: ClassVar[str | None] = "cancel-job"
     #: A target a listing showed terminal needs no call: terminal is final for an
     #: execution number, so nothing a cancel could change.
     settles_listed_terminal: ClassVar[bool] = True
+
+    @property
+    def acted_statuses(self) -> tuple[str, ...]:
+        """Execution statuses this changes: QUEUED, and IN_PROGRESS with force."""
+        return ACTIVE_STATUSES if self.force else ("QUEUED",)
+
+    @property
+    def destructive(self) -> bool:
+        """Whether a run is confirmed before it starts: a forced cancel stops
+        executions devices are running."""
+        return self.force
+
+    @property
+    def action(self) -> str:
+        """What the run does, for "About to …" and "refusing to …"."""
+        return _forced("cancel job executions", self.force)
+
+    @property
+    def consequence(self) -> str:
+        """What the operator should know before saying yes."""
+        if not self.force:
+            return "QUEUED executions are canceled before their devices start them."
+        return (
+            "IN_PROGRESS executions are stopped on their devices (a device may not notice "
+            "until it next reads its jobs)."
+        )
 
     def request(self, target: Target) -> Request:
         """The CancelJobExecution call for ``target`` as far as it is known before any
@@ -109,7 +148,29 @@ class DeleteExecution:
     api: Literal["DeleteJobExecution"] = field(default="DeleteJobExecution", init=False)
     whole_job: ClassVar[bool] = False
     cancels_server_side: ClassVar[bool] = False
+    past: ClassVar[str] = "deleted"
+    whole_job_alternative: ClassVar[str | None] = None
     settles_listed_terminal: ClassVar[bool] = False
+
+    @property
+    def acted_statuses(self) -> tuple[str, ...]:
+        """Terminal executions; every status with force."""
+        return _EVERY if self.force else _TERMINAL
+
+    @property
+    def destructive(self) -> bool:
+        """A forced delete erases running executions with their history."""
+        return self.force
+
+    @property
+    def action(self) -> str:
+        return _forced("delete job executions", self.force)
+
+    @property
+    def consequence(self) -> str:
+        if not self.force:
+            return "Finished executions are deleted with their history."
+        return "QUEUED and IN_PROGRESS executions are deleted too, with their history."
 
     def request(self, target: Target, execution_number: int | None = None) -> Request:
         """The DeleteJobExecution call for ``target``; without a number (the target's,
@@ -141,7 +202,31 @@ class CancelJob:
     whole_job: ClassVar[bool] = True
     #: AWS goes on after the call: CancelJob cancels the executions server-side.
     cancels_server_side: ClassVar[bool] = True
+    past: ClassVar[str] = "canceled"
+    whole_job_alternative: ClassVar[str | None] = None
     settles_listed_terminal: ClassVar[bool] = False
+
+    @property
+    def acted_statuses(self) -> tuple[str, ...]:
+        """The executions AWS cancels: QUEUED, and IN_PROGRESS with force."""
+        return ACTIVE_STATUSES if self.force else ("QUEUED",)
+
+    @property
+    def destructive(self) -> bool:
+        """A forced CancelJob stops executions devices are running."""
+        return self.force
+
+    @property
+    def action(self) -> str:
+        return _forced("cancel whole jobs", self.force)
+
+    @property
+    def consequence(self) -> str:
+        running = "QUEUED and IN_PROGRESS executions" if self.force else "QUEUED executions"
+        return (
+            "Each job stops for good, for devices added later too; AWS cancels its "
+            f"{running} server-side."
+        )
 
     def request(self, target: Target) -> Request:
         """The CancelJob call for ``target``'s job."""
@@ -173,7 +258,29 @@ class DeleteJob:
     api: Literal["DeleteJob"] = field(default="DeleteJob", init=False)
     whole_job: ClassVar[bool] = True
     cancels_server_side: ClassVar[bool] = False
+    past: ClassVar[str] = "deleted"
+    whole_job_alternative: ClassVar[str | None] = None
     settles_listed_terminal: ClassVar[bool] = False
+
+    @property
+    def acted_statuses(self) -> tuple[str, ...]:
+        """A deleted job takes every execution with it."""
+        return _EVERY
+
+    @property
+    def destructive(self) -> bool:
+        """Deleting a job erases it and its history for good, with or without force."""
+        return True
+
+    @property
+    def action(self) -> str:
+        return _forced("delete whole jobs", self.force)
+
+    @property
+    def consequence(self) -> str:
+        return "Each job and all its executions are erased for good" + (
+            ", IN_PROGRESS jobs too." if self.force else "; IN_PROGRESS jobs are skipped."
+        )
 
     def request(self, target: Target) -> Request:
         """The DeleteJob call for ``target``'s job."""
@@ -202,6 +309,26 @@ class Verify:
     force: ClassVar[bool] = False
     #: A target a listing of this run showed terminal is not running: no call needed.
     settles_listed_terminal: ClassVar[bool] = True
+    past: ClassVar[str] = "read"
+    whole_job_alternative: ClassVar[str | None] = None
+
+    @property
+    def acted_statuses(self) -> tuple[str, ...]:
+        """None: a read changes no execution."""
+        return ()
+
+    @property
+    def destructive(self) -> bool:
+        """Never: nothing is asked before a read."""
+        return False
+
+    @property
+    def action(self) -> str:
+        return "read what is still running"
+
+    @property
+    def consequence(self) -> str:
+        return "Nothing is changed: each target's status is read."
 
     @staticmethod
     def recheck(result: Result) -> Target | None:
@@ -491,51 +618,86 @@ class Result:
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> Result:
-        """Inverse of :meth:`to_json` (used by the journal on resume)."""
+        """Inverse of :meth:`to_json` (used by the journal on resume).
+
+        A mapping that is no result line (a field missing or of the wrong kind) raises
+        :class:`InvalidInputError` naming the field.
+        """
+        reading = "line"
+
+        def field_of(name: str) -> object:
+            nonlocal reading
+            reading = name
+            return data.get(name)
 
         def opt_int(name: str) -> int | None:
-            value = data.get(name)
+            value = field_of(name)
             return None if value is None else int(str(value))
 
         def opt_float(name: str) -> float | None:
-            value = data.get(name)
+            value = field_of(name)
             return None if value is None else float(str(value))
 
         def opt_str(name: str) -> str | None:
-            value = data.get(name)
+            value = field_of(name)
             return None if value is None else str(value)
 
-        latency_ms = opt_float("latencyMs")
-        target = Target(
-            job_id=str(data["jobId"]),
-            thing_name=opt_str("thingName"),
-            execution_number=opt_int("targetExecutionNumber"),
-            expected_version=opt_int(
-                "targetExpectedVersion" if "targetExpectedVersion" in data else "expectedVersion"
-            ),
-            destination=Destination.from_json(data),
-        )
-        return cls(
-            target=target,
-            operation=str(data["operation"]),
-            outcome=Outcome(str(data["outcome"])),
-            attempts=int(str(data.get("attempts", 0))),
-            throttles=int(str(data.get("throttles", 0))),
-            error_code=opt_str("errorCode"),
-            http_status=opt_int("httpStatus"),
-            message=opt_str("message"),
-            status_before=opt_str("statusBefore"),
-            version_before=opt_int("versionBefore"),
-            execution_number=opt_int("executionNumber"),
-            started_at=opt_float("startedAt"),
-            finished_at=opt_float("finishedAt"),
-            latency=None if latency_ms is None else latency_ms / 1000,
-            confirmed=data.get("confirmed") is not False,
-            expected_version=opt_int("expectedVersion"),
-            version_found=opt_int("versionFound"),
-            deletion_seconds=opt_float("deletionSeconds"),
-            running_counts=_counts(data.get("runningCounts")),
-        )
+        def required(name: str) -> str:
+            value = field_of(name)
+            if value is None:
+                raise KeyError(name)
+            return str(value)
+
+        try:
+            if not isinstance(data, Mapping):
+                raise TypeError("not a JSON object")
+            latency_ms = opt_float("latencyMs")
+            target = Target(
+                job_id=required("jobId"),
+                thing_name=opt_str("thingName"),
+                execution_number=opt_int("targetExecutionNumber"),
+                expected_version=opt_int(
+                    "targetExpectedVersion"
+                    if "targetExpectedVersion" in data
+                    else "expectedVersion"
+                ),
+                destination=Destination.from_json(data),
+            )
+            operation = required("operation")
+            outcome = Outcome(required("outcome"))
+            return cls(
+                target=target,
+                operation=operation,
+                outcome=outcome,
+                attempts=opt_int("attempts") or 0,
+                throttles=opt_int("throttles") or 0,
+                error_code=opt_str("errorCode"),
+                http_status=opt_int("httpStatus"),
+                message=opt_str("message"),
+                status_before=opt_str("statusBefore"),
+                version_before=opt_int("versionBefore"),
+                execution_number=opt_int("executionNumber"),
+                started_at=opt_float("startedAt"),
+                finished_at=opt_float("finishedAt"),
+                latency=None if latency_ms is None else latency_ms / 1000,
+                confirmed=field_of("confirmed") is not False,
+                expected_version=opt_int("expectedVersion"),
+                version_found=opt_int("versionFound"),
+                deletion_seconds=opt_float("deletionSeconds"),
+                running_counts=_counts(field_of("runningCounts")),
+            )
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            missing = isinstance(exc, KeyError)
+            rule = "is missing" if missing else "is not what a result line holds"
+            value = None if missing or not isinstance(data, Mapping) else data.get(reading)
+            issue = ValidationIssue(
+                source="result",
+                line=None,
+                field=reading,
+                rule=rule,
+                value=None if value is None else str(value),
+            )
+            raise InvalidInputError([issue]) from exc
 
 
 def _counts(value: object) -> dict[str, int] | None:

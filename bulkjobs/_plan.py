@@ -23,13 +23,7 @@ from typing import Final
 
 from bulkjobs._batch import TargetBatch
 from bulkjobs._exceptions import ConfigurationError
-from bulkjobs._models import (
-    TERMINAL_STATUSES,
-    CancelExecution,
-    InvalidTarget,
-    Operation,
-    Target,
-)
+from bulkjobs._models import TERMINAL_STATUSES, InvalidTarget, Operation, Target
 
 __all__ = ["Estimate", "Plan", "covers_whole_job", "format_duration", "plural"]
 
@@ -184,7 +178,8 @@ def _breakdown(counts: Counter[str]) -> str:
 def covers_whole_job(
     operation: Operation, statuses: Collection[str] | None, *, age_filtered: bool = False
 ) -> bool:
-    """Whether cancelling a job's listed executions one by one amounts to CancelJob.
+    """Whether acting on a job's listed executions one by one amounts to the
+    operation's :attr:`whole_job_alternative` (cancel-job for CancelJobExecution).
 
     True for CancelJobExecution over a whole-job listing whose statuses include every
     status the cancel can act on (QUEUED, and IN_PROGRESS with force) and that no age
@@ -192,10 +187,9 @@ def covers_whole_job(
     documents about 1,000 devices a minute) — though it also stops the job for
     devices added later, which is why this is advice and not a rewrite.
     """
-    if not isinstance(operation, CancelExecution) or age_filtered:
+    if operation.whole_job_alternative is None or age_filtered:
         return False
-    needed = {"QUEUED", "IN_PROGRESS"} if operation.force else {"QUEUED"}
-    return statuses is None or needed <= set(statuses)
+    return statuses is None or set(operation.acted_statuses) <= set(statuses)
 
 
 def plural(count: int, noun: str) -> str:

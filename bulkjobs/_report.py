@@ -15,9 +15,13 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from bulkjobs._models import Outcome, OutcomeKind, Result
+
+if TYPE_CHECKING:
+    from bulkjobs._follow import ServerSideCancel
+    from bulkjobs._verify import Verification
 
 __all__ = ["Aggregator", "Report", "ResultsWriter", "atomic_write_text", "write_summary"]
 
@@ -56,6 +60,14 @@ class Report:
     #: The rate mode and where each (region, API)'s rate started (see
     #: :class:`~bulkjobs._rate.RateStart`).
     rate_control: dict[str, Any] | None = None
+    #: A listing failed, stopped before its end or was not run (its account could not
+    #: be reached): the targets it would have found are not done.
+    listing_incomplete: bool = False
+    #: cancel-job: how the server-side cancel stood after the calls (or, waited for,
+    #: how it ended); None for other operations and dry runs.
+    server_side_cancel: ServerSideCancel | None = None
+    #: verify, or a run with ``verify=True``: what was found still running after it.
+    verification: Verification | None = None
 
     def count(self, outcome: Outcome) -> int:
         return self.outcomes.get(outcome.value, 0)
@@ -65,9 +77,11 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 all done or no-op; 1 some failed, skipped, left unfinished by a deadline,
-        abort threshold or fatal error, or (verify) still running; 130 stopped by a
-        signal. A deadline that came after every target finished changes nothing."""
+        """0 all done or no-op; 1 some failed, skipped or left unfinished by a deadline,
+        abort threshold or fatal error, or a listing did not reach its end, or a
+        server-side cancel waited for did not finish, or something was found still
+        running (verify); 130 stopped by a signal (or its wait, or its verify,
+        interrupted). A deadline that came after every target finished changes nothing."""
         if self.stopped_by_signal:
             return 130
         bad = (
@@ -76,10 +90,18 @@ class Report:
             OutcomeKind.INTERRUPTED,
             OutcomeKind.RUNNING,
         )
-        return 1 if any(self.count_kind(kind) for kind in bad) else 0
+        code = 1 if self.listing_incomplete or any(self.count_kind(k) for k in bad) else 0
+        if self.server_side_cancel is not None:
+            code = self.server_side_cancel.exit_code(code)
+        if self.verification is not None:
+            if self.verification.interrupted:
+                return 130
+            if not self.verification.passed and code == 0:
+                code = 1
+        return code
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "operation": self.operation,
             "total": self.total,
             "dryRun": self.dry_run,
@@ -102,6 +124,11 @@ class Report:
             "rateControl": self.rate_control,
             "timeline": self.timeline,
         }
+        if self.server_side_cancel is not None:
+            data["serverSideCancel"] = self.server_side_cancel.to_json()
+        if self.verification is not None:
+            data["verify"] = self.verification.to_json()
+        return data
 
 
 _NOT_DONE = frozenset({OutcomeKind.FAILED, OutcomeKind.SKIPPED})

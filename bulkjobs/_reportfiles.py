@@ -134,6 +134,9 @@ def report_from_summary(data: Mapping[str, Any]) -> Report:
         stop_reason=data.get("stopReason"),
         stopped_by_signal=bool(data.get("stoppedBySignal", False)),
         dry_run=bool(data.get("dryRun", False)),
+        listing_incomplete=any(
+            data.get(key) for key in ("listingError", "listingStoppedEarly", "unreachedListings")
+        ),
     )
 
 

@@ -74,17 +74,31 @@ class S3Location:
 
     @classmethod
     def parse(cls, url: str, *, prefix: bool = False) -> S3Location:
-        """Parse ``url``; ``prefix`` makes the key a folder (a ``/`` appended)."""
+        """Parse ``url``; ``prefix`` makes the key a folder (a ``/`` appended).
+
+        Raises :class:`ConfigurationError` naming the URL and the rule it breaks
+        (:meth:`problem` gives the rule alone, for a caller that names the URL itself).
+        """
+        rule = cls.problem(url, prefix=prefix)
+        if rule is not None:
+            raise ConfigurationError(f"{url}: {rule}")
+        bucket, _, key = url.removeprefix("s3://").partition("/")
+        if prefix and key and not key.endswith("/"):
+            key += "/"
+        return cls(bucket=bucket, key=key)
+
+    @staticmethod
+    def problem(url: str, *, prefix: bool = False) -> str | None:
+        """The rule ``url`` breaks as an S3 object (or, with ``prefix``, a folder), or
+        None when :meth:`parse` accepts it."""
         if not url.startswith("s3://"):
-            raise ValueError("must start with s3://")
+            return "must start with s3://"
         bucket, _, key = url.removeprefix("s3://").partition("/")
         if not _BUCKET.fullmatch(bucket) or ".." in bucket:
-            raise ValueError(f"'{bucket}' is not an S3 bucket name (3-63 of a-z 0-9 . -)")
-        if prefix:
-            key = key if not key or key.endswith("/") else key + "/"
-        elif not key or key.endswith("/"):
-            raise ValueError("must name an object: s3://bucket/key")
-        return cls(bucket=bucket, key=key)
+            return f"'{bucket}' is not an S3 bucket name (3-63 of a-z 0-9 . -)"
+        if not prefix and (not key or key.endswith("/")):
+            return "must name an object: s3://bucket/key"
+        return None
 
     def child(self, name: str) -> S3Location:
         return S3Location(bucket=self.bucket, key=self.key + name)

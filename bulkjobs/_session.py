@@ -23,7 +23,15 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final, TypeAlias
@@ -35,7 +43,9 @@ from bulkjobs._accounts import AccessFailure, AccountAccess, AccountState
 from bulkjobs._batch import ResultBatch, TargetBatch
 from bulkjobs._bydestination import DestinationTally
 from bulkjobs._caller import ApiCaller
+from bulkjobs._client import Clients
 from bulkjobs._config import RunConfig
+from bulkjobs._deletejob import DeletionTimes
 from bulkjobs._destination import Destination
 from bulkjobs._engine import Engine, EngineStatistics
 from bulkjobs._exceptions import (
@@ -46,15 +56,25 @@ from bulkjobs._exceptions import (
     ValidationIssue,
 )
 from bulkjobs._filters import Deduplicator, ListingFilter
+from bulkjobs._follow import CancelWatch, ServerSideCancel, after_cancel_job
 from bulkjobs._jobstatus import PROCESS_COUNTERS
 from bulkjobs._journal import Journal, JournalReader
-from bulkjobs._models import InvalidTarget, Operation, Result, Target, target_digest
+from bulkjobs._models import (
+    InvalidTarget,
+    Operation,
+    Outcome,
+    Result,
+    Target,
+    Verify,
+    target_digest,
+)
 from bulkjobs._plan import Plan, covers_whole_job
 from bulkjobs._report import Report, ResultsWriter, write_summary
 from bulkjobs._reportfiles import ReportPage
 from bulkjobs._selectors import FromFile, FromJob, FromThing, FromThingGroup
 from bulkjobs._sources import FileSource
 from bulkjobs._validation import check_operation, check_target
+from bulkjobs._verify import Verification, report_targets, verify_again
 
 __all__ = ["DEFAULT_QUOTA", "RunSession", "Source", "Sources"]
 
@@ -75,6 +95,8 @@ Sources: TypeAlias = (
 
 _ONE_SOURCE = (Target, InvalidTarget, FileSource, FromFile, FromJob, FromThing, FromThingGroup)
 _LISTINGS = (FromJob, FromThing, FromThingGroup)
+#: Outcomes after which AWS may still be cancelling the job's executions.
+_FOLLOWED = frozenset({Outcome.CANCELED, Outcome.ALREADY_TERMINAL})
 
 
 class RunSession:
@@ -113,9 +135,29 @@ class RunSession:
         engine: Engine | None = None,
         destinations: Sequence[Destination] | None = None,
         access: AccountAccess | None = None,
+        wait_timeout: float | None = None,
+        on_cancel_progress: Callable[[Sequence[CancelWatch]], object] | None = None,
+        verify: bool = False,
     ) -> None:
         self.operation = operation
-        self.config = config or (engine.config if engine is not None else RunConfig())
+        #: After the run, read every target again for what is still running.
+        self.verify = verify
+        #: The read-again session while it runs (stop and statistics go to it).
+        self._verifying: RunSession | None = None
+        config = config or (engine.config if engine is not None else RunConfig())
+        if engine is None and config.region is None:
+            # The region the calls go to (the profile's, or the SDK's default), named in
+            # every target: results.jsonl and the plan say where each call went.
+            config = replace(config, region=Clients(config).default_destination.region)
+        self.config = config
+        #: cancel-job: follow the server-side cancel for at most this many seconds
+        #: (None: one DescribeJob per job says how it stands).
+        self.wait_timeout = wait_timeout
+        self._on_cancel_progress = on_cancel_progress
+        self._cancelled: list[tuple[str, float]] = []
+        #: delete-job: how long each job took to be gone, for the summary.
+        self.deletions = DeletionTimes()
+        self._follow_scope: anyio.CancelScope | None = None
         self.report_dir = None if report is None else Path(report)
         if journal is not None:
             self.journal_path: Path | None = Path(journal)
@@ -211,6 +253,10 @@ class RunSession:
             )
         if self.resume and config.dry_run:
             raise ConfigurationError("resume cannot be combined with a dry run")
+        if self.verify and (config.dry_run or isinstance(op, Verify)):
+            raise ConfigurationError(
+                "verify=True reads again what a run changed: not for a dry run or a verify"
+            )
         issues = list(check_operation(op))
         named = (t for t in self._named if isinstance(t, Target))
         for n, target in enumerate(named, start=1):
@@ -361,11 +407,25 @@ class RunSession:
     # -- control, for progress displays and signal handlers ------------------------------
 
     def statistics(self) -> EngineStatistics:
+        if self._verifying is not None:
+            return self._verifying.statistics()
         return self._engine.statistics()
 
     def stop(self, reason: str, *, hard: bool = False, signalled: bool = False) -> None:
-        """Stop taking targets (see :meth:`Engine.stop`); the report stays complete."""
+        """Stop taking targets (see :meth:`Engine.stop`); the report stays complete.
+        While following a server-side cancel, stop waiting (the report says so)."""
+        if self._follow_scope is not None:
+            self._follow_scope.cancel()
+            return
+        if self._verifying is not None:
+            self._verifying.stop(reason, hard=hard, signalled=signalled)
+            return
         self._engine.stop(reason, hard=hard, signalled=signalled)
+
+    @property
+    def following(self) -> bool:
+        """The targets are done and the server-side cancel is being followed."""
+        return self._follow_scope is not None
 
     @property
     def stop_reason(self) -> str | None:
@@ -403,12 +463,21 @@ class RunSession:
             else ReportPage(directory, resume=self.resume, rate_limit=self.config.rate)
         )
         journal: Journal | None = None
+        # verify: what this run reads; verify=True without a report directory: the
+        # targets to read again (with one, its results.jsonl holds them).
+        verification = Verification() if isinstance(self.operation, Verify) else None
+        kept: list[Target] | None = [] if self.verify and directory is None else None
         try:
             if self.resume and self.journal_path is not None:
                 reader = JournalReader(self.journal_path)
                 for carried in reader:
                     engine.carry(carried)
+                    if verification is not None:
+                        verification.add(carried)
+                    if kept is not None and (again := Verify.recheck(carried)) is not None:
+                        kept.append(again)
                     self._tally.add(carried, carried=True)
+                    self.deletions.add(carried)
                     if writer is not None:
                         writer.write(carried)
                     if page is not None:
@@ -420,11 +489,18 @@ class RunSession:
                 journal = Journal(self.journal_path)
 
             tally = self._tally
+            track = self._tracker()
 
             def record(result: Result) -> None:
                 # Serialised once for both files: this runs for every target.
                 line = result.to_line()
                 tally.add(result)
+                if track is not None:
+                    track(result)
+                if verification is not None:
+                    verification.add(result)
+                if kept is not None and (again := Verify.recheck(result)) is not None:
+                    kept.append(again)
                 if journal is not None:
                     journal.record(result, line)
                 if writer is not None:
@@ -475,16 +551,97 @@ class RunSession:
             if journal is not None:
                 journal.close()
             self.close()
+        if writer is not None:
+            writer.close()
+        report = replace(report, listing_incomplete=self.listing_incomplete)
+        if self._cancelled:
+            report = replace(report, server_side_cancel=await self._follow_cancelled())
+        if verification is not None:
+            verification.incomplete = self._unreached_why(report)
+            report = replace(report, verification=verification)
+        elif self.verify and not report.stopped_by_signal:
+            targets = kept if kept is not None else report_targets(self.report_dir or "")
+            report = replace(report, verification=await self._verify_again(targets))
         extra = self._extra()
         if page is not None:
             extra.update(page.extra())
         self.summary = {**report.to_json(), **extra}
-        if writer is not None and directory is not None:
-            writer.close()
+        if directory is not None:
             write_summary(report, directory, extra)
         if page is not None:
             page.write(self.summary)
         return report
+
+    def _unreached_why(self, report: Report) -> str | None:
+        """Why some targets of a verify were never read (None: every one was)."""
+        if self.listing_error is not None:
+            return f"a listing failed: {self.listing_error}"
+        if self.listing_incomplete:
+            return "a listing stopped before its end or was not run"
+        if report.stop_reason is not None:
+            return f"stopped: {report.stop_reason}"
+        return None
+
+    async def _verify_again(self, targets: Iterable[Target]) -> Verification:
+        """Every target of the run read again (``verify=True``), in a session of its
+        own over the same accounts: :meth:`stop` and :meth:`statistics` reach it."""
+
+        def started(session: RunSession) -> None:
+            self._verifying = session
+
+        try:
+            return await verify_again(targets, self.config, access=self.access, on_session=started)
+        finally:
+            self._verifying = None
+
+    @property
+    def listing_incomplete(self) -> bool:
+        """A listing failed, stopped before its end, or was not run: what it would have
+        found is not done (the report's exit code says 1)."""
+        return (
+            self.listing_stopped_early
+            or self.listing_error is not None
+            or bool(self.unreached_listings)
+        )
+
+    def _tracker(self) -> Callable[[Result], None] | None:
+        """What the session notes of each result besides the files: deletion times,
+        and the jobs whose CancelJob AWS carries on server-side."""
+        op = self.operation
+        if self.config.dry_run or not op.whole_job:
+            return None
+        deletions, cancelled = self.deletions, self._cancelled
+        # Followed in one destination; a run over many reports each in its table.
+        follow = op.cancels_server_side and not self.destinations
+
+        def track(result: Result) -> None:
+            deletions.add(result)
+            if follow and result.outcome in _FOLLOWED:
+                cancelled.append((result.target.job_id, result.finished_at or time.time()))
+
+        return track
+
+    async def _follow_cancelled(self) -> ServerSideCancel:
+        """DescribeJob for the jobs CancelJob was sent for (followed to the end with
+        :attr:`wait_timeout`); :meth:`stop` ends the wait."""
+        self._follow_scope = scope = anyio.CancelScope()
+        try:
+            async with self._engine._clients_after_run() as clients:
+                where = clients.default_destination
+
+                async def describe(job_id: str) -> Mapping[str, Any]:
+                    return await clients.call("DescribeJob", {"jobId": job_id}, destination=where)
+
+                return await after_cancel_job(
+                    describe,
+                    self._cancelled,
+                    force=self.operation.force,
+                    wait_timeout=self.wait_timeout,
+                    on_update=self._on_cancel_progress,
+                    scope=scope,
+                )
+        finally:
+            self._follow_scope = None
 
     def _placed(self, item: Target | InvalidTarget) -> Target | InvalidTarget:
         """``item`` at the run's default destination where it names none: a target's
@@ -752,6 +909,8 @@ class RunSession:
                 "unknownStatus": stats.unknown_status,
                 "unknownAge": stats.unknown_age,
             }
+        if (deleted := self.deletions.to_json()) is not None:
+            extra["deletions"] = deleted
         extra["byDestination"] = self._tally.to_json()
         if self.needs_access and self.access is not None:
             extra["access"] = self.access.to_json()

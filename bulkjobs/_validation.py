@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from bulkjobs._exceptions import ValidationIssue
 from bulkjobs._models import (
@@ -152,6 +152,63 @@ def check_status_details(
     return issues
 
 
+Add = Callable[[str, "str | None", "str | None"], None]
+
+
+def _cancel_execution_rules(op: CancelExecution, add: Add, source: str) -> list[ValidationIssue]:
+    expected = op.expected_version
+    if isinstance(expected, int) and not isinstance(expected, bool):
+        add("expectedVersion", check_long(expected), str(expected))
+    elif expected not in (None, "fresh"):
+        add("expectedVersion", "must be an integer or 'fresh'", str(expected))
+    return (
+        []
+        if op.status_details is None
+        else check_status_details(op.status_details, source=source, line=None)
+    )
+
+
+def _delete_execution_rules(op: DeleteExecution, add: Add, source: str) -> list[ValidationIssue]:
+    if op.namespace_id is not None:
+        add("namespaceId", NAMESPACE_ID.check(op.namespace_id), op.namespace_id)
+    return []
+
+
+def _delete_job_rules(op: DeleteJob, add: Add, source: str) -> list[ValidationIssue]:
+    if op.namespace_id is not None:
+        add("namespaceId", NAMESPACE_ID.check(op.namespace_id), op.namespace_id)
+    if op.max_deleting < 1:
+        add("maxDeleting", "must be at least 1", str(op.max_deleting))
+    if not op.poll_interval > 0:
+        add("pollInterval", "must be a positive number of seconds", str(op.poll_interval))
+    elif not op.max_poll_interval >= op.poll_interval:
+        add("maxPollInterval", "must be at least pollInterval", str(op.max_poll_interval))
+    return []
+
+
+def _cancel_job_rules(op: CancelJob, add: Add, source: str) -> list[ValidationIssue]:
+    if op.reason_code is not None:
+        add("reasonCode", REASON_CODE.check(op.reason_code), op.reason_code)
+    if op.comment is not None:
+        add("comment", COMMENT.check(op.comment), op.comment)
+    return []
+
+
+def _verify_rules(op: Verify, add: Add, source: str) -> list[ValidationIssue]:
+    # A read has no options to break.
+    return []
+
+
+#: Each operation's rules on its own options: one entry per operation type.
+_OPERATION_RULES: Final[Mapping[type, Callable[[Any, Add, str], list[ValidationIssue]]]] = {
+    CancelExecution: _cancel_execution_rules,
+    DeleteExecution: _delete_execution_rules,
+    DeleteJob: _delete_job_rules,
+    CancelJob: _cancel_job_rules,
+    Verify: _verify_rules,
+}
+
+
 def check_operation(operation: Operation, *, source: str = "options") -> list[ValidationIssue]:
     """Rules on the run-wide options of ``operation``."""
     issues: list[ValidationIssue] = []
@@ -162,29 +219,7 @@ def check_operation(operation: Operation, *, source: str = "options") -> list[Va
                 ValidationIssue(source=source, line=None, field=field, rule=rule, value=value)
             )
 
-    match operation:
-        case CancelExecution(expected_version=expected, status_details=details):
-            if isinstance(expected, int) and not isinstance(expected, bool):
-                add("expectedVersion", check_long(expected), str(expected))
-            elif expected not in (None, "fresh"):
-                add("expectedVersion", "must be an integer or 'fresh'", str(expected))
-            if details is not None:
-                issues.extend(check_status_details(details, source=source, line=None))
-        case DeleteExecution(namespace_id=namespace) | DeleteJob(namespace_id=namespace):
-            if namespace is not None:
-                add("namespaceId", NAMESPACE_ID.check(namespace), namespace)
-        case DeleteJob(max_deleting=slots, poll_interval=poll, max_poll_interval=cap):
-            if slots < 1:
-                add("maxDeleting", "must be at least 1", str(slots))
-            if not poll > 0:
-                add("pollInterval", "must be a positive number of seconds", str(poll))
-            elif not cap >= poll:
-                add("maxPollInterval", "must be at least pollInterval", str(cap))
-        case CancelJob(reason_code=reason, comment=comment):
-            if reason is not None:
-                add("reasonCode", REASON_CODE.check(reason), reason)
-            if comment is not None:
-                add("comment", COMMENT.check(comment), comment)
+    issues.extend(_OPERATION_RULES[type(operation)](operation, add, source))
     return issues
 
 

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from bulkjobs._calls import Track
 from bulkjobs._client import CallFailure
-from bulkjobs._exceptions import ConfigurationError
+from bulkjobs._exceptions import ConfigurationError, InvalidInputError, ValidationIssue
 from bulkjobs._jobstatus import ACTIVE_STATUSES, JobCounts
 from bulkjobs._models import (
     RUNNING_STATUSES,
@@ -38,9 +38,12 @@ from bulkjobs._models import (
 from bulkjobs._plan import plural
 
 if TYPE_CHECKING:
+    from bulkjobs._accounts import AccountAccess
+    from bulkjobs._config import RunConfig
     from bulkjobs._flows import Flows
+    from bulkjobs._session import RunSession
 
-__all__ = ["Verification", "report_targets", "verify"]
+__all__ = ["Verification", "report_targets", "verify", "verify_again"]
 
 #: Still-running targets a :class:`Verification` keeps by name (the count is exact).
 NAMED_AT_MOST: Final = 1000
@@ -107,6 +110,8 @@ class Verification:
     #: Why some targets were never reached (a listing cut short, the run stopped):
     #: what they are is unknown, so nothing can be said to be stopped.
     incomplete: str | None = None
+    #: The read was stopped by a signal (Ctrl-C, SIGTERM).
+    interrupted: bool = False
 
     def add(self, result: Result) -> None:
         """Count one verify result."""
@@ -197,9 +202,10 @@ def report_targets(directory: str | Path) -> Iterator[Target]:
     results.jsonl, as :meth:`Verify.recheck` reads each again. Lines recorded as bad
     input (never sent) are left out.
 
-    Every line is checked before this returns (:class:`ConfigurationError` names the
-    first that is not a result), so a run over them starts only on a whole file; the
-    targets are then read again as they are taken, in O(1) memory.
+    Every line is checked before this returns (:class:`InvalidInputError` names the
+    first that is not a result line, its number and field), so a run over them starts
+    only on a whole file; the targets are then read again as they are taken, in O(1)
+    memory. A directory without results.jsonl raises :class:`ConfigurationError`.
     """
     path = Path(directory) / "results.jsonl"
     if not path.is_file():
@@ -216,10 +222,46 @@ def _read_targets(path: Path) -> Iterator[Target]:
                 continue
             try:
                 data = json.loads(line)
+            except ValueError as exc:
+                raise _bad_line(path, n, "line", f"is not JSON: {exc}") from exc
+            try:
                 result = Result.from_json(data)
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise ConfigurationError(
-                    f"{path}, line {n}: not a result line of bulkjobs ({exc})"
-                ) from exc
+            except InvalidInputError as exc:
+                issue = exc.issues[0]
+                raise _bad_line(path, n, issue.field, issue.rule, issue.value) from exc
             if (target := Verify.recheck(result)) is not None:
                 yield target
+
+
+def _bad_line(
+    path: Path, line: int, field: str, rule: str, value: str | None = None
+) -> InvalidInputError:
+    issue = ValidationIssue(source=str(path), line=line, field=field, rule=rule, value=value)
+    return InvalidInputError([issue])
+
+
+async def verify_again(
+    targets: Iterable[Target],
+    config: RunConfig,
+    *,
+    access: AccountAccess | None = None,
+    on_session: Callable[[RunSession], object] | None = None,
+) -> Verification:
+    """Read ``targets`` again — those of a run that just ended — and add them up.
+
+    The run's limits on time and failures were the run's: the check goes to the end
+    (a stop, through the session ``on_session`` is handed, ends it early, and the
+    verification then says it is incomplete).
+    """
+    from bulkjobs._session import RunSession
+
+    settings = replace(config, dry_run=False, deadline=None, abort_failed_percent=None)
+    verification = Verification()
+    session = RunSession(targets, Verify(), settings, access=access)
+    if on_session is not None:
+        on_session(session)
+    report = await session.run(on_result=verification.add)
+    if report.stop_reason is not None:
+        verification.incomplete = f"stopped: {report.stop_reason}"
+    verification.interrupted = report.stopped_by_signal
+    return verification

@@ -24,6 +24,7 @@ EXPECTED = {
     "Clients",
     "CallError",
     "CancelWatch",
+    "ServerSideCancel",
     "follow_cancellations",
     "format_duration",
     "plural",

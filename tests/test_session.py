@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 import bulkjobs
 from bulkjobs.cli import main
-from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, ThreadedSimulator
+from bulkjobs.sim import ExecutionStatus, FleetSpec, Operation, SimConfig, ThreadedSimulator
 
 JOB = "j"
 
@@ -166,3 +167,150 @@ class TestSources:
         """A stray value in the list of sources is named, not silently skipped."""
         with pytest.raises(bulkjobs.ConfigurationError, match="not a target or a source"):
             bulkjobs.RunSession(["thing-000001"], bulkjobs.CancelExecution())  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def fresh(
+    config: SimConfig, **jobs: tuple[list[str], ExecutionStatus]
+) -> Iterator[ThreadedSimulator]:
+    """A simulator holding ``jobs`` (job id → things and their status): one for each
+    side of a comparison, so both start from the same fleet."""
+    with ThreadedSimulator(config) as simulator:
+
+        def seed(sim: Any) -> None:
+            for job_id, (things, status) in jobs.items():
+                sim.add_job(job_id, things, status=status)
+
+        simulator.call(seed)
+        yield simulator
+
+
+def both(
+    sim_config: SimConfig,
+    jobs: dict[str, tuple[list[str], ExecutionStatus]],
+    tmp_path: Path,
+    library: Any,
+    argv: list[str],
+    *,
+    region: str | None = "us-east-1",
+) -> tuple[tuple[int, dict[str, Any]], tuple[int, dict[str, Any]]]:
+    """The same case run by the library (``library(sim, config, report_dir)``) and by
+    the CLI (``argv``), each on a simulator of its own: (exit code, summary.json) each."""
+    where = ["--region", region] if region is not None else []
+    with fresh(sim_config, **jobs) as sim:
+        cfg = bulkjobs.RunConfig(
+            endpoint_url=sim.endpoint_url, region=region, max_attempts=2, base_delay=0.01
+        )
+        report: bulkjobs.Report = library(cfg, tmp_path / "library")
+        by_library = (report.exit_code, summary(tmp_path / "library"))
+    with fresh(sim_config, **jobs) as sim:
+        common = ["--endpoint-url", sim.endpoint_url, *where, "--max-attempts", "2", "--yes"]
+        code = main([*argv, *common, "-q", "--report", str(tmp_path / "cli")])
+        by_cli = (code, summary(tmp_path / "cli"))
+    return by_library, by_cli
+
+
+QUICK = SimConfig(quota=None, job_deletion_seconds=0.05, job_deletion_seconds_per_execution=0.0)
+FINISHED = {
+    "old-1": (["a", "b"], ExecutionStatus.SUCCEEDED),
+    "old-2": (["c"], ExecutionStatus.CANCELED),
+}
+ROLLING = {JOB: ([f"t{n}" for n in range(6)], ExecutionStatus.QUEUED)}
+
+
+class TestTheLibraryReportsWhatTheCliReports:
+    """summary.json and the exit code come from the session: the CLI adds nothing."""
+
+    def test_delete_job_records_how_long_the_deletions_took(self, tmp_path: Path) -> None:
+        (code, lib), (cli_code, cli) = both(
+            QUICK,
+            FINISHED,
+            tmp_path,
+            lambda cfg, d: bulkjobs.run_sync(
+                [bulkjobs.Target(job_id=j) for j in FINISHED], bulkjobs.DeleteJob(), cfg, report=d
+            ),
+            ["delete-job", "--job-id", "old-1", "--job-id", "old-2"],
+        )
+        assert code == cli_code == lib["exitCode"] == cli["exitCode"] == 0
+        assert set(lib) == set(cli)
+        assert lib["deletions"]["followed"] == cli["deletions"]["followed"] == len(FINISHED)
+
+    def test_a_failed_listing_makes_the_exit_code_1(self, tmp_path: Path) -> None:
+        """No target failed, but the listing did: what it would have found is not done."""
+        failing = SimConfig(
+            quota=None,
+            p503=1.0,
+            faulty_operations=frozenset({Operation.LIST_JOB_EXECUTIONS_FOR_JOB}),
+        )
+        (code, lib), (cli_code, cli) = both(
+            failing,
+            ROLLING,
+            tmp_path,
+            lambda cfg, d: bulkjobs.run_sync(
+                bulkjobs.FromJob(job_id=JOB), bulkjobs.CancelExecution(), cfg, report=d
+            ),
+            ["cancel-job-execution", "--job-id", JOB, "--from-job"],
+        )
+        assert code == cli_code == lib["exitCode"] == cli["exitCode"] == 1
+        assert set(lib) == set(cli)
+        assert "ServiceUnavailable" in lib["listingError"]
+        assert lib["total"] == cli["total"] == 0
+
+    @pytest.mark.parametrize("wait", [None, 30.0])
+    def test_cancel_job_says_how_the_server_side_cancel_stands(
+        self, tmp_path: Path, wait: float | None
+    ) -> None:
+        """Counted once after the call, or (waited for) followed until none is left."""
+        argv = ["cancel-job", "--job-id", JOB]
+        if wait is not None:
+            argv += ["--wait", "--wait-timeout", f"{wait:g}"]
+        (code, lib), (cli_code, cli) = both(
+            QUICK,
+            ROLLING,
+            tmp_path,
+            lambda cfg, d: bulkjobs.run_sync(
+                bulkjobs.Target(job_id=JOB), bulkjobs.CancelJob(), cfg, report=d, wait_timeout=wait
+            ),
+            argv,
+        )
+        assert code == cli_code == lib["exitCode"] == cli["exitCode"] == 0
+        assert set(lib) == set(cli)
+        for side in (lib, cli):
+            followed = side["serverSideCancel"]
+            assert followed["waited"] is (wait is not None)
+            assert [job["jobId"] for job in followed["jobs"]] == [JOB]
+        if wait is not None:
+            assert lib["serverSideCancel"]["jobs"][0]["finished"] is True
+            assert cli["serverSideCancel"]["jobs"][0]["finished"] is True
+
+    def test_the_default_region_is_named(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """No region given: both resolve the SDK's (here AWS_DEFAULT_REGION) and name it
+        in every result and in the per-destination table — never null."""
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-3")
+        monkeypatch.delenv("AWS_REGION", raising=False)
+        things = ROLLING[JOB][0]
+        (_, lib), (_, cli) = both(
+            QUICK,
+            ROLLING,
+            tmp_path,
+            lambda cfg, d: bulkjobs.run_sync(
+                [bulkjobs.Target(job_id=JOB, thing_name=t) for t in things],
+                bulkjobs.CancelExecution(),
+                cfg,
+                report=d,
+            ),
+            [
+                "cancel-job-execution",
+                "--job-id",
+                JOB,
+                *(a for t in things for a in ("--thing-name", t)),
+            ],
+            region=None,
+        )
+        for side in ("library", "cli"):
+            assert {r["region"] for r in results(tmp_path / side)} == {"eu-west-3"}
+        assert [row["region"] for row in lib["byDestination"]] == ["eu-west-3"]
+        assert lib["byDestination"][0].keys() == cli["byDestination"][0].keys()
+        assert [row["region"] for row in cli["byDestination"]] == ["eu-west-3"]

@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 
 import bulkjobs
-from bulkjobs import ConfigurationError, Destination, Result, RunConfig, Target
+from bulkjobs import (
+    ConfigurationError,
+    Destination,
+    InvalidInputError,
+    Result,
+    RunConfig,
+    S3Location,
+    Target,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,6 +73,51 @@ class TestErrorRoot:
                     if isinstance(call, ast.Name):
                         raised.add(call.id)
         assert exported - {"BulkJobsError"} <= raised, exported - raised
+
+    @pytest.mark.parametrize(
+        ("url", "prefix", "rule"),
+        [
+            ("bucket/key", False, "must start with s3://"),
+            ("s3://Bad_Bucket/key", False, "not an S3 bucket name"),
+            ("s3://a..b/key", False, "not an S3 bucket name"),
+            ("s3://bucket/", False, "must name an object"),
+            ("s3://bucket/folder/", False, "must name an object"),
+            ("http://bucket/prefix/", True, "must start with s3://"),
+        ],
+    )
+    def test_a_malformed_s3_url_is_a_configuration_error(
+        self, url: str, prefix: bool, rule: str
+    ) -> None:
+        """S3Location.parse names the URL and the rule; :meth:`problem` the rule alone."""
+        with pytest.raises(ConfigurationError, match=re.escape(url)) as caught:
+            S3Location.parse(url, prefix=prefix)
+        assert rule in str(caught.value)
+        assert rule in (S3Location.problem(url, prefix=prefix) or "")
+
+    def test_a_well_formed_s3_url_parses(self) -> None:
+        """A prefix gains its trailing slash; an object keeps its key."""
+        assert S3Location.problem("s3://bucket/runs/one", prefix=True) is None
+        assert str(S3Location.parse("s3://bucket/runs/one", prefix=True)) == "s3://bucket/runs/one/"
+        assert S3Location.parse("s3://bucket/m.csv").key == "m.csv"
+
+    @pytest.mark.parametrize(
+        ("data", "field"),
+        [
+            ({}, "jobId"),
+            ({"jobId": "j", "outcome": "canceled"}, "operation"),
+            ({"jobId": "j", "operation": "cancel-job-execution", "outcome": "gone"}, "outcome"),
+            (
+                {"jobId": "j", "operation": "x", "outcome": "canceled", "attempts": "many"},
+                "attempts",
+            ),
+            ([], "line"),
+        ],
+    )
+    def test_a_malformed_result_line_is_invalid_input(self, data: Any, field: str) -> None:
+        """Not a KeyError or ValueError from inside: the field that is wrong is named."""
+        with pytest.raises(InvalidInputError) as caught:
+            Result.from_json(data)
+        assert [issue.field for issue in caught.value.issues] == [field]
 
 
 def _classes_in(annotation: Any) -> set[type]:
@@ -150,20 +203,62 @@ def test_comments_cite_nothing_outside_the_repository() -> None:
     assert not offenders, "\n".join(offenders)
 
 
-_WHOLE_JOB_BRANCH = re.compile(
-    r'isinstance\([^)]*,\s*CancelJob\)|==\s*"cancel-job"|case CancelJob\(\)'
+_OPERATIONS = r"(?:CancelExecution|DeleteExecution|CancelJob|DeleteJob)"
+_NAMES = r'"(?:cancel|delete)-job(?:-execution)?"|"(?:Cancel|Delete)Job(?:Execution)?"'
+_OPERATION_BRANCH = re.compile(
+    rf"isinstance\([^)]*\b{_OPERATIONS}\b"
+    rf"|\bcase\s+{_OPERATIONS}\b|\|\s*{_OPERATIONS}\("
+    rf"|(?:==|!=)\s*(?:{_NAMES})|(?:{_NAMES})\s*(?:==|!=)"
+    rf"|\btype\([^)]*\)\s*(?:is|==)"
 )
+#: Where each operation's facts and calls live, one entry per operation type.
+_TABLES = ("_models.py", "_flows.py")
 
 
-def test_operations_say_whether_they_act_on_a_whole_job() -> None:
-    """Code asks ``operation.whole_job``; one table in the flows picks each operation's
-    calls. (The parser builds each command's options by its name, which is no branch on
-    the operation.)"""
+def test_operations_carry_their_own_facts() -> None:
+    """Code asks the operation (``whole_job``, ``acted_statuses``, ``destructive``,
+    ``action``, …); the tables in the models and the flows hold what differs. No
+    ``isinstance``, ``match`` or ``==`` on an operation's type or name anywhere else.
+    (The parser builds each command's options by its name, which is no branch on the
+    operation.)"""
     offenders = []
     for path in (ROOT / "bulkjobs").rglob("*.py"):
-        if "sim" in path.parts or path.name == "_parser.py":
+        if "sim" in path.parts or path.name in (*_TABLES, "_parser.py"):
             continue
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if _WHOLE_JOB_BRANCH.search(line):
+            if _OPERATION_BRANCH.search(line):
                 offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert not offenders, "\n".join(offenders)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "if isinstance(op, DeleteJob):",
+        "destructive = force or isinstance(operation, (CancelJob, DeleteExecution))",
+        "    case CancelExecution(force=force):",
+        "    case DeleteExecution(namespace_id=ns) | DeleteJob(namespace_id=ns):",
+        'if opts.operation.name == "delete-job":',
+        'if "cancel-job-execution" != command:',
+        'elif api == "DeleteJobExecution":',
+        "if type(operation) is CancelJob:",
+    ],
+)
+def test_the_check_sees_each_kind_of_branch(line: str) -> None:
+    """The pattern above catches every form such a branch takes."""
+    assert _OPERATION_BRANCH.search(line)
+
+
+def test_every_operation_states_its_facts() -> None:
+    """The facts the prompt, the plan and the session read, for every operation."""
+    for op in (
+        bulkjobs.CancelExecution(force=True),
+        bulkjobs.DeleteExecution(),
+        bulkjobs.CancelJob(force=True),
+        bulkjobs.DeleteJob(),
+    ):
+        assert op.acted_statuses and set(op.acted_statuses) <= set(bulkjobs.JobCounts.STATUSES)
+        assert op.action and op.consequence and op.past in ("canceled", "deleted")
+        assert isinstance(op.destructive, bool)
+    # Deleting a job is destructive even without force; a plain cancel is not.
+    assert bulkjobs.DeleteJob().destructive and not bulkjobs.CancelExecution().destructive

@@ -35,10 +35,6 @@ from typing import TYPE_CHECKING, Final, TextIO
 import anyio
 
 from bulkjobs import (
-    ACTIVE_STATUSES,
-    CancelExecution,
-    DeleteExecution,
-    DeleteJob,
     Destination,
     DestinationJobs,
     FileSource,
@@ -94,24 +90,12 @@ class Reply:
 
 def needs_confirmation(opts: Options) -> bool:
     """Forced runs ask, unless ``--yes`` or ``--dry-run`` (which sends nothing)."""
-    # Deleting a job erases it and its history for good, with or without --force.
-    destructive = opts.operation.force or isinstance(opts.operation, DeleteJob)
-    return destructive and not opts.yes and not opts.config.dry_run
+    return opts.operation.destructive and not opts.yes and not opts.config.dry_run
 
 
 def acted_statuses(operation: Operation, statuses: Collection[str] | None) -> tuple[str, ...]:
     """Execution statuses the operation changes, narrowed by ``--status``."""
-    if isinstance(operation, DeleteJob):
-        # A deleted job takes every execution with it.
-        acts = JobCounts.STATUSES
-    elif isinstance(operation, DeleteExecution):
-        acts = JobCounts.STATUSES if operation.force else _TERMINAL
-    else:
-        acts = ACTIVE_STATUSES if operation.force else ("QUEUED",)
-    return tuple(s for s in acts if statuses is None or s in statuses)
-
-
-_TERMINAL: Final = tuple(s for s in JobCounts.STATUSES if s not in ACTIVE_STATUSES)
+    return tuple(s for s in operation.acted_statuses if statuses is None or s in statuses)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,8 +180,8 @@ class BlastRadius:
                 f"{plural(len(regions), 'region')} ({', '.join(regions)})"
             )
         lines = [
-            f"About to {_action(self.operation)} in {where}{endpoint}:",
-            _consequence(self.operation),
+            f"About to {self.operation.action} in {where}{endpoint}:",
+            self.operation.consequence,
         ]
         jobs_only = self.operation.whole_job
         noun = "job" if jobs_only else "target"
@@ -285,7 +269,7 @@ class BlastRadius:
     def _to_change(self) -> str:
         jobs_only = self.operation.whole_job
         acted = " or ".join(self.statuses) or "no status"
-        verb = "deleted" if isinstance(self.operation, DeleteExecution) else "canceled"
+        op = self.operation
         spread = (
             f" in {plural(self.reachable, 'reachable destination')}" if self.destinations else ""
         )
@@ -295,14 +279,14 @@ class BlastRadius:
             executions = self._executions() if self.per_destination else None
             if executions is None:
                 then = (
-                    "their executions are deleted with them"
-                    if isinstance(self.operation, DeleteJob)
-                    else f"AWS cancels their {acted} executions server-side in each"
+                    f"AWS cancels their {acted} executions server-side in each"
+                    if op.cancels_server_side
+                    else f"their executions are {op.past} with them"
                 )
-            elif isinstance(self.operation, DeleteJob):
-                then = f"{plural(executions, 'execution')} deleted with them"
+            elif op.cancels_server_side:
+                then = f"{plural(executions, 'execution')} {acted} {op.past} server-side"
             else:
-                then = f"{plural(executions, 'execution')} {acted} canceled server-side"
+                then = f"{plural(executions, 'execution')} {op.past} with them"
             return (
                 f"  to change: {plural(self.at_most, 'job')} (a {self.operation.api} per job "
                 f"and destination){spread}; {then}"
@@ -310,16 +294,16 @@ class BlastRadius:
         if jobs_only:
             executions = self._executions() or 0
             what = (
-                "deleted with them"
-                if isinstance(self.operation, DeleteJob)
-                else f"{acted} canceled server-side"
+                f"{acted} {op.past} server-side"
+                if op.cancels_server_side
+                else f"{op.past} with them"
             )
             return (
                 f"  to change: {plural(self.at_most, 'job')}; "
                 f"{plural(executions, 'execution')} {what}"
             )
         return (
-            f"  to change: up to {plural(self.at_most, 'execution')} ({acted}), {verb} "
+            f"  to change: up to {plural(self.at_most, 'execution')} ({acted}), {op.past} "
             f"one call each{spread}"
         )
 
@@ -343,34 +327,6 @@ def _summed(job_id: str, jobs: Sequence[JobCounts]) -> JobCounts:
     return JobCounts(job_id=job_id, status="", counts=dict(total))
 
 
-def _action(operation: Operation) -> str:
-    if isinstance(operation, CancelExecution):
-        return "cancel job executions with --force"
-    if isinstance(operation, DeleteExecution):
-        return "delete job executions with --force"
-    if isinstance(operation, DeleteJob):
-        return "delete whole jobs" + (" with --force" if operation.force else "")
-    return "cancel whole jobs with --force"
-
-
-def _consequence(operation: Operation) -> str:
-    if isinstance(operation, CancelExecution):
-        return (
-            "IN_PROGRESS executions are stopped on their devices (a device may not notice "
-            "until it next reads its jobs)."
-        )
-    if isinstance(operation, DeleteExecution):
-        return "QUEUED and IN_PROGRESS executions are deleted too, with their history."
-    if isinstance(operation, DeleteJob):
-        return "Each job and all its executions are erased for good" + (
-            ", IN_PROGRESS jobs too." if operation.force else "; IN_PROGRESS jobs are skipped."
-        )
-    return (
-        "Each job stops for good, for devices added later too; AWS cancels its QUEUED and "
-        "IN_PROGRESS executions server-side."
-    )
-
-
 def _counts_list(items: list[str]) -> str:
     shown = items[:5]
     if len(items) > 5:
@@ -391,7 +347,7 @@ def refusal(opts: Options, given: int) -> str:
     if opts.has_listing:
         count = f"every listed target plus {count}" if given else "every listed target"
     return (
-        f"bulkjobs: refusing to {_action(opts.operation)} on {count} without a terminal "
+        f"bulkjobs: refusing to {opts.operation.action} on {count} without a terminal "
         "to confirm: add --yes. Nothing was sent."
     )
 

@@ -85,12 +85,12 @@ async def _check(endpoint: str) -> Verification:
     """The demo job's executions read as ``bulkjobs verify --job-id JOB --from-job``
     reads them: listed through the API, through the same retries (the simulator's 503s
     included), each status counted and every one still running named."""
-    from bulkjobs import FromJob, RunConfig, RunSession, Verification, Verify
+    from bulkjobs import FromJob, RunConfig, RunSession, Verify
 
-    verification = Verification()
     config = RunConfig(region="us-east-1", endpoint_url=endpoint)
-    await RunSession(FromJob(job_id=JOB_ID), Verify(), config).run(on_result=verification.add)
-    return verification
+    report = await RunSession(FromJob(job_id=JOB_ID), Verify(), config).run()
+    assert report.verification is not None  # a Verify run always adds it up
+    return report.verification
 
 
 async def _demo(args: argparse.Namespace, endpoint: str) -> int:

@@ -6,12 +6,12 @@ import argparse
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from bulkjobs import (
     CancelExecution,
@@ -142,6 +142,69 @@ def _status_details(text: str) -> dict[str, Any]:
     return dict(parse_string_map(text))
 
 
+Bad = Callable[[str, str, object], None]
+
+
+def _cancel_execution(args: argparse.Namespace, bad: Bad) -> Operation:
+    expected: int | str | None = None
+    if args.expected_version is not None:
+        if args.expected_version == "fresh":
+            expected = "fresh"
+        else:
+            try:
+                expected = int(args.expected_version)
+            except ValueError:
+                bad("--expected-version", "must be an integer or 'fresh'", args.expected_version)
+    details: dict[str, Any] | None = None
+    for text in args.status_details or ():
+        # Repeats are merged; a key given two different values is refused.
+        try:
+            part = _status_details(text)
+        except ValueError as exc:
+            bad(
+                "--status-details",
+                f'k=v,k2="a,b" (AWS CLI shorthand) or a JSON object: {exc}',
+                text,
+            )
+            continue
+        details = details or {}
+        for key, value in part.items():
+            if key in details and details[key] != value:
+                bad("--status-details", f"key {key!r} given twice with different values", None)
+            details[key] = value
+    return CancelExecution(
+        force=args.force,
+        expected_version=expected,  # type: ignore[arg-type]
+        status_details=details,
+    )
+
+
+def _delete_execution(args: argparse.Namespace, bad: Bad) -> Operation:
+    return DeleteExecution(force=args.force, namespace_id=args.namespace_id)
+
+
+def _delete_job(args: argparse.Namespace, bad: Bad) -> Operation:
+    return DeleteJob(force=args.force, namespace_id=args.namespace_id)
+
+
+def _cancel_job(args: argparse.Namespace, bad: Bad) -> Operation:
+    return CancelJob(force=args.force, reason_code=args.reason_code, comment=args.comment)
+
+
+def _verify(args: argparse.Namespace, bad: Bad) -> Operation:
+    return Verify()
+
+
+#: The operation each command runs, built from its arguments.
+_OPERATIONS: Final[Mapping[str, Callable[[argparse.Namespace, Bad], Operation]]] = {
+    "cancel-job-execution": _cancel_execution,
+    "delete-job-execution": _delete_execution,
+    "delete-job": _delete_job,
+    "cancel-job": _cancel_job,
+    "verify": _verify,
+}
+
+
 def resolve(args: argparse.Namespace) -> Options:
     """Validate ``args`` (already merged with --cli-input-json) into :class:`Options`."""
     for absent in _NOT_ON_EVERY_COMMAND:
@@ -167,56 +230,13 @@ def resolve(args: argparse.Namespace) -> Options:
             for issue in exc.issues:
                 bad(field, issue.rule, issue.value)
 
-    command = args.command
-    operation: Operation
+    operation = _OPERATIONS[args.command](args, bad)
     execution_number: int | None = None
-    if command == "cancel-job-execution":
-        expected: int | str | None = None
-        if args.expected_version is not None:
-            if args.expected_version == "fresh":
-                expected = "fresh"
-            else:
-                try:
-                    expected = int(args.expected_version)
-                except ValueError:
-                    bad(
-                        "--expected-version", "must be an integer or 'fresh'", args.expected_version
-                    )
-        details: dict[str, Any] | None = None
-        for text in args.status_details or ():
-            # Repeats are merged; a key given two different values is refused.
-            try:
-                part = _status_details(text)
-            except ValueError as exc:
-                bad(
-                    "--status-details",
-                    f'k=v,k2="a,b" (AWS CLI shorthand) or a JSON object: {exc}',
-                    text,
-                )
-                continue
-            details = details or {}
-            for key, value in part.items():
-                if key in details and details[key] != value:
-                    bad("--status-details", f"key {key!r} given twice with different values")
-                details[key] = value
-        operation = CancelExecution(
-            force=args.force,
-            expected_version=expected,  # type: ignore[arg-type]
-            status_details=details,
-        )
-    elif command == "delete-job-execution":
-        if args.execution_number is not None:
-            try:
-                execution_number = int(args.execution_number)
-            except ValueError:
-                bad("--execution-number", "must be an integer", args.execution_number)
-        operation = DeleteExecution(force=args.force, namespace_id=args.namespace_id)
-    elif command == "delete-job":
-        operation = DeleteJob(force=args.force, namespace_id=args.namespace_id)
-    elif command == "verify":
-        operation = Verify()
-    else:
-        operation = CancelJob(force=args.force, reason_code=args.reason_code, comment=args.comment)
+    if getattr(args, "execution_number", None) is not None:
+        try:
+            execution_number = int(args.execution_number)
+        except ValueError:
+            bad("--execution-number", "must be an integer", args.execution_number)
     try:
         validate([], operation)
     except InvalidInputError as exc:
@@ -275,8 +295,8 @@ def resolve(args: argparse.Namespace) -> Options:
         if getattr(args, "report_dir", None) is not None:
             verify_report = Path(args.report_dir)
             if not (verify_report / "results.jsonl").is_file():
-                rule = "has no results.jsonl (not a --report directory)"
-                bad("--report-dir", rule, verify_report)
+                why = "has no results.jsonl (not a --report directory)"
+                bad("--report-dir", why, verify_report)
             if job_ids or by_thing or from_job:
                 bad(
                     "--report-dir",
@@ -338,10 +358,8 @@ def resolve(args: argparse.Namespace) -> Options:
             if not (from_job or from_things):
                 bad("--older-than", "applies to listing sources (--from-job, --from-thing)")
         if is_s3_url(things_file):
-            try:
-                S3Location.parse(str(things_file))
-            except ValueError as exc:
-                bad("--things-file", str(exc), things_file)
+            if (rule := S3Location.problem(str(things_file))) is not None:
+                bad("--things-file", rule, things_file)
         elif things_file is not None and things_file != "-" and not os.path.isfile(things_file):
             reason = "no such file" if not os.path.exists(things_file) else "not a regular file"
             bad("--things-file", reason, things_file)
@@ -350,10 +368,10 @@ def resolve(args: argparse.Namespace) -> Options:
     report_url = None
     if is_s3_url(args.report):
         report_url = datetime.now().strftime(args.report) if "%" in args.report else args.report
-        try:
+        if (rule := S3Location.problem(report_url, prefix=True)) is not None:
+            bad("--report", rule, args.report)
+        else:
             report_url = str(S3Location.parse(report_url, prefix=True))
-        except ValueError as exc:
-            bad("--report", str(exc), args.report)
         if args.journal:
             bad("--journal", "cannot be combined with an s3:// --report (the journal goes there)")
     elif args.report:
@@ -438,7 +456,7 @@ def resolve(args: argparse.Namespace) -> Options:
         grace_period=args.grace_period,
     )
     return Options(
-        command=command,
+        command=args.command,
         operation=operation,
         config=config,
         job_id=job_id,

@@ -101,7 +101,8 @@ class Progress:
             await self._bar()
             return
         try:
-            while True:
+            # Until the targets are done: a cancel-job --wait then shows its own lines.
+            while not self._engine.following:
                 await anyio.sleep(self._interval)
                 self._line()
         finally:
@@ -150,7 +151,7 @@ class Progress:
             name = self._engine.operation.name
             task = bar.add_task(name, total=None, count="0/?", rate="", throttles=0, failed=0)
             try:
-                while True:
+                while not self._engine.following:
                     s = self._engine.statistics()
                     bar.update(
                         task,

@@ -70,10 +70,7 @@ def _print_destinations(summary: Path) -> None:
 async def _from_s3(
     url: str, profile: str | None, region: str | None, encryption: Encryption | None
 ) -> tuple[Report, str]:
-    try:
-        location = S3Location.parse(url, prefix=True)
-    except ValueError as exc:
-        raise ConfigurationError(f"{url}: {exc}") from exc
+    location = S3Location.parse(url, prefix=True)
     with tempfile.TemporaryDirectory(prefix="bulkjobs-") as tmp:
         staging = Path(tmp)
         async with s3_client(profile=profile, region=region) as client:

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 import signal
-from collections.abc import Iterable
-from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, TextIO
+from typing import TYPE_CHECKING, Final, TextIO
 
 import anyio
 
 from bulkjobs import (
     AccountAccess,
-    Clients,
-    DeletionTimes,
     FromFile,
     FromJob,
     FromThing,
@@ -25,13 +20,10 @@ from bulkjobs import (
     OutcomeKind,
     Report,
     ReportStore,
-    Result,
     RunSession,
     S3Store,
     Target,
-    Verification,
     Verify,
-    atomic_write_text,
     parse_age,
     report_targets,
 )
@@ -40,8 +32,8 @@ from bulkjobs.cli._destinations import print_access, print_destinations, select_
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, plural, print_summary
 from bulkjobs.cli._staging import Staged, staged
-from bulkjobs.cli._verify import Touched, cancel_still_going, print_verification, verify_after
-from bulkjobs.cli._wait import after_cancel_job, followed_job
+from bulkjobs.cli._verify import cancel_still_going, print_verification
+from bulkjobs.cli._wait import CancelDisplay, print_server_side_cancel
 
 if TYPE_CHECKING:
     from bulkjobs import MetricsTextfile
@@ -197,31 +189,30 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
 
 async def _execute(stage: Staged, argv: list[str], *, stdout: TextIO, stderr: TextIO) -> int:
     opts, store = stage.opts, stage.store
-    if opts.config.region is None:
-        # Name the region the calls go to (the profile's, or the SDK's default) in
-        # every target, so results.jsonl and the plan say where each call went.
-        region = Clients(opts.config).default_destination.region
-        opts = replace(opts, config=replace(opts.config, region=region))
     cfg = opts.config
     access = AccountAccess(
         cfg.role, profile=cfg.profile, region=cfg.region, endpoint_url=cfg.endpoint_url
     )
-    given: Iterable[Target] | list[Source] = (
-        report_targets(opts.verify_report)
-        if opts.verify_report is not None
-        else sources(opts, name=stage.things_name)
-    )
-    with RunSession(
-        given,
-        opts.operation,
-        opts.config,
-        report=opts.report_dir,
-        journal=opts.journal,
-        resume=opts.resume,
-        listing_filter=listing_filter(opts),
-        command=["bulkjobs", *argv],
-        access=access,
-    ) as session:
+    display = CancelDisplay(stderr, quiet=opts.quiet)
+    with (
+        display,
+        RunSession(
+            report_targets(opts.verify_report)
+            if opts.verify_report is not None
+            else sources(opts, name=stage.things_name),
+            opts.operation,
+            opts.config,
+            report=opts.report_dir,
+            journal=opts.journal,
+            resume=opts.resume,
+            listing_filter=listing_filter(opts),
+            command=["bulkjobs", *argv],
+            access=access,
+            wait_timeout=opts.wait_timeout if opts.wait else None,
+            on_cancel_progress=display.update,
+            verify=opts.verify,
+        ) as session,
+    ):
         # After the files were validated (bad input first, with no call made); read
         # calls only: the organisation's accounts, the caller's identity, the roles.
         session.destinations = await select_destinations(opts, access, stderr)
@@ -233,7 +224,7 @@ async def _execute(stage: Staged, argv: list[str], *, stdout: TextIO, stderr: Te
         if stop is not None:
             return stop
         _whole_job_advice(opts, session, stderr)
-        return await _run(opts, argv, session, store, access, stdout=stdout, stderr=stderr)
+        return await _run(opts, argv, session, store, stdout=stdout, stderr=stderr)
 
 
 async def _run(
@@ -241,28 +232,11 @@ async def _run(
     argv: list[str],
     session: RunSession,
     store: ReportStore | None,
-    access: AccountAccess,
     *,
     stdout: TextIO,
     stderr: TextIO,
 ) -> int:
     metrics = _metrics(opts)
-    cancelled: list[tuple[str, float]] = []
-    deletions = DeletionTimes()
-    # bulkjobs verify: what the run read; --verify: what it is to read again after.
-    verification = Verification() if isinstance(opts.operation, Verify) else None
-    touched = Touched(opts)
-
-    def on_result(result: Result) -> None:
-        deletions.add(result)
-        touched.add(result)
-        if verification is not None:
-            verification.add(result)
-        if (job := followed_job(opts, result)) is not None:
-            cancelled.append(job)
-        if metrics is not None:
-            metrics.add(result)
-
     progress = Progress(session, stream=stderr, quiet=opts.quiet)
     try:
         async with anyio.create_task_group() as tg:
@@ -273,14 +247,8 @@ async def _run(
             if isinstance(store, S3Store):
                 tg.start_soon(store.run_sync)
             # Without a per-target consumer a dry run keeps its batches whole.
-            wanted = (
-                metrics is not None
-                or verification is not None
-                or touched.wanted
-                or (opts.operation.whole_job and not opts.config.dry_run)
-            )
             report = await session.run(
-                on_result=on_result if wanted else None,
+                on_result=None if metrics is None else metrics.add,
                 on_carried=None if metrics is None else metrics.add,
             )
             tg.cancel_scope.cancel()
@@ -298,10 +266,8 @@ async def _run(
     if opts.config.dry_run:
         _print_plan(session, stdout)
     print_summary(report, stream=stdout, as_json=opts.log_format == "json")
-    if (deleted := deletions.to_json()) is not None:
-        _amend_summary(opts, store, {"deletions": deleted})
-        if opts.log_format != "json":
-            print(deletions.line(), file=stdout)
+    if (deleted := session.deletions.line()) is not None and opts.log_format != "json":
+        print(deleted, file=stdout)
     rows = (session.summary or {}).get("byDestination") or []
     if opts.log_format != "json" and (len(rows) > 1 or any(row.get("account") for row in rows)):
         print_destinations(rows, stdout)
@@ -315,59 +281,23 @@ async def _run(
     if session.listing_error is not None:
         print(f"bulkjobs: error: {session.listing_error}", file=stderr)
     _print_resume_hint(report, opts, argv, session, stderr)
-    code = report.exit_code
-    listing_cut = session.listing_stopped_early or session.listing_error is not None
-    if (listing_cut or session.unreached_listings) and code == 0:
-        # The listing stopped before its end: the targets it never reached are not done.
-        code = 1
-        _amend_summary(opts, store, {"exitCode": code})
     # CancelJob only starts the cancel: AWS does the executions server-side after.
-    followed = await after_cancel_job(opts, cancelled, stderr)
-    if followed is not None:
-        code = followed.exit_code(code)
-        _amend_summary(opts, store, {"exitCode": code, "serverSideCancel": followed.to_json()})
-        if store is not None:
-            await store.publish()
-    as_json = opts.log_format == "json"
-    reported = opts.report_dir is not None
-    if verification is not None:
-        if session.listing_error is not None:
-            verification.incomplete = f"listing failed: {session.listing_error}"
-        elif listing_cut or session.unreached_listings:
-            verification.incomplete = "a listing stopped before its end"
-        elif report.stop_reason is not None:
-            verification.incomplete = f"stopped: {report.stop_reason}"
-        print_verification(verification, stdout, as_json=as_json, reported=reported)
-        _amend_summary(opts, store, {"verify": verification.to_json()})
-        if store is not None:
-            await store.publish()
-    if opts.verify and code != 130:
-        checked, verified = await verify_after(opts, touched, access, stderr)
-        hint = cancel_still_going(opts, verified)
-        print_verification(verified, stdout, as_json=as_json, reported=False, hint=hint)
-        if checked.stopped_by_signal:
-            code = 130
-        elif not verified.passed and code == 0:
-            code = 1
-        _amend_summary(opts, store, {"exitCode": code, "verify": verified.to_json()})
-        if store is not None:
-            await store.publish()
+    if report.server_side_cancel is not None:
+        print_server_side_cancel(report.server_side_cancel, opts, stderr)
+    if (verification := report.verification) is not None:
+        print_verification(
+            verification,
+            stdout,
+            as_json=opts.log_format == "json",
+            reported=opts.report_dir is not None,
+            lines=isinstance(opts.operation, Verify),
+            hint=cancel_still_going(opts, verification),
+        )
+    code = report.exit_code
     if metrics is not None:
         metrics.update(calls=report.attempts, throttles=report.throttles, expected=report.total)
         metrics.finish(code)
     return code
-
-
-def _amend_summary(opts: Options, store: ReportStore | None, extra: dict[str, Any]) -> None:
-    """Add what the CLI learnt after the session wrote summary.json (atomically)."""
-    if opts.report_dir is None:
-        return
-    path = opts.report_dir / "summary.json"
-    if not path.exists():
-        return
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data.update(extra)
-    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
 
 
 def _metrics(opts: Options) -> MetricsTextfile | None:

@@ -2,89 +2,24 @@
 
 ``bulkjobs verify`` is a run of the read-only :class:`~bulkjobs.Verify` operation over
 any selection (its table, summary.json and results.jsonl are a run's). ``--verify`` on
-the other commands runs the same read over every target the run had, once it is over
-(after ``--wait``'s follow-up, so a server-side cancel is read when it is done) and
-puts what it found in the run's summary.json and exit code: an emergency cancel ends
-with proof, not with "the calls were accepted".
+the other commands is the session's ``verify=True``: once the run is over (after
+``--wait``'s follow-up, so a server-side cancel is read when it is done) every target
+it had is read again, and what was found goes into summary.json and the exit code: an
+emergency cancel ends with proof, not with "the calls were accepted". Both end in the
+report's :class:`~bulkjobs.Verification`, which this module shows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Final, TextIO
+from typing import Any, Final, TextIO
 
-import anyio
-
-from bulkjobs import (
-    AccountAccess,
-    Result,
-    RunSession,
-    Target,
-    Verification,
-    Verify,
-    plural,
-    report_targets,
-)
+from bulkjobs import Verification, plural
 from bulkjobs.cli._options import Options
-from bulkjobs.cli._output import Progress
 
-if TYPE_CHECKING:
-    from bulkjobs import Report
-
-__all__ = ["Touched", "print_verification", "verify_after"]
+__all__ = ["cancel_still_going", "print_verification"]
 
 #: Still-running targets the console names (summary.json names more, results.jsonl all).
 SHOWN: Final = 20
-
-
-class Touched:
-    """The targets a run had, for ``--verify`` to read again: its results.jsonl when
-    it has a report directory (O(1) memory), else the targets kept as they finish."""
-
-    def __init__(self, opts: Options) -> None:
-        self._opts = opts
-        self._kept: list[Target] | None = [] if opts.verify and opts.report_dir is None else None
-
-    @property
-    def wanted(self) -> bool:
-        """Whether the run must hand every result to :meth:`add`."""
-        return self._kept is not None
-
-    def add(self, result: Result) -> None:
-        if self._kept is not None and (target := Verify.recheck(result)) is not None:
-            self._kept.append(target)
-
-    def targets(self) -> Iterable[Target]:
-        if self._kept is not None:
-            return self._kept
-        assert self._opts.report_dir is not None
-        return report_targets(self._opts.report_dir)
-
-
-async def verify_after(
-    opts: Options, touched: Touched, access: AccountAccess, stderr: TextIO
-) -> tuple[Report, Verification]:
-    """Read every target of the run that just ended again (``--verify``).
-
-    The run's limits on time and failures were for the run: the check goes to the end.
-    """
-    from bulkjobs.cli._run import watch_signals
-
-    config = replace(opts.config, dry_run=False, deadline=None, abort_failed_percent=None)
-    verification = Verification()
-    if not opts.quiet:
-        print("verify: reading every target again …", file=stderr, flush=True)
-    session = RunSession(touched.targets(), Verify(), config, access=access)
-    progress = Progress(session, stream=stderr, quiet=opts.quiet)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(watch_signals, session, stderr)
-        tg.start_soon(progress.run)
-        report = await session.run(on_result=verification.add)
-        tg.cancel_scope.cancel()
-    if report.stop_reason is not None:
-        verification.incomplete = f"stopped: {report.stop_reason}"
-    return report, verification
 
 
 def cancel_still_going(opts: Options, verification: Verification) -> str | None:
@@ -115,10 +50,12 @@ def print_verification(
     *,
     as_json: bool,
     reported: bool,
+    lines: bool = False,
     hint: str | None = None,
 ) -> None:
     """The still-running targets (the first :data:`SHOWN`), and one line of verdict;
-    ``reported``: there is a report directory that names the rest."""
+    ``reported``: a summary.json names more of them; ``lines``: its results.jsonl
+    has every one (a verify's own report)."""
     if as_json:
         import json
 
@@ -150,12 +87,13 @@ def print_verification(
         console.print(table)
         more = verification.running_targets - SHOWN
         if more > 0:
-            where = (
-                f": summary.json's verify section names up to {len(verification.named):,}, "
-                'results.jsonl every one ("outcome": "still_running")'
-                if reported
-                else " (--report DIR names every one)"
-            )
+            if not reported:
+                where = " (--report DIR names them)"
+            else:
+                where = f": summary.json's verify section names up to {len(verification.named):,}"
+                if lines:
+                    where += ', results.jsonl every one ("outcome": "still_running")'
+
             console.print(f"… and {plural(more, 'more target')}{where}", soft_wrap=True)
     console.print(verification.line(), soft_wrap=True)
     if hint is not None:

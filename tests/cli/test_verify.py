@@ -259,7 +259,7 @@ BAD = [
     (
         "report-dir-bad-line",
         lambda t: ["verify", "--report-dir", _report_dir(t, '{"jobId": "j"}\nnot json\n')],
-        "line 1",
+        "results.jsonl:1: operation: is missing",
     ),
     (
         "two-jobs-with-things",

@@ -14,6 +14,7 @@ from bulkjobs import (
     ConfigurationError,
     DeleteExecution,
     FromJob,
+    InvalidInputError,
     Outcome,
     Result,
     RunConfig,
@@ -152,9 +153,39 @@ class TestReportTargets:
             target=Target(job_id="j", thing_name="t"), operation="x", outcome=Outcome.CANCELED
         ).to_line()
         (tmp_path / "results.jsonl").write_text(good + json.dumps({"thing": 1}) + "\n")
-        with pytest.raises(ConfigurationError, match="line 2"):
+        with pytest.raises(InvalidInputError, match=r"results\.jsonl:2: jobId: is missing"):
             report_targets(tmp_path)
 
     def test_no_results_file_is_refused(self, tmp_path: Path) -> None:
         with pytest.raises(ConfigurationError, match=r"no results\.jsonl"):
             report_targets(tmp_path)
+
+
+class TestVerifyAfterARun:
+    async def test_verify_true_reads_every_target_again(self) -> None:
+        """run(..., verify=True): a cancel without force leaves the IN_PROGRESS one;
+        Report.verification names it, and the exit code says 1."""
+        async with Simulator(SimConfig(quota=None)) as sim:
+            sim.add_job("j", ["a", "b", "c"])
+            sim.set_execution_status("j", "b", ExecutionStatus.IN_PROGRESS)
+            with anyio.fail_after(60):
+                report = await run(
+                    [Target(job_id="j", thing_name=n) for n in "abc"],
+                    CancelExecution(),
+                    config(sim),
+                    verify=True,
+                )
+        verification = report.verification
+        assert verification is not None and verification.checked == 3
+        assert [r.target.thing_name for r in verification.named] == ["b"]
+        assert report.exit_code == 1
+        assert report.to_json()["verify"]["stillRunning"] == {"QUEUED": 0, "IN_PROGRESS": 1}
+
+    async def test_a_dry_run_is_not_verified(self) -> None:
+        with pytest.raises(ConfigurationError, match="dry run"):
+            await run(
+                [Target(job_id="j", thing_name="a")],
+                CancelExecution(),
+                RunConfig(region="us-east-1", dry_run=True),
+                verify=True,
+            )
