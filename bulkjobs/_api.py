@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 import anyio
 
@@ -13,6 +14,7 @@ from bulkjobs._exceptions import InvalidInputError
 from bulkjobs._filters import ListingFilter
 from bulkjobs._models import Operation, Result, Target
 from bulkjobs._report import Report
+from bulkjobs._s3 import Encryption
 from bulkjobs._session import RunSession, Sources
 from bulkjobs._validation import check_operation, check_target
 
@@ -41,6 +43,8 @@ async def run(
     on_result: Callable[[Result], object] | None = None,
     destinations: Sequence[Destination] | None = None,
     wait_timeout: float | None = None,
+    encryption: Encryption | None = None,
+    listing_errors: Literal["stop", "continue"] = "stop",
     verify: bool = False,
 ) -> Report:
     """Run ``operation`` over ``targets`` and return the report.
@@ -49,7 +53,9 @@ async def run(
     (:class:`FromJob`, :class:`FromThing`, :class:`FromThingGroup`), or a stream of
     targets. Named targets are validated first (nothing is sent if any is invalid).
     ``report="DIR"`` writes summary.json, results.jsonl and journal.jsonl there, as the
-    CLI does; ``resume=True`` continues the run DIR's journal records (without it, a
+    CLI does (``report="s3://bucket/prefix/"`` keeps them in S3, ``encryption`` applied
+    to every object; a ``FromFile`` path may be ``s3://bucket/key`` too);
+    ``resume=True`` continues the run DIR's journal records (without it, a
     used DIR raises :class:`ConfigurationError`). ``destinations`` spreads the run over
     accounts and regions (other accounts reached with ``config.role``). After CancelJob
     the report says how AWS's server-side cancel stands (``wait_timeout``: follows it
@@ -67,6 +73,8 @@ async def run(
         listing_filter=listing_filter,
         destinations=destinations,
         wait_timeout=wait_timeout,
+        encryption=encryption,
+        listing_errors=listing_errors,
         verify=verify,
     )
     return await session.run(on_result=on_result)
@@ -84,6 +92,8 @@ def run_sync(
     on_result: Callable[[Result], object] | None = None,
     destinations: Sequence[Destination] | None = None,
     wait_timeout: float | None = None,
+    encryption: Encryption | None = None,
+    listing_errors: Literal["stop", "continue"] = "stop",
     verify: bool = False,
 ) -> Report:
     """:func:`run` for synchronous scripts (starts and closes its own event loop)."""
@@ -100,6 +110,8 @@ def run_sync(
             on_result=on_result,
             destinations=destinations,
             wait_timeout=wait_timeout,
+            encryption=encryption,
+            listing_errors=listing_errors,
             verify=verify,
         )
 

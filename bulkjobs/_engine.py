@@ -80,6 +80,8 @@ class EngineStatistics:
     throttles: int
     retries: int
     failed: int
+    #: Targets recorded as interrupted (a stopped run's unfinished ones).
+    interrupted: int
     elapsed: float
     #: Targets worked on per second of active time (the report's rate, live).
     rate: float
@@ -237,6 +239,7 @@ class Engine:
             throttles=agg.throttles,
             retries=self._budget.retries,
             failed=agg.kinds.get(OutcomeKind.FAILED.value, 0),
+            interrupted=agg.kinds.get(OutcomeKind.INTERRUPTED.value, 0),
             elapsed=elapsed,
             rate=agg.executed / active if agg.executed else 0.0,
             stopping=self._stop_reason,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from bulkjobs._batch import TargetBatch
+from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ConfigurationError
 from bulkjobs._models import TERMINAL_STATUSES, InvalidTarget, Operation, Target
 
@@ -60,6 +61,7 @@ class Plan:
         self._jobs: Counter[str] = Counter()
         self._statuses: Counter[str] = Counter()
         self._regions: Counter[str] = Counter()
+        self._destinations: Counter[Destination] = Counter()
         #: Targets the operation settles from their listed status, without a call.
         self._no_call: Counter[str] = Counter()
         self._settles = operation is not None and operation.settles_listed_terminal
@@ -73,6 +75,7 @@ class Plan:
         self.total += 1
         self._jobs[item.job_id] += 1
         self._regions[item.destination.label] += 1
+        self._destinations[item.destination] += 1
         if status is not None:
             self._statuses[status] += 1
             if self._settles and status in TERMINAL_STATUSES:
@@ -85,6 +88,7 @@ class Plan:
             self.total += count
             self._jobs[batch.job_id] += count
             self._regions[batch.destination.label] += count
+            self._destinations[batch.destination] += count
 
     @property
     def by_job(self) -> dict[str, int]:
@@ -94,6 +98,15 @@ class Plan:
     def by_region(self) -> dict[str, int]:
         """Targets per region; ``"default"`` for those that go to the run's region."""
         return dict(self._regions.most_common())
+
+    @property
+    def by_destination(self) -> list[dict[str, object]]:
+        """Targets per destination, account and region apart (None: the run's default,
+        or the caller's own account), most first."""
+        return [
+            {**where.to_json(), "targets": count}
+            for where, count in self._destinations.most_common()
+        ]
 
     @property
     def by_status(self) -> dict[str, int]:
@@ -127,7 +140,10 @@ class Plan:
             "targets": self.total,
             "invalid": self.invalid,
             "byJob": self.by_job,
+            # By label ("eu-west-1", "111122223333/eu-west-1"), kept for readers of
+            # earlier summaries; byDestination has the account and region apart.
             "byRegion": self.by_region,
+            "byDestination": self.by_destination,
             "byStatus": self.by_status,
             "statusUnknown": self.status_unknown,
             "listedTerminalNoCall": self.no_call,

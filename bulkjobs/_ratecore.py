@@ -36,6 +36,12 @@ The algorithm
     once the burst would cost more than ``slow_start_throttles`` requests.  While the
     rate is under the quota the server's full bucket overflows, and the initial burst
     takes out of it what would have been lost.
+    A throttle *within* the initial burst says the bucket held less than the burst —
+    a bucket shallower than a second of quota, or one another client had spent — and
+    nothing about the quota: the slow start goes on, with the bucket's depth capped at
+    what it admitted, so that later readings do not credit it with tokens it never
+    held (read as a second's worth, a tenth-of-a-second bucket kept runs at 0.75-0.86
+    of the quota).
     ``seed`` (a quota read from Service Quotas) skips the search: the estimate is set,
     the bucket modelled full from the first send, and what it holds above the cushion
     may go out back to back (:attr:`AutoRateCore.head_start`).
@@ -205,6 +211,7 @@ def estimate_quota(
     burst_seconds: float,
     low: float,
     high: float,
+    depth: float = math.inf,
 ) -> float:
     """The refill rate under which a token bucket matches what the server did.
 
@@ -215,7 +222,8 @@ def estimate_quota(
     that leaves it half a token — the middle of "less than one", which is all a throttle
     says.  Without overflow this is simply admitted / elapsed; the simulation matters
     when the bucket overflowed (startup, or a long hold under the quota), where the plain
-    average would read low.
+    average would read low.  ``depth`` caps the bucket in tokens, when a throttle has
+    shown it shallower than ``burst_seconds`` of any quota in reach.
     """
     span = end - start
     if span <= 0:
@@ -235,7 +243,7 @@ def estimate_quota(
             gap = 0.0
 
     def final_level(rate: float) -> float:
-        capacity = max(1.0, rate * burst_seconds)
+        capacity = max(1.0, min(rate * burst_seconds, depth))
         level = capacity if full_at_start else 0.5
         for elapsed, count in steps:
             level = min(capacity, level + rate * elapsed) - count
@@ -266,10 +274,12 @@ class AutoRateCore:
     __slots__ = (
         "_admitted",
         "_anchor",
+        "_burst_until",
         "_ceiling",
         "_ceiling_at",
         "_climb_excess",
         "_clock_at",
+        "_depth",
         "_dropping",
         "_estimate",
         "_forgotten",
@@ -291,6 +301,7 @@ class AutoRateCore:
         "_seed_burst",
         "_seed_sent",
         "_send_rate",
+        "_sends",
         "_sent_at",
         "_strikes",
         "_tau",
@@ -312,6 +323,13 @@ class AutoRateCore:
         self._measured = False
         #: Requests sent and not answered yet.
         self._outstanding = 0
+        #: Requests sent so far (counted up to the initial burst), and the send time of
+        #: the initial burst's last request.
+        self._sends = 0
+        self._burst_until = -math.inf
+        #: The server's bucket depth in tokens, where a throttle within the initial
+        #: burst showed it shallower than ``burst_seconds`` of the quota (else inf).
+        self._depth = math.inf
         #: A seed's burst: whether it is still going, since when, and the requests sent
         #: and admitted since then (see :meth:`head_start`).
         self._seed_burst = False
@@ -390,7 +408,7 @@ class AutoRateCore:
         self._hold = self._shortest_hold(estimate)
         self._start_cycle()
         origin = now if self._origin is None else self._origin
-        self._level = max(1.0, estimate * self._p.burst_seconds)
+        self._level = self._capacity(estimate)
         self._level_at = origin
         # Just before the first send, so that every request counts against the bucket.
         self._anchor = math.nextafter(origin, -math.inf)
@@ -413,7 +431,7 @@ class AutoRateCore:
         quota = self._estimate
         if not self._seed_burst or quota is None:
             return 0
-        capacity = max(1.0, quota * self._p.burst_seconds)
+        capacity = self._capacity(quota)
         level = min(capacity, self._level + quota * max(0.0, now - self._level_at))
         spare = level - self._cushion(quota) - self._outstanding
         if spare < 1.0:
@@ -426,6 +444,9 @@ class AutoRateCore:
     def on_sent(self, now: float) -> None:
         if self._origin is None:
             self._origin = now
+        if self._sends < self.initial_burst:
+            self._sends += 1
+            self._burst_until = now
         self._advance(now)
         window = self._demand_window()
         if self._sent_at is not None:
@@ -456,6 +477,11 @@ class AutoRateCore:
         self._seed_burst = False
         sent = self._observe(now, sent_at)
         self._remember(self._throttles, sent, now)
+        if self._phase == "startup" and sent <= self._burst_until:
+            # The bucket could not hold the initial burst: that measures its depth, not
+            # the quota.  The slow start goes on, knowing the depth.
+            self._depth = min(self._depth, max(1.0, float(self._burst_admitted())))
+            return
         # Requests sent just after a reaction can still arrive among the older, faster
         # ones when latency varies; their throttles say nothing about the new rate.
         if sent >= self._react_at + 4.0 * self._latency_dev:
@@ -484,7 +510,11 @@ class AutoRateCore:
         p = self._p
         if not self._proven or self._origin is None:
             return p.initial_rate
-        proven = self._proven / (p.burst_seconds + max(0.0, self._proven_until - self._origin))
+        elapsed = max(0.0, self._proven_until - self._origin)
+        proven = self._proven / (p.burst_seconds + elapsed)
+        if self._depth < math.inf and elapsed > 0:
+            # A bucket of known depth lent at most that: the rest came from the refill.
+            proven = max(proven, (self._proven - self._depth) / elapsed)
         # At the crossing about ``excess × Q × latency`` requests are in flight above
         # the quota: bound that burst, but never below doubling the proven quota.
         latency = max(self._latency or 0.0, 1e-9)
@@ -514,18 +544,25 @@ class AutoRateCore:
             return self._clamp(quota + max(p.probe_excess * quota, spend))
         return self._clamp(quota + self._climb_excess)
 
+    def _capacity(self, quota: float) -> float:
+        """The server's bucket at ``quota``, in tokens."""
+        return max(1.0, min(quota * self._p.burst_seconds, self._depth))
+
+    def _burst_admitted(self) -> int:
+        return sum(1 for sent in self._admitted if sent <= self._burst_until)
+
     def _cushion(self, quota: float) -> float:
         # A couple of tokens absorb latency jitter; never more than half the bucket.
         p = self._p
         wanted = max(2.0, p.margin * quota * p.cushion_seconds)
-        return min(wanted, quota * p.burst_seconds / 2)
+        return min(wanted, self._capacity(quota) / 2)
 
     def _tolerance(self, quota: float) -> float:
         """How far below empty the modelled bucket may go before the quota must be
         higher than estimated: a token, plus the estimate's error accumulated since the
         anchor (capped: a long hold must not make probes ever longer)."""
         drift = _ESTIMATE_ERROR * quota * max(0.0, self._level_at - self._anchor)
-        return 1.0 + min(drift, 0.1 * quota * self._p.burst_seconds)
+        return 1.0 + min(drift, 0.1 * self._capacity(quota))
 
     def _demand_window(self) -> float:
         # Long enough to hold a few sends even at the lowest rates.
@@ -576,7 +613,7 @@ class AutoRateCore:
         quota = self._estimate
         if quota is None or sent <= self._anchor:
             return
-        capacity = max(1.0, quota * self._p.burst_seconds)
+        capacity = self._capacity(quota)
         # Responses overtake each other when latency varies; one that arrives after a
         # later-sent one still took its token, just without a refill to credit.
         refill = quota * max(0.0, sent - self._level_at)
@@ -623,6 +660,7 @@ class AutoRateCore:
             burst_seconds=p.burst_seconds,
             low=p.min_rate,
             high=p.max_rate,
+            depth=self._depth,
         )
 
     def _react(self, now: float, sent: float) -> None:

@@ -135,7 +135,13 @@ def report_from_summary(data: Mapping[str, Any]) -> Report:
         stopped_by_signal=bool(data.get("stoppedBySignal", False)),
         dry_run=bool(data.get("dryRun", False)),
         listing_incomplete=any(
-            data.get(key) for key in ("listingError", "listingStoppedEarly", "unreachedListings")
+            data.get(key)
+            for key in (
+                "listingError",
+                "listingStoppedEarly",
+                "unreachedListings",
+                "failedListings",
+            )
         ),
     )
 

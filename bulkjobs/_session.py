@@ -34,7 +34,7 @@ from collections.abc import (
 )
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 import anyio
 import structlog
@@ -71,8 +71,10 @@ from bulkjobs._models import (
 from bulkjobs._plan import Plan, covers_whole_job
 from bulkjobs._report import Report, ResultsWriter, write_summary
 from bulkjobs._reportfiles import ReportPage
+from bulkjobs._s3 import Encryption, S3Location, S3Store, is_s3_url
 from bulkjobs._selectors import FromFile, FromJob, FromThing, FromThingGroup
 from bulkjobs._sources import FileSource
+from bulkjobs._staging import Staging
 from bulkjobs._validation import check_operation, check_target
 from bulkjobs._verify import Verification, report_targets, verify_again
 
@@ -107,7 +109,18 @@ class RunSession:
     :class:`FromThingGroup` — or any (async) iterable of :class:`Target` to stream.
     ``report="DIR"`` writes ``summary.json``, ``results.jsonl`` and ``journal.jsonl``
     there (``journal=`` puts the journal elsewhere); ``resume=True`` continues the run
-    that journal records. ``listing_filter`` selects among what listings find.
+    that journal records. ``listing_filter`` selects among what listings find; a
+    listing that fails past its retries stops the run (``listing_errors="stop"``: the
+    targets it would have found cannot be known), or with ``"continue"`` is recorded in
+    :attr:`failed_listings` while the other listings go on (the exit code is 1 either
+    way).
+
+    S3 works wherever a path goes: ``report="s3://bucket/prefix/"`` keeps the report
+    under the prefix (the journal sent in segments as the run goes, ``encryption``
+    applied to every object), and ``FromFile(path="s3://bucket/key")`` reads a manifest
+    from S3. Both need I/O before the run: :meth:`open` (or ``async with``) does it —
+    downloads and checks the manifests, refuses a used prefix without ``resume`` or
+    brings its journal back — and :meth:`run` does it if the caller did not.
 
     ``destinations`` spreads the run over accounts and regions: every target and
     listing that does not name its own account (or region) is done in each of them —
@@ -137,6 +150,8 @@ class RunSession:
         access: AccountAccess | None = None,
         wait_timeout: float | None = None,
         on_cancel_progress: Callable[[Sequence[CancelWatch]], object] | None = None,
+        encryption: Encryption | None = None,
+        listing_errors: Literal["stop", "continue"] = "stop",
         verify: bool = False,
     ) -> None:
         self.operation = operation
@@ -158,7 +173,28 @@ class RunSession:
         #: delete-job: how long each job took to be gone, for the summary.
         self.deletions = DeletionTimes()
         self._follow_scope: anyio.CancelScope | None = None
+        #: The S3 prefix the report goes to (``report="s3://…"``), normalised.
+        self.report_url: str | None = None
+        if isinstance(report, str) and is_s3_url(report):
+            if journal is not None:
+                raise ConfigurationError(
+                    "journal cannot be combined with an s3:// report (the journal goes there)"
+                )
+            self.report_url = str(S3Location.parse(report, prefix=True))
+            report = None
         self.report_dir = None if report is None else Path(report)
+        self._encryption = encryption
+        if (
+            encryption is not None
+            and self.report_url is None
+            and (encryption.sse or encryption.kms_key_id)
+        ):
+            raise ConfigurationError("encryption applies to an s3:// report")
+        self._staging: Staging | None = None
+        self._store: S3Store | None = None
+        #: Manifests in S3, read by :meth:`open`: (their place among the files, source).
+        self._remote: list[tuple[int, FromFile]] = []
+        self._opened = False
         if journal is not None:
             self.journal_path: Path | None = Path(journal)
         else:
@@ -200,6 +236,13 @@ class RunSession:
         self.resumed_skips = 0
         #: A listing failed past its retries: the run stopped, its targets are unknown.
         self.listing_error: ApiError | None = None
+        if listing_errors not in ("stop", "continue"):
+            raise ConfigurationError("listing_errors must be 'stop' or 'continue'")
+        #: ``continue``: a listing that fails past its retries is recorded and the next
+        #: listing runs (its targets are still not done: the exit code is 1).
+        self.listing_errors = listing_errors
+        #: The listings that failed when the run went on past them (``continue``).
+        self.failed_listings: list[tuple[Listing, ApiError]] = []
         #: The run stopped before a listing reached its end (a resume lists again).
         self.listing_stopped_early = False
         #: The total DescribeJob's counters promised before a whole-job listing: an
@@ -229,6 +272,9 @@ class RunSession:
                 self._named.append(item)
             elif isinstance(item, FileSource):
                 self._files.append((item, False))
+            elif isinstance(item, FromFile) and is_s3_url(item.path):
+                S3Location.parse(item.path)
+                self._remote.append((len(self._files), item))
             elif isinstance(item, FromFile):
                 scanned = item.scan(self.operation)
                 self._owned.append(scanned)
@@ -247,7 +293,7 @@ class RunSession:
             raise ConfigurationError(
                 f"{op.api} acts on whole jobs: name them as Target(job_id=...), not listings"
             )
-        if self.resume and self.journal_path is None:
+        if self.resume and self.journal_path is None and self.report_url is None:
             raise ConfigurationError(
                 "resume needs a report directory (or a journal) to resume from"
             )
@@ -442,17 +488,40 @@ class RunSession:
         """Run to the end (or the stop), write the report directory, return the report.
 
         ``on_result`` sees each result of this run as it finishes; ``on_carried`` each
-        result carried from the journal on resume, before the run starts. Closes the
-        session.
+        result carried from the journal on resume, before the run starts. An S3 report
+        gets the journal every few seconds as the run goes, whatever it holds when the
+        run fails, and every file at the end. Closes the session.
         """
         if self._used:
             raise ConfigurationError("a RunSession runs once; create a new one")
         self._used = True
         try:
+            await self.open()
             await self.prepare_access()
-        except BaseException:
-            self.close()
-            raise
+            store = self._store
+            if store is None:
+                return await self._run(on_result, on_carried)
+            try:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(store.run_sync)
+                    report = await self._run(on_result, on_carried)
+                    tg.cancel_scope.cancel()
+            except BaseException:
+                # The session has closed the journal: what it holds must reach where
+                # a resume reads it.
+                with anyio.CancelScope(shield=True), anyio.move_on_after(30):
+                    await store.sync()
+                raise
+            await store.publish()
+            return report
+        finally:
+            await self.aclose()
+
+    async def _run(
+        self,
+        on_result: Callable[[Result], object] | None,
+        on_carried: Callable[[Result], object] | None,
+    ) -> Report:
         self._tally = DestinationTally(started=time.time())
         engine = self._engine
         directory = self.report_dir
@@ -601,6 +670,7 @@ class RunSession:
         return (
             self.listing_stopped_early
             or self.listing_error is not None
+            or bool(self.failed_listings)
             or bool(self.unreached_listings)
         )
 
@@ -791,6 +861,10 @@ class RunSession:
             except ApiError as exc:
                 if self._unreached(spec, exc):
                     continue
+                if self.listing_errors == "continue":
+                    self.failed_listings.append((spec, exc))
+                    log.error("listing.failed", listing=spec.label, error=str(exc))
+                    continue
                 # Targets already handed out finish normally; the rest cannot be known.
                 self.listing_error = exc
                 log.error("listing.failed", error=str(exc))
@@ -926,6 +1000,16 @@ class RunSession:
             ]
         if self.listing_error is not None:
             extra["listingError"] = str(self.listing_error)
+        if self.failed_listings:
+            extra["failedListings"] = [
+                {
+                    "listing": spec.label,
+                    **(spec.destination or Destination()).to_json(),
+                    "errorCode": exc.code,
+                    "error": str(exc),
+                }
+                for spec, exc in self.failed_listings
+            ]
         if self.listing_stopped_early:
             extra["listingStoppedEarly"] = True
         # Which figures are estimates rather than counts or measurements.
@@ -941,10 +1025,63 @@ class RunSession:
 
     # -- resources -----------------------------------------------------------------------
 
+    async def open(self) -> None:
+        """The S3 ends, staged before anything is sent (safe to repeat): each manifest
+        downloaded and checked like a local file (its lines named by its URL), and an
+        S3 report prepared — refused when its journal records a run and ``resume`` was
+        not given, or its journal and summary brought back to resume from.
+
+        Raises :class:`InvalidInputError` for a bad manifest line and
+        :class:`ConfigurationError` when S3 refuses (the answer is in the message).
+        """
+        if self._opened:
+            return
+        self._opened = True
+        if not (self._remote or self.report_url):
+            return
+        self._staging = staging = Staging(
+            profile=self.config.profile, region=self.config.region, encryption=self._encryption
+        )
+        try:
+            for placed, (index, spec) in enumerate(self._remote):
+                path = await staging.download(spec.path)
+                local = replace(spec, path=str(path), name=spec.name or spec.path)
+                scanned = local.scan(self.operation)
+                self._owned.append(scanned)
+                self._files.insert(index + placed, (scanned, spec.skip_invalid))
+                scanned.check(skip_invalid=spec.skip_invalid)
+            if self.report_url is not None:
+                # A dry run may look at a used prefix: it writes no journal there.
+                resume = self.resume or self.config.dry_run
+                self._store = await staging.report(self.report_url, resume=resume)
+                self.report_dir = self._store.directory
+                self.journal_path = self.report_dir / "journal.jsonl"
+        except BaseException:
+            await self.aclose()
+            raise
+
     def close(self) -> None:
         """Remove the copies of stdin or pipes this session made (safe to repeat)."""
         for source in self._owned:
             source.close()
+
+    async def aclose(self) -> None:
+        """:meth:`close`, and the S3 client and local copies :meth:`open` made."""
+        self.close()
+        if self._staging is not None:
+            await self._staging.aclose()
+            self._staging = None
+
+    async def __aenter__(self) -> RunSession:
+        try:
+            await self.open()
+        except BaseException:
+            await self.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     def __enter__(self) -> RunSession:
         return self

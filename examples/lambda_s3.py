@@ -11,6 +11,10 @@ a Step Functions loop (or an EventBridge retry) invokes it again with the same e
 and the next invocation resumes from the journal in S3 — the report under the prefix,
 ``report.html`` included, then shows the whole run, every invocation of it.
 
+It is one ``bulkjobs.run_sync`` call: the library reads the manifest from S3, keeps the
+journal there in segments as the run goes and resumes from it, as ``bulkjobs
+cancel-job-execution --things-file s3://… --report s3://… --resume`` does.
+
 Event: {"manifest": "s3://bucket/manifest.csv", "report": "s3://bucket/runs/fw-2026-11/",
 "jobId": "fw-2026-11", "force": true, "region": "eu-west-1", "rate": "auto", "marginSeconds": 30,
 "sse": "aws:kms", "kmsKeyId": null, "endpointUrl": null}
@@ -18,79 +22,53 @@ Event: {"manifest": "s3://bucket/manifest.csv", "report": "s3://bucket/runs/fw-2
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import logging
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, Protocol
 
-from bulkjobs.cli import main
+import bulkjobs
 
 
 class LambdaContext(Protocol):
     def get_remaining_time_in_millis(self) -> int: ...
 
 
-def command(event: Mapping[str, Any], seconds_left: float) -> list[str]:
-    """The bulkjobs command for ``event`` with ``seconds_left`` in this invocation."""
+def settings(event: Mapping[str, Any], seconds_left: float) -> bulkjobs.RunConfig:
+    """The run's settings for ``event`` with ``seconds_left`` in this invocation: it
+    stops cleanly ``marginSeconds`` before the time runs out."""
     margin = float(event.get("marginSeconds", 30))
-    deadline = max(1.0, seconds_left - margin)
-    argv = [
-        "cancel-job-execution",
-        "--things-file",
-        str(event["manifest"]),
-        "--report",
-        str(event["report"]),
-        # The first invocation finds no journal; every later one carries on from it.
-        "--resume",
-        "--yes",
-        "--quiet",
-        "--log-format",
-        "json",
-        "--deadline",
-        f"{deadline:.1f}",
-    ]
-    for key, flag in (
-        ("jobId", "--job-id"),
-        ("region", "--region"),
-        ("rate", "--rate"),
-        ("sse", "--sse"),
-        ("kmsKeyId", "--kms-key-id"),
-        ("endpointUrl", "--endpoint-url"),
-    ):
-        if event.get(key):
-            argv += [flag, str(event[key])]
-    if event.get("force"):
-        argv.append("--force")
-    return argv
-
-
-@contextlib.contextmanager
-def captured() -> Iterator[io.StringIO]:
-    """The command's stdout (its summary, one JSON line with --log-format json)."""
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        yield buffer
+    return bulkjobs.RunConfig(
+        region=event.get("region"),
+        endpoint_url=event.get("endpointUrl"),
+        rate=bulkjobs.parse_rate(str(event.get("rate", "auto"))),
+        deadline=max(1.0, seconds_left - margin),
+    )
 
 
 def handler(event: Mapping[str, Any], context: LambdaContext | None) -> dict[str, Any]:
     """Run one invocation's share of the work; ``done`` False means: invoke me again."""
     seconds = 900.0 if context is None else context.get_remaining_time_in_millis() / 1000
-    with captured() as out:
-        code = main(command(event, seconds))
-    lines = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
-    summary = next((line for line in lines if line.get("event") == "summary"), None)
-    if summary is None:  # bad input or settings: nothing was sent
-        return {"done": True, "exitCode": code, "error": "see the function's log"}
-    unfinished = summary["kinds"].get("interrupted", 0)
+    try:
+        report = bulkjobs.run_sync(
+            bulkjobs.FromFile(path=str(event["manifest"]), job_id=event.get("jobId")),
+            bulkjobs.CancelExecution(force=bool(event.get("force"))),
+            settings(event, seconds),
+            report=str(event["report"]),
+            # The first invocation finds no journal; every later one carries on from it.
+            resume=True,
+            encryption=bulkjobs.Encryption(sse=event.get("sse"), kms_key_id=event.get("kmsKeyId")),
+        )
+    except bulkjobs.BulkJobsError as exc:  # bad input or settings: nothing was sent
+        return {"done": True, "exitCode": 2, "error": str(exc)}
+    unfinished = report.count_kind(bulkjobs.OutcomeKind.INTERRUPTED)
     return {
         "done": unfinished == 0,
-        "exitCode": code,
-        "total": summary["total"],
-        "outcomes": summary["outcomes"],
+        "exitCode": report.exit_code,
+        "total": report.total,
+        "outcomes": report.outcomes,
         "unfinished": unfinished,
         "report": str(event["report"]),
     }

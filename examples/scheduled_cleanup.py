@@ -7,7 +7,9 @@
 Each job is listed once per terminal status (ListJobExecutionsForJob filters by one
 status a call), executions last updated before the cutoff are kept, and each is deleted
 with its listed executionNumber — no force, so an execution that is not terminal is never
-touched. All jobs share one run, so one rate controller paces every call.
+touched. All jobs share one run, so one rate controller paces every call; a job whose
+listing fails is logged and the run goes on to the next one (``listing_errors=
+"continue"``), so one broken job does not keep the others' old executions.
 
 For one job per run, the CLI does the same; bulkjobs-cleanup.service and crontab beside
 this file schedule it:
@@ -28,7 +30,6 @@ import argparse
 import logging
 import sys
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 import anyio
@@ -36,16 +37,13 @@ import structlog
 from _rehearsal import endpoint, on_simulator
 
 from bulkjobs import (
-    ApiError,
     DeleteExecution,
-    Engine,
+    FromJob,
     InvalidInputError,
-    Listed,
     ListingFilter,
     Result,
     RunConfig,
-    Target,
-    from_job,
+    RunSession,
     parse_age,
 )
 from bulkjobs.sim import FleetSpec, SimConfig
@@ -94,46 +92,35 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-async def old_executions(
-    listings: Sequence[tuple[str, AsyncIterator[Listed]]],
-    keep: ListingFilter,
-    unlisted: list[str],
-) -> AsyncIterator[Target]:
-    """The targets of every job in turn; a job that cannot be listed is logged and noted."""
-    for job_id, listing in listings:
-        try:
-            async for listed in listing:
-                if keep.accept(listed):
-                    yield listed.target
-        except ApiError as exc:
-            log.error("listing.failed", job_id=job_id, error=str(exc))
-            unlisted.append(job_id)
-
-
 async def cleanup(args: argparse.Namespace, cutoff: datetime, endpoint_url: str) -> int:
     jobs = args.job_ids or REHEARSAL_FLEET.job_ids
     config = RunConfig(region=args.region, endpoint_url=endpoint_url, deadline=args.deadline)
-    engine = Engine(DeleteExecution(), config)
+    keep = ListingFilter(statuses=TERMINAL, cutoff=cutoff)
     try:
-        # Built before the run (they page lazily) so a malformed job id stops it here.
-        listings = [(job_id, from_job(engine.call, job_id, TERMINAL)) for job_id in jobs]
+        # Checked before the run (listings page lazily): a malformed job id stops it here.
+        session = RunSession(
+            [FromJob(job_id=job_id, statuses=TERMINAL) for job_id in jobs],
+            DeleteExecution(),
+            config,
+            listing_filter=keep,
+            listing_errors="continue",
+        )
     except InvalidInputError as exc:
         log.error("cleanup.invalid_arguments", error=str(exc))
         return 2
-    keep = ListingFilter(statuses=TERMINAL, cutoff=cutoff)
-    unlisted: list[str] = []
     per_job: defaultdict[str, Counter[str]] = defaultdict(Counter)
 
     def count(result: Result) -> None:
         per_job[result.target.job_id][result.outcome.value] += 1
 
     log.info("cleanup.started", jobs=jobs, cutoff=cutoff.isoformat(), statuses=TERMINAL)
-    report = await engine.run(old_executions(listings, keep, unlisted), on_result=count)
-    code = 1 if unlisted else report.exit_code
+    report = await session.run(on_result=count)
+    unlisted = [spec.job_id for spec, _ in session.failed_listings if isinstance(spec, FromJob)]
     stats = keep.statistics()
     log.info(
         "cleanup.finished",
-        exit_code=code,
+        # 1 when a job could not be listed: its old executions are still there.
+        exit_code=report.exit_code,
         outcomes=report.outcomes,
         jobs={job: dict(counts) for job, counts in per_job.items()},
         unlisted_jobs=unlisted,
@@ -143,7 +130,7 @@ async def cleanup(args: argparse.Namespace, cutoff: datetime, endpoint_url: str)
         wall_time_s=round(report.wall_time, 2),
         throttles=report.throttles,
     )
-    return code
+    return report.exit_code
 
 
 def main() -> int:

@@ -39,25 +39,9 @@ def test_the_cli_imports_only_the_public_library() -> None:
     assert private_uses("bulkjobs/cli", ("bulkjobs.cli", "bulkjobs.sim")) == []
 
 
-def _examples() -> list[object]:
-    found: list[object] = []
-    for path in sorted((ROOT / "examples").glob("*.py")):
-        if path.name == "lambda_s3.py":
-            # Its report goes to s3://, which only the CLI's staging writes so far.
-            found.append(
-                pytest.param(
-                    path,
-                    marks=pytest.mark.xfail(
-                        strict=True, reason="the library's RunSession writes no s3:// report yet"
-                    ),
-                )
-            )
-        else:
-            found.append(path)
-    return found
-
-
-@pytest.mark.parametrize("path", _examples(), ids=lambda p: getattr(p, "name", str(p)))
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "examples").glob("*.py")), ids=lambda p: getattr(p, "name", str(p))
+)
 def test_examples_use_the_library_not_the_cli(path: Path) -> None:
     """The examples show the library: no bulkjobs.cli, no private module."""
     broken = [

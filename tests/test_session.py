@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -314,3 +315,141 @@ class TestTheLibraryReportsWhatTheCliReports:
         assert [row["region"] for row in lib["byDestination"]] == ["eu-west-3"]
         assert lib["byDestination"][0].keys() == cli["byDestination"][0].keys()
         assert [row["region"] for row in cli["byDestination"]] == ["eu-west-3"]
+
+
+BUCKET = "fleet-ops"
+
+
+@pytest.fixture
+def s3(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A bucket in moto's S3 on loopback, which every SDK client of the process reaches."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_endpoint)
+    client = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_endpoint)
+    client.create_bucket(Bucket=BUCKET)
+    return client
+
+
+def objects(s3: Any, prefix: str) -> set[str]:
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+    return {item["Key"] for page in pages for item in page.get("Contents", [])}
+
+
+def s3_json(s3: Any, key: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    return data
+
+
+class TestS3:
+    """The library stages S3 itself: the CLI passes the s3:// strings through."""
+
+    def test_a_manifest_and_a_report_in_s3_resume_across_runs(
+        self, sim: ThreadedSimulator, s3: Any
+    ) -> None:
+        """Run on the first half, refused on a used prefix, resumed over the whole:
+        one report under the prefix, every target once, the first half carried."""
+        things = names(sim)
+        half = len(things) // 2
+        for key, chosen in (("first.txt", things[:half]), ("all.txt", things)):
+            s3.put_object(Bucket=BUCKET, Key=f"m/{key}", Body="\n".join(chosen).encode())
+        report = f"s3://{BUCKET}/runs/lib"
+        op = bulkjobs.CancelExecution(force=True)
+
+        def source(key: str) -> bulkjobs.FromFile:
+            return bulkjobs.FromFile(path=f"s3://{BUCKET}/m/{key}", job_id=JOB)
+
+        aes = bulkjobs.Encryption(sse="AES256")
+        first = bulkjobs.run_sync(
+            source("first.txt"), op, config(sim), report=report, encryption=aes
+        )
+        assert first.total == half
+        assert {"runs/lib/summary.json", "runs/lib/results.jsonl", "runs/lib/report.html"} <= (
+            objects(s3, "runs/lib/")
+        )
+        assert any(key.startswith("runs/lib/journal/") for key in objects(s3, "runs/lib/"))
+        head = s3.head_object(Bucket=BUCKET, Key="runs/lib/summary.json")
+        assert head["ServerSideEncryption"] == "AES256"
+        sent = sim.statistics().mutating_requests
+        with pytest.raises(bulkjobs.ConfigurationError, match="already records a run"):
+            bulkjobs.run_sync(source("all.txt"), op, config(sim), report=report)
+        assert sim.statistics().mutating_requests == sent
+        whole = bulkjobs.run_sync(source("all.txt"), op, config(sim), report=report, resume=True)
+        data = s3_json(s3, "runs/lib/summary.json")
+        assert whole.total == data["total"] == len(things)
+        assert data["carriedFromJournal"] == half
+        assert sim.statistics().mutating_requests - sent == len(things) - half
+        assert len(data["previousInvocations"]) == 1
+
+    def test_a_bad_manifest_line_is_named_by_its_url(self, sim: ThreadedSimulator, s3: Any) -> None:
+        """Checked before anything is sent, like a local file, the URL and line named."""
+        s3.put_object(Bucket=BUCKET, Key="m/bad.txt", Body=b"thing-000001\nbad thing!\n")
+        url = f"s3://{BUCKET}/m/bad.txt"
+        sent = sim.statistics().total_requests
+        with pytest.raises(bulkjobs.InvalidInputError, match=re.escape(f"{url}:2: thingName")):
+            bulkjobs.run_sync(
+                bulkjobs.FromFile(path=url, job_id=JOB), bulkjobs.CancelExecution(), config(sim)
+            )
+        assert sim.statistics().total_requests == sent
+
+    def test_a_missing_manifest_says_what_s3_answered(
+        self, sim: ThreadedSimulator, s3: Any
+    ) -> None:
+        with pytest.raises(bulkjobs.ConfigurationError, match="NoSuchKey"):
+            bulkjobs.run_sync(
+                bulkjobs.FromFile(path=f"s3://{BUCKET}/m/none.csv", job_id=JOB),
+                bulkjobs.CancelExecution(),
+                config(sim),
+            )
+
+    @pytest.mark.parametrize(
+        ("settings", "rule"),
+        [
+            ({"report": "s3://Bad_Bucket/runs/"}, "not an S3 bucket name"),
+            ({"report": f"s3://{BUCKET}/runs/", "journal": "j.jsonl"}, "journal cannot"),
+            ({"encryption": bulkjobs.Encryption(sse="AES256")}, "applies to an s3:// report"),
+        ],
+    )
+    def test_impossible_s3_settings_are_refused_on_construction(
+        self, settings: dict[str, Any], rule: str
+    ) -> None:
+        target = bulkjobs.Target(job_id=JOB, thing_name="thing-000001")
+        with pytest.raises(bulkjobs.ConfigurationError, match=rule):
+            bulkjobs.RunSession([target], bulkjobs.CancelExecution(), **settings)
+
+
+class TestListingErrors:
+    @pytest.mark.parametrize("mode", ["stop", "continue"])
+    def test_a_failed_listing_stops_the_run_or_the_next_one_goes_on(
+        self, sim: ThreadedSimulator, tmp_path: Path, mode: str
+    ) -> None:
+        """A job that cannot be listed comes first: by default the run stops there;
+        with ``listing_errors="continue"`` it is recorded and the next job is done.
+        Either way the exit code is 1: what the failed listing would have found is not
+        done."""
+        sources = [bulkjobs.FromJob(job_id="no-such-job"), bulkjobs.FromJob(job_id=JOB)]
+        report = bulkjobs.run_sync(
+            sources,
+            bulkjobs.CancelExecution(force=True),
+            config(sim, max_attempts=2),
+            report=tmp_path,
+            listing_errors=mode,  # type: ignore[arg-type]
+        )
+        data = summary(tmp_path)
+        assert report.exit_code == data["exitCode"] == 1
+        if mode == "stop":
+            assert "no-such-job" in data["listingError"]
+            assert report.total == 0 and "failedListings" not in data
+        else:
+            (failed,) = data["failedListings"]
+            assert failed["listing"] == "executions of job no-such-job"
+            assert failed["errorCode"] == "ResourceNotFoundException"
+            assert report.total == len(names(sim)) and "listingError" not in data
+
+    def test_anything_else_is_refused(self) -> None:
+        with pytest.raises(bulkjobs.ConfigurationError, match="listing_errors"):
+            bulkjobs.RunSession(
+                bulkjobs.FromJob(job_id=JOB),
+                bulkjobs.CancelExecution(),
+                listing_errors="skip",  # type: ignore[arg-type]
+            )

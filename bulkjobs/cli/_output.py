@@ -167,15 +167,21 @@ class Progress:
             finally:
                 s = self._engine.statistics()
                 # A finished run is complete whatever the estimate said; a stopped one
-                # shows how far it got.
+                # shows how far it got: its interrupted targets are not done.
                 total = s.total if s.stopping and s.total else s.finished
+                if s.stopping:
+                    total = max(total or 0, s.finished)
                 estimate = s.total_is_estimate and bool(s.stopping)
+                done = s.finished - s.interrupted
                 bar.update(
                     task,
-                    completed=s.finished,
+                    completed=done,
                     total=total,
-                    count=_count(s.finished, total, estimate=estimate),
+                    count=_count(done, total, estimate=estimate),
                     rate=self._rate(s.rate),
+                    throttles=s.throttles,
+                    failed=s.failed,
+                    description="stopped" if s.stopping else name,
                 )
 
     def _rate(self, rate: float) -> str:

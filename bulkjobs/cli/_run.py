@@ -12,6 +12,7 @@ import anyio
 
 from bulkjobs import (
     AccountAccess,
+    Encryption,
     FromFile,
     FromJob,
     FromThing,
@@ -19,9 +20,7 @@ from bulkjobs import (
     ListingFilter,
     OutcomeKind,
     Report,
-    ReportStore,
     RunSession,
-    S3Store,
     Target,
     Verify,
     parse_age,
@@ -31,7 +30,6 @@ from bulkjobs.cli._confirm import confirm
 from bulkjobs.cli._destinations import print_access, print_destinations, select_destinations
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, plural, print_summary
-from bulkjobs.cli._staging import Staged, staged
 from bulkjobs.cli._verify import cancel_still_going, print_verification
 from bulkjobs.cli._wait import CancelDisplay, print_server_side_cancel
 
@@ -115,7 +113,7 @@ async def watch_signals(engine: RunSession, stderr: TextIO) -> None:
                 engine.stop(f"interrupted by {name}", hard=True, signalled=True)
 
 
-def sources(opts: Options, *, name: str | None = None) -> list[Source]:
+def sources(opts: Options) -> list[Source]:
     """What the options name, as the library's sources."""
     chosen = opts.accounts
     # Spread over accounts and regions, targets name no destination of their own: the
@@ -140,7 +138,6 @@ def sources(opts: Options, *, name: str | None = None) -> list[Source]:
                 input_format=opts.input_format,
                 skip_invalid=opts.skip_invalid,
                 destination=destination,
-                name=name,
             )
         )
     if opts.from_job:
@@ -183,55 +180,46 @@ def listing_filter(opts: Options) -> ListingFilter | None:
 
 async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: TextIO) -> int:
     """Run the validated command; return the exit code."""
-    async with staged(opts) as stage:
-        return await _execute(stage, argv, stdout=stdout, stderr=stderr)
-
-
-async def _execute(stage: Staged, argv: list[str], *, stdout: TextIO, stderr: TextIO) -> int:
-    opts, store = stage.opts, stage.store
     cfg = opts.config
     access = AccountAccess(
         cfg.role, profile=cfg.profile, region=cfg.region, endpoint_url=cfg.endpoint_url
     )
     display = CancelDisplay(stderr, quiet=opts.quiet)
-    with (
-        display,
-        RunSession(
-            report_targets(opts.verify_report)
-            if opts.verify_report is not None
-            else sources(opts, name=stage.things_name),
-            opts.operation,
-            opts.config,
-            report=opts.report_dir,
-            journal=opts.journal,
-            resume=opts.resume,
-            listing_filter=listing_filter(opts),
-            command=["bulkjobs", *argv],
-            access=access,
-            wait_timeout=opts.wait_timeout if opts.wait else None,
-            on_cancel_progress=display.update,
-            verify=opts.verify,
-        ) as session,
-    ):
-        # After the files were validated (bad input first, with no call made); read
-        # calls only: the organisation's accounts, the caller's identity, the roles.
-        session.destinations = await select_destinations(opts, access, stderr)
-        print_access(await session.prepare_access(), stderr, quiet=opts.quiet)
-        if store is not None:
-            await store.prepare(resume=opts.resume or opts.config.dry_run)
-        files = session.file_sources
-        stop = await confirm(opts, files[0] if files else None, stderr, session)
-        if stop is not None:
-            return stop
-        _whole_job_advice(opts, session, stderr)
-        return await _run(opts, argv, session, store, stdout=stdout, stderr=stderr)
+    encryption = Encryption(sse=opts.sse, kms_key_id=opts.kms_key_id)
+    session = RunSession(
+        report_targets(opts.verify_report) if opts.verify_report is not None else sources(opts),
+        opts.operation,
+        opts.config,
+        # An s3:// report and manifest are the session's to stage: passed as given.
+        report=opts.report_url or opts.report_dir,
+        journal=opts.journal,
+        encryption=encryption if opts.report_url else None,
+        resume=opts.resume,
+        listing_filter=listing_filter(opts),
+        command=["bulkjobs", *argv],
+        access=access,
+        wait_timeout=opts.wait_timeout if opts.wait else None,
+        on_cancel_progress=display.update,
+        verify=opts.verify,
+    )
+    with display:
+        async with session:
+            # After the files were validated (bad input first, with no call made); read
+            # calls only: the organisation's accounts, the caller's identity, the roles.
+            session.destinations = await select_destinations(opts, access, stderr)
+            print_access(await session.prepare_access(), stderr, quiet=opts.quiet)
+            files = session.file_sources
+            stop = await confirm(opts, files[0] if files else None, stderr, session)
+            if stop is not None:
+                return stop
+            _whole_job_advice(opts, session, stderr)
+            return await _run(opts, argv, session, stdout=stdout, stderr=stderr)
 
 
 async def _run(
     opts: Options,
     argv: list[str],
     session: RunSession,
-    store: ReportStore | None,
     *,
     stdout: TextIO,
     stderr: TextIO,
@@ -244,8 +232,6 @@ async def _run(
             tg.start_soon(progress.run)
             if metrics is not None:
                 tg.start_soon(metrics.run, partial(_metric_counts, session))
-            if isinstance(store, S3Store):
-                tg.start_soon(store.run_sync)
             # Without a per-target consumer a dry run keeps its batches whole.
             report = await session.run(
                 on_result=None if metrics is None else metrics.add,
@@ -255,14 +241,7 @@ async def _run(
     except BaseException as exc:
         if metrics is not None:
             metrics.finish(130 if isinstance(exc, KeyboardInterrupt) else 1)
-        if store is not None:
-            # The session has closed the journal; what it holds must reach where
-            # resume reads.
-            with anyio.CancelScope(shield=True), anyio.move_on_after(30):
-                await store.sync()  # what the journal has must reach where resume reads
         raise
-    if store is not None:
-        await store.publish()
     if opts.config.dry_run:
         _print_plan(session, stdout)
     print_summary(report, stream=stdout, as_json=opts.log_format == "json")
@@ -280,6 +259,8 @@ async def _run(
         )
     if session.listing_error is not None:
         print(f"bulkjobs: error: {session.listing_error}", file=stderr)
+    for spec, error in session.failed_listings:
+        print(f"bulkjobs: error: listing of {spec.label}: {error}", file=stderr)
     _print_resume_hint(report, opts, argv, session, stderr)
     # CancelJob only starts the cancel: AWS does the executions server-side after.
     if report.server_side_cancel is not None:
@@ -338,7 +319,7 @@ def _print_resume_hint(
     what = f"{plural(unfinished, 'target')} not finished"
     if session.listing_stopped_early:
         what += " and the listing stopped before its end"
-    if opts.journal is not None:
+    if session.journal_path is not None:
         command, dropped = resume_command(argv, opts)
         without = ""
         if dropped:

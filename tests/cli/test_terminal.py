@@ -285,6 +285,20 @@ class TestProgressOnATerminal:
         summary = json.loads((report / "summary.json").read_text())
         assert drawn[-1] == (summary["total"], str(summary["total"]))
 
+    def test_the_bar_ends_with_the_true_throttle_count(self, tmp_path) -> None:
+        """Its last frame counts every throttle the summary does, not those of its last
+        poll: a fixed rate four times a 10/s quota is throttled for sure."""
+        fleet = FleetSpec(things=40, job_ids=(JOB,), seed=3)
+        report = tmp_path / "report"
+        with ThreadedSimulator(SimConfig(quota=10.0), fleet) as throttling:
+            child = spawn(throttling, *EMERGENCY, "--yes", "--rate", "40", "--report", str(report))
+            code, shown = child.finish()
+        assert code == 0, shown
+        summary = json.loads((report / "summary.json").read_text())
+        assert summary["throttles"] > 0
+        bar = [line for line in ANSI.sub("", shown).splitlines() if "failed" in line]
+        assert f"throttled {summary['throttles']} " in bar[-1], shown
+
     def test_a_dry_run_draws_no_rate(self, sim: ThreadedSimulator) -> None:
         """A dry run sends no change: neither its bar nor its summary shows a rate."""
         code, shown = spawn(sim, *EMERGENCY, "--dry-run").finish()
@@ -306,6 +320,11 @@ class TestProgressOnATerminal:
         code, shown = child.finish()
         assert code == 130, shown
         assert running(slow_sim) > 0
+        # The bar's last frame shows how far the run got, not the interrupted as done.
+        stopped = json.loads((report / "summary.json").read_text())
+        done = stopped["total"] - stopped["outcomes"].get("interrupted", 0)
+        assert stopped["outcomes"].get("interrupted", 0) > 0
+        assert frames(shown)[-1][0] == done, shown
         printed = re.search(r"To resume[^\n]*:\r?\n\s+(bulkjobs [^\r\n]+)", shown)
         assert printed is not None, shown
         code, shown = run_as_printed(slow_sim, printed[1])

@@ -41,6 +41,10 @@ class TestCounts:
         assert plan.total == 4
         assert plan.by_job == {"job-1": 3, "job-2": 1}
         assert plan.by_region == {"eu-west-1": 3, "default": 1}
+        assert plan.by_destination == [
+            {"account": None, "region": "eu-west-1", "targets": 3},
+            {"account": None, "region": None, "targets": 1},
+        ]
         assert plan.by_status == {"QUEUED": 2, "IN_PROGRESS": 1}
         assert plan.status_unknown == 1
 
@@ -125,6 +129,7 @@ class TestOutput:
             "invalid": 0,
             "byJob": {"j": 2},
             "byRegion": {"default": 2},
+            "byDestination": [{"account": None, "region": None, "targets": 2}],
             "byStatus": {"QUEUED": 1},
             "statusUnknown": 1,
             "listedTerminalNoCall": 0,

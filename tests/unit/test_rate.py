@@ -89,6 +89,7 @@ def simulate(
     client_burst: float = 0.0,
     seed: int = 0,
     applied: tuple[float, float] | None = None,
+    initial_tokens: float | None = None,
 ) -> Run:
     """Send ``requests`` successful calls through ``core`` to a token-bucket server.
 
@@ -100,12 +101,15 @@ def simulate(
     request arrives (half the latency after sending), charges a token for a 503 as for
     any admitted request, and answers at the full latency.  ``applied`` = (time,
     quota) seeds the auto core then, as a Service Quotas answer would; the client then
-    sends back to back whenever the core's ``head_start`` allows.
+    sends back to back whenever the core's ``head_start`` allows.  ``initial_tokens``
+    starts the server's bucket that low instead of full (another client spent it).
     """
     quota_at = quota if callable(quota) else constant(quota)
     rng = random.Random(seed)
     run = Run(requests=requests, quota=quota_at, burst=burst)
     level, refilled_at = max(1.0, quota_at(0.0) * burst), 0.0
+    if initial_tokens is not None:
+        level = initial_tokens
     events: list[tuple[float, int, str, tuple[float, ...]]] = []
     counter = 0
 
@@ -259,6 +263,43 @@ class TestStartup:
         core = AutoRateCore()
         simulate(core, quota=40.0, requests=150)
         assert core.quota_estimate == pytest.approx(40.0, rel=0.02)
+
+
+class TestShallowBucket:
+    """The server's bucket may hold less than a second of quota, or less than it
+    should when another client shares the quota: a throttle within the initial burst
+    measures how much it held, not the quota."""
+
+    @pytest.mark.parametrize("quota", [20.0, 40.0])
+    def test_a_bucket_shallower_than_the_initial_burst(self, quota: float) -> None:
+        """A bucket of a tenth of a second (2 or 4 requests, against an initial burst
+        of 10) still has its quota used ≥ 0.95; reading it as a second's worth held the
+        run at 0.75-0.86."""
+        run = simulate(AutoRateCore(), quota=quota, requests=int(quota * 10), burst=0.1)
+        assert run.quota_use >= 0.95
+
+    @pytest.mark.parametrize("quota", [40.0, 150.0])
+    def test_a_bucket_another_client_emptied(self, quota: float) -> None:
+        """Another client left two tokens in the bucket at the start: use ≥ 0.93 (it
+        was 0.81-0.91), at most 5 % of calls throttled."""
+        run = simulate(AutoRateCore(), quota=quota, requests=int(quota * 25), initial_tokens=2.0)
+        assert run.quota_use >= 0.93
+        assert run.throttled_share <= 0.05
+
+    def test_the_initial_burst_throttled_keeps_the_slow_start(self) -> None:
+        """A throttle of a request of the initial burst is no estimate of the quota: the
+        controller stays in its slow start, growing from what the bucket held."""
+        core = AutoRateCore()
+        for _ in range(core.initial_burst):
+            core.on_sent(0.0)
+        for _ in range(4):
+            core.on_accepted(0.05, sent_at=0.0)
+        for _ in range(core.initial_burst - 4):
+            core.on_throttled(0.05, sent_at=0.0)
+        assert (core.phase, core.quota_estimate) == ("startup", None)
+        core.on_sent(0.5)
+        core.on_throttled(0.55, sent_at=0.5)
+        assert core.phase == "hold" and core.quota_estimate is not None
 
 
 class TestSteadyQuota:
@@ -688,8 +729,11 @@ class TestControllerSeed:
     async def test_a_seed_after_a_throttle_is_only_noted(self, virtual_time: VirtualTime) -> None:
         """Once a throttle has measured the quota, a seed changes nothing but the note."""
         controller = RateController(clock=virtual_time.clock)
+        for _ in range(AutoRateCore().initial_burst):
+            await controller.acquire()
+        virtual_time.now = 1.0  # a request after the initial burst
         await controller.acquire()
-        controller.record(throttled=True, latency=0.05)
+        controller.record(throttled=True, latency=0.0)
         rate = controller.rate()
         assert not controller.seed(RateStart(source="service-quotas", rate=500.0))
         assert controller.rate() == rate
