@@ -387,6 +387,14 @@ def resolve(args: argparse.Namespace) -> Options:
         problem = _unwritable(report_dir)
         if problem:
             bad("--report", problem, report_dir)
+        elif isinstance(operation, Verify) and (report_dir / "summary.json").exists():
+            # A read has nothing to resume: each verify writes a report of its own.
+            bad(
+                "--report",
+                "already holds a run's report: give verify a directory of its own (strftime "
+                "codes make one per run, e.g. verify-%Y%m%dT%H%M%S)",
+                report_dir,
+            )
     if journal is not None and args.journal:
         problem = _unwritable(journal.parent)
         if problem:

@@ -23,20 +23,22 @@ SHOWN: Final = 20
 
 
 def cancel_still_going(opts: Options, verification: Verification) -> str | None:
-    """What a cancel command's --verify finding things running may mean."""
-    if not opts.operation.name.startswith("cancel-") or verification.passed:
+    """What a cancel's --verify finding things running may mean: AWS not done with a
+    server-side cancel yet, or IN_PROGRESS executions a cancel without force leaves."""
+    if verification.passed:
         return None
-    force = opts.operation.force
+    op = opts.operation
+    acted = op.acted_statuses
     queued = verification.running.get("QUEUED", 0)
     in_progress = verification.running.get("IN_PROGRESS", 0)
-    server_side = opts.operation.cancels_server_side and not opts.wait
-    if server_side and (queued or (force and in_progress)):
+    server_side = op.cancels_server_side and not opts.wait
+    if server_side and ((queued and "QUEUED" in acted) or (in_progress and op.force)):
         return (
             "note: AWS cancels a job's executions server-side after CancelJob returns (about "
             "1,000 a minute): some of these may not have been reached yet. Add --wait so "
             "that --verify reads them once AWS is done."
         )
-    if in_progress and not force:
+    if in_progress and "QUEUED" in acted and "IN_PROGRESS" not in acted:
         return (
             "note: a cancel without --force leaves IN_PROGRESS executions running on their "
             "devices; --force stops them."

@@ -248,6 +248,13 @@ def _report_dir(tmp_path: Path, content: str) -> str:
     return str(directory)
 
 
+def _used_report(tmp_path: Path) -> str:
+    directory = tmp_path / "used"
+    directory.mkdir()
+    (directory / "summary.json").write_text("{}")
+    return str(directory)
+
+
 BAD = [
     ("nothing-selected", lambda t: ["verify"], "targets"),
     ("report-dir-missing", lambda t: ["verify", "--report-dir", str(t / "none")], "--report-dir"),
@@ -267,6 +274,11 @@ BAD = [
         "--job-id",
     ),
     ("job-id-pattern", lambda t: ["verify", "--job-id", "bad job!"], "--job-id #1"),
+    (
+        "report-into-a-used-directory",
+        lambda t: ["verify", "--job-id", JOB, "--report", _used_report(t)],
+        "a directory of its own",
+    ),
     (
         "status-without-listing",
         lambda t: ["verify", "--job-id", JOB, "--status", "QUEUED"],
