@@ -146,6 +146,18 @@ class TestVerifyCommand:
         assert section["passed"] is True and section["stillRunningTotal"] == 0
         assert summary(report)["exitCode"] == 0
 
+    def test_json_logs_end_in_one_verify_line(
+        self, sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--log-format json: stdout's last line is the verify section as JSON, for a
+        scheduler to read (the names cut to the console's share)."""
+        assert run(sim, "verify", "--job-id", JOB, "--from-job", "--log-format", "json") == 1
+        last = json.loads(capsys.readouterr().out.splitlines()[-1])
+        assert last["event"] == "verify" and last["passed"] is False
+        left = running_on_server(sim)
+        assert last["stillRunningTargets"] == len(left)
+        assert {n["thingName"] for n in last["named"]} <= set(left)
+
 
 class TestVerifyFlag:
     def test_after_a_forced_cancel_it_exits_0(
