@@ -35,7 +35,7 @@ from bulkjobs._filters import (
 )
 from bulkjobs._jobstatus import ACTIVE_STATUSES, JobCounts
 from bulkjobs._lazy import lazy_attributes
-from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
+from bulkjobs._listing import Listed, from_job, from_query, from_thing, from_thing_group
 from bulkjobs._models import (
     FRESH,
     CancelExecution,
@@ -54,7 +54,7 @@ from bulkjobs._models import (
 from bulkjobs._plan import Estimate, Plan, format_duration, plural
 from bulkjobs._report import Report, atomic_write_text
 from bulkjobs._roles import AssumeRole
-from bulkjobs._selectors import FromFile, FromJob, FromThing, FromThingGroup
+from bulkjobs._selectors import FromFile, FromJob, FromQuery, FromThing, FromThingGroup
 from bulkjobs._sources import FileScan, FileSource, iter_file_targets, scan_file
 
 if TYPE_CHECKING:
@@ -166,6 +166,7 @@ __all__ = [
     "FilterStatistics",
     "FromFile",
     "FromJob",
+    "FromQuery",
     "FromThing",
     "FromThingGroup",
     "InvalidInputError",
@@ -205,6 +206,7 @@ __all__ = [
     "follow_cancellations",
     "format_duration",
     "from_job",
+    "from_query",
     "from_thing",
     "from_thing_group",
     "is_s3_url",

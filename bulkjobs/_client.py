@@ -37,6 +37,7 @@ _METHOD = {
     "ListJobExecutionsForJob": "list_job_executions_for_job",
     "ListJobExecutionsForThing": "list_job_executions_for_thing",
     "ListThingsInThingGroup": "list_things_in_thing_group",
+    "SearchIndex": "search_index",
 }
 
 _TRANSPORT = (bexc.ConnectionError, bexc.HTTPClientError, TimeoutError, OSError)

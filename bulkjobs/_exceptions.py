@@ -76,6 +76,8 @@ class ApiError(BulkJobsError):
     def __init__(self, *, api: str, code: str, message: str, http_status: int | None) -> None:
         self.api = api
         self.code = code
+        #: The service's own words.
+        self.message = message
         self.http_status = http_status
         super().__init__(f"{api} failed: {code}: {message}")
 

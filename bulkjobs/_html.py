@@ -30,6 +30,7 @@ from bulkjobs._htmltables import (
     num,
     outcomes_table,
     plan_section,
+    run_latency,
     runs_table,
     when,
 )
@@ -108,7 +109,7 @@ def _verdict(summary: Mapping[str, Any]) -> str:
 
 def _tiles(summary: Mapping[str, Any], runs: Sequence[Mapping[str, Any]]) -> str:
     kinds = summary.get("kinds", {})
-    latency = summary.get("latencyMs", {})
+    latency, _ = run_latency(summary)
     wall = sum(float(r.get("wallTimeSeconds", 0)) for r in runs)
     calls = sum(int(r.get("attempts", 0)) for r in runs)
     throttles = sum(int(r.get("throttles", 0)) for r in runs)

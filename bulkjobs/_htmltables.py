@@ -27,6 +27,7 @@ __all__ = [
     "num",
     "outcomes_table",
     "plan_section",
+    "run_latency",
     "runs_table",
     "when",
 ]
@@ -166,8 +167,18 @@ def codes_table(codes: Mapping[str, int]) -> str:
     )
 
 
+def run_latency(summary: Mapping[str, Any]) -> tuple[Mapping[str, float | None], str]:
+    """The latency figures to show, and the calls they are over: every invocation's
+    when the summary has them (``wholeRunLatencyMs``), else the last one's."""
+    runs = len(invocations(summary))
+    whole = summary.get("wholeRunLatencyMs")
+    if whole is not None:
+        return whole, f"every invocation's calls ({runs})" if runs > 1 else "calls"
+    return summary.get("latencyMs", {}), "the last invocation's calls" if runs > 1 else "calls"
+
+
 def latency_table(summary: Mapping[str, Any]) -> str:
-    latency: Mapping[str, float | None] = summary.get("latencyMs", {})
+    latency, which = run_latency(summary)
     names = ("p50", "p90", "p99", "max", "mean")
     if all(latency.get(n) is None for n in names):
         return "<p class='note'>no call was timed (nothing was sent)</p>"
@@ -182,7 +193,6 @@ def latency_table(summary: Mapping[str, Any]) -> str:
             f'<td style="width:70%"><div class="bar"><span style="width:{width:.2f}%;'
             f'background:{COLOURS["finished"]}"></span></div></td></tr>'
         )
-    which = "the last invocation's calls" if len(invocations(summary)) > 1 else "calls"
     return (
         "<table>" + "".join(rows) + "</table><p class='note'>Time of the call that "
         "ended each target (the successful or final attempt), as bulkjobs measured it, "
@@ -222,6 +232,12 @@ def failures_table(breakdown: Breakdown | None) -> str:
     )
 
 
+def _p99(run: Mapping[str, Any]) -> str:
+    """An invocation's own p99 (older summaries did not keep an earlier one's)."""
+    p99 = (run.get("latencyMs") or {}).get("p99")
+    return "—" if p99 is None else f"{float(p99):,.0f} ms"
+
+
 def runs_table(runs: Sequence[Mapping[str, Any]]) -> str:
     if len(runs) < 2:
         return ""
@@ -231,23 +247,50 @@ def runs_table(runs: Sequence[Mapping[str, Any]]) -> str:
         f'<td class="n">{num(sum(int(t.get("finished", 0)) for t in r.get("timeline") or []))}</td>'
         f'<td class="n">{float(r.get("achievedRatePerSecond", 0)):,.1f}/s</td>'
         f'<td class="n">{num(r.get("throttles", 0))}</td>'
+        f'<td class="n">{_p99(r)}</td>'
         f"<td>{escape(str(r.get('stopReason') or 'ran to the end'))}</td></tr>"
         for n, r in enumerate(runs, start=1)
     )
     return (
         f"<h2>Invocations ({fig('invocations', str(len(runs)))})</h2><table><tr><th>#</th>"
         "<th>started</th><th class='n'>running time</th><th class='n'>finished</th>"
-        "<th class='n'>rate</th><th class='n'>throttled</th><th>ended</th></tr>"
+        "<th class='n'>rate</th><th class='n'>throttled</th><th class='n'>latency p99</th>"
+        "<th>ended</th></tr>"
         f"{rows}</table>"
     )
 
 
 def plan_section(summary: Mapping[str, Any]) -> str:
-    command = summary.get("command")
+    """Each invocation's command and plan, earliest first (a resumed run's earlier ones
+    as their summaries recorded them); what only the last one found (targets carried,
+    duplicates, the listing) goes with its plan."""
+    runs = invocations(summary)
+    if len(runs) == 1:
+        return _command_and_plan(summary, "h3", "plan", _extras(summary))
+    parts = []
+    for n, run in enumerate(runs, start=1):
+        last = n == len(runs)
+        parts.append(f"<h3>Invocation {n}{' (this summary)' if last else ''}</h3>")
+        shown = _command_and_plan(
+            run,
+            "h4",
+            "plan" if last else f"invocation.{n}.plan",
+            _extras(summary) if last else [],
+        )
+        parts.append(shown or "<p class='note'>its summary recorded no command or plan</p>")
+    return "".join(parts)
+
+
+def _command_and_plan(
+    run: Mapping[str, Any], tag: str, figure: str, extra: list[tuple[str, str]]
+) -> str:
+    """One invocation's command, and its plan table with ``extra`` rows after it."""
+    command = run.get("command")
     parts = []
     if command:
-        parts.append(f"<h3>Command</h3><pre>{escape(shlex.join(map(str, command)))}</pre>")
-    plan = summary.get("plan")
+        parts.append(f"<{tag}>Command</{tag}><pre>{escape(shlex.join(map(str, command)))}</pre>")
+    plan = run.get("plan")
+    rows: list[tuple[str, str]] = []
     if plan:
 
         def listed(counts: Mapping[str, int]) -> str:
@@ -258,7 +301,7 @@ def plan_section(summary: Mapping[str, Any]) -> str:
             return escape(text or "none")
 
         rows = [
-            ("targets", fig("plan.targets", num(plan.get("targets", 0)))),
+            ("targets", fig(f"{figure}.targets", num(plan.get("targets", 0)))),
             ("invalid (reported, never sent)", num(plan.get("invalid", 0))),
             ("by job", listed(plan.get("byJob", {}))),
             ("by region", listed(plan.get("byRegion", {}))),
@@ -266,8 +309,18 @@ def plan_section(summary: Mapping[str, Any]) -> str:
         if plan.get("byStatus"):
             rows.append(("by status (listed)", listed(plan["byStatus"])))
         rows.append(("estimate", escape(str(plan.get("estimate", "")))))
-    else:
-        rows = []
+    rows += extra
+    if rows:
+        parts.append(
+            f"<{tag}>Plan</{tag}><table class='plan'>"
+            + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+            + "</table>"
+        )
+    return "".join(parts)
+
+
+def _extras(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What the last invocation found beside its plan: carried, de-duplicated, listed."""
     extras = [
         ("carried from the journal", summary.get("carriedFromJournal")),
         ("finished earlier, skipped", summary.get("skippedAsFinishedInJournal")),
@@ -275,11 +328,4 @@ def plan_section(summary: Mapping[str, Any]) -> str:
         ("listing stopped early", summary.get("listingStoppedEarly")),
         ("listing error", summary.get("listingError")),
     ]
-    rows += [(k, escape(str(v))) for k, v in extras if v]
-    if rows:
-        parts.append(
-            "<h3>Plan</h3><table class='plan'>"
-            + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-            + "</table>"
-        )
-    return "".join(parts)
+    return [(k, escape(str(v))) for k, v in extras if v]

@@ -22,12 +22,32 @@ from bulkjobs._caller import ApiCaller
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ApiError, InvalidInputError, ValidationIssue
 from bulkjobs._models import Target
-from bulkjobs._validation import JOB_ID, THING_GROUP_NAME, THING_NAME, check_status
+from bulkjobs._validation import (
+    INDEX_NAME,
+    JOB_ID,
+    QUERY_STRING,
+    THING_GROUP_NAME,
+    THING_NAME,
+    check_status,
+)
 
-__all__ = ["PAGE_SIZE", "Listed", "from_job", "from_thing", "from_thing_group"]
+__all__ = [
+    "PAGE_SIZE",
+    "SEARCH_PAGE_SIZE",
+    "THING_INDEX",
+    "Listed",
+    "from_job",
+    "from_query",
+    "from_thing",
+    "from_thing_group",
+]
 
 #: The model's maximum ``maxResults`` for all three listings: fewest calls per target.
 PAGE_SIZE: Final = 250
+#: SearchIndex's: "This maximum number cannot exceed 100".
+SEARCH_PAGE_SIZE: Final = 100
+#: Fleet indexing's index of things.
+THING_INDEX: Final = "AWS_Things"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -168,16 +188,59 @@ async def _from_thing_group(
                 yield Listed(target=Target(job_id=job_id, thing_name=name, destination=destination))
 
 
+def from_query(
+    caller: ApiCaller,
+    query: str,
+    job_id: str,
+    *,
+    index_name: str = THING_INDEX,
+    destination: Destination | None = None,
+) -> AsyncGenerator[Listed, None]:
+    """One target of ``job_id`` per thing fleet indexing finds for ``query``
+    (SearchIndex over ``index_name``, 100 things a page).
+
+    Like a thing group, the index knows nothing of executions: status and times are
+    None, and a matching thing with no execution of the job ends as ``not_found``.
+    """
+    _raise_if_any(*query_issues(query, index_name), _check("jobId", JOB_ID.check(job_id), job_id))
+    return _from_query(caller, query, job_id, index_name, destination)
+
+
+def query_issues(query: str, index_name: str) -> list[ValidationIssue | None]:
+    """What is wrong with a query and index name before the server sees them."""
+    return [
+        _check("queryString", QUERY_STRING.check(query), query),
+        _check("indexName", INDEX_NAME.check(index_name), index_name),
+    ]
+
+
+async def _from_query(
+    caller: ApiCaller, query: str, job_id: str, index_name: str, destination: Destination | None
+) -> AsyncGenerator[Listed, None]:
+    api = "SearchIndex"
+    params: dict[str, Any] = {"indexName": index_name, "queryString": query}
+    pages = _pages(caller, api, params, "things", destination, size=SEARCH_PAGE_SIZE)
+    async with contextlib.aclosing(pages):
+        async for page in pages:
+            for thing in page:
+                name = thing.get("thingName") if isinstance(thing, dict) else None
+                if not isinstance(name, str):
+                    raise _malformed(api, f"thing document without a thingName: {thing!r}")
+                yield Listed(target=Target(job_id=job_id, thing_name=name, destination=destination))
+
+
 async def _pages(
     caller: ApiCaller,
     api: str,
     params: Mapping[str, Any],
     key: str,
     destination: Destination | None,
+    *,
+    size: int = PAGE_SIZE,
 ) -> AsyncGenerator[list[Any], None]:
     token: str | None = None
     while True:
-        request = {**params, "maxResults": PAGE_SIZE}
+        request = {**params, "maxResults": size}
         if token is not None:
             request["nextToken"] = token
         response = await caller(api, request, destination=destination)

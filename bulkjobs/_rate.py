@@ -37,9 +37,10 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypedDict, Unpack
+from types import MappingProxyType
+from typing import Any, Final, Literal, Protocol, TypedDict, Unpack
 
 from bulkjobs._bucket import AsyncBucket
 from bulkjobs._destination import Destination
@@ -413,6 +414,12 @@ class RateController:
         return limiter
 
 
+#: APIs whose published default quota is not the common 10/s (AWS's 2019 table): where
+#: auto mode starts them when Service Quotas says nothing.
+AWS_DEFAULT_QUOTAS: Final[Mapping[str, float]] = MappingProxyType(
+    {"SearchIndex": 15.0, "ListThingsInThingGroup": 25.0}
+)
+
 #: Told of each new controller: (destination, API, controller).
 Listener = Callable[[Destination, str, "RateController"], object]
 
@@ -422,7 +429,8 @@ class RateRegistry:
 
     AWS applies each API's quota per account and region — a destination — so workers
     calling the same API at the same destination share a controller, and nothing else
-    does.
+    does. In auto mode an API starts at its own published default
+    (:data:`AWS_DEFAULT_QUOTAS`) unless ``initial_rate`` is given.
     """
 
     __slots__ = ("_controllers", "_listener", "_options", "_rate")
@@ -450,7 +458,10 @@ class RateRegistry:
         key = (destination, api)
         controller = self._controllers.get(key)
         if controller is None:
-            controller = RateController(rate=self._rate, **self._options)
+            options = self._options
+            if self._rate is None and "initial_rate" not in options and api in AWS_DEFAULT_QUOTAS:
+                options = {**options, "initial_rate": AWS_DEFAULT_QUOTAS[api]}
+            controller = RateController(rate=self._rate, **options)
             self._controllers[key] = controller
             if self._listener is not None:
                 self._listener(destination, api, controller)

@@ -7,6 +7,7 @@ counts, latency samples and a per-second timeline. :func:`write_report` renders
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -60,6 +61,10 @@ class Report:
     #: The rate mode and where each (region, API)'s rate started (see
     #: :class:`~bulkjobs._rate.RateStart`).
     rate_control: dict[str, Any] | None = None
+    #: :attr:`latency_ms` over every invocation of a resumed run: this one's calls and
+    #: the calls that ended the targets carried from the journal (None: the same as
+    #: :attr:`latency_ms`, nothing timed was carried).
+    whole_run_latency_ms: dict[str, float | None] | None = None
     #: A listing failed, stopped before its end or was not run (its account could not
     #: be reached): the targets it would have found are not done.
     listing_incomplete: bool = False
@@ -114,6 +119,7 @@ class Report:
             "throttles": self.throttles,
             "carriedFromJournal": self.carried,
             "latencyMs": self.latency_ms,
+            "wholeRunLatencyMs": self.whole_run_latency_ms or self.latency_ms,
             "wallTimeSeconds": round(self.wall_time, 3),
             "achievedRatePerSecond": round(self.achieved_rate, 3),
             "activeSeconds": round(self.active_time, 3),
@@ -140,6 +146,15 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[rank - 1]
 
 
+def _latency_ms(samples: list[float]) -> dict[str, float | None]:
+    """p50, p90, p99, max and mean of ascending seconds, in milliseconds."""
+    latency: dict[str, float | None] = {}
+    for name, q in (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("max", 100.0)):
+        latency[name] = round(_percentile(samples, q) * 1000, 3) if samples else None
+    latency["mean"] = round(sum(samples) / len(samples) * 1000, 3) if samples else None
+    return latency
+
+
 @dataclass(slots=True, kw_only=True)
 class Aggregator:
     """Counts results as they arrive; :meth:`report` snapshots them."""
@@ -163,6 +178,9 @@ class Aggregator:
     unconfirmed: int = 0
     # 8 bytes a sample: a million calls cost 8 MB, so percentiles can be exact.
     _latencies: array[float] = field(default_factory=lambda: array("d"))
+    # The carried targets' own (their invocation's call): the whole run's percentiles
+    # cost what one invocation doing every target would.
+    _carried_latencies: array[float] = field(default_factory=lambda: array("d"))
     _timeline: dict[int, list[int]] = field(default_factory=dict)
 
     def add(self, result: Result, now: float, *, carried: bool = False, count: int = 1) -> None:
@@ -178,6 +196,8 @@ class Aggregator:
             self.unconfirmed += count
         if carried:
             self.carried += count
+            if result.latency is not None:
+                self._carried_latencies.extend([result.latency] * count)
             return
         self.attempts += result.attempts * count
         self.throttles += result.throttles * count
@@ -213,11 +233,10 @@ class Aggregator:
         calls_saved: int = 0,
     ) -> Report:
         wall = max(now - self.started, 1e-9)
-        samples = sorted(self._latencies)
-        latency: dict[str, float | None] = {}
-        for name, q in (("p50", 50.0), ("p90", 90.0), ("p99", 99.0), ("max", 100.0)):
-            latency[name] = round(_percentile(samples, q) * 1000, 3) if samples else None
-        latency["mean"] = round(sum(samples) / len(samples) * 1000, 3) if samples else None
+        latency = _latency_ms(sorted(self._latencies))
+        whole = None
+        if self._carried_latencies:
+            whole = _latency_ms(sorted(itertools.chain(self._latencies, self._carried_latencies)))
         active = self.active_time()
         timeline: list[dict[str, float | int]] = [
             {"second": s, "finished": b[0], "throttles": b[1], "failed": b[2]}
@@ -233,6 +252,7 @@ class Aggregator:
             throttles=self.throttles,
             carried=self.carried,
             latency_ms=latency,
+            whole_run_latency_ms=whole,
             wall_time=wall,
             achieved_rate=self.executed / active if self.executed else 0.0,
             active_time=active,
@@ -274,13 +294,16 @@ class ResultsWriter:
     """Streams ``results.jsonl`` into a temporary file, renamed into place on close.
 
     Written as results arrive so memory stays flat; only a completed report appears
-    under the final name (the journal is what survives a crash).
+    under the final name (the journal is what survives a crash; an S3 report also
+    sends the growing file, named :attr:`PARTIAL_PREFIX`…, in segments).
     """
+
+    PARTIAL_PREFIX = ".results.jsonl."
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self._final = directory / "results.jsonl"
-        fd, tmp = tempfile.mkstemp(prefix=".results.jsonl.", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=self.PARTIAL_PREFIX, dir=directory)
         self._tmp = Path(tmp)
         self._fh: IO[str] = os.fdopen(fd, "w", encoding="utf-8")
         self.written = 0

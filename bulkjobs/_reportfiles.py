@@ -20,7 +20,8 @@ from bulkjobs._breakdown import Breakdown, breakdown_from_lines
 from bulkjobs._exceptions import ConfigurationError
 from bulkjobs._html import render_html
 from bulkjobs._models import Result
-from bulkjobs._report import Report, atomic_write_text
+from bulkjobs._plan import plural
+from bulkjobs._report import Report, ResultsWriter, atomic_write_text
 
 __all__ = [
     "HTML_NAME",
@@ -48,6 +49,9 @@ _INVOCATION_KEYS: Final = (
     "activeSeconds",
     "stopReason",
     "timeline",
+    "latencyMs",
+    "command",
+    "plan",
 )
 
 
@@ -95,8 +99,64 @@ def write_html(directory: Path, summary: Mapping[str, Any], breakdown: Breakdown
     return path
 
 
+def finished_outcome(line: str | bytes) -> str | None:
+    """The outcome a journal line records (None: a torn or foreign line)."""
+    try:
+        outcome = json.loads(line).get("outcome")
+    except (ValueError, AttributeError):
+        return None
+    return outcome if isinstance(outcome, str) else None
+
+
+def stopped_run(
+    summary: str, run: str, *, journal: str, finished: Mapping[str, int], results: str
+) -> str:
+    """What ``bulkjobs report`` says of a run stopped before it wrote its summary:
+    what is missing, what the journal (``finished``: targets by outcome) and the
+    results kept, and how to finish it."""
+    total = sum(finished.values())
+    by = ", ".join(f"{n:,} {name}" for name, n in sorted(finished.items(), key=lambda i: -i[1]))
+    return (
+        f"{summary} does not exist: the run in {run} was stopped before it wrote its "
+        f"report (no page is drawn from part of a run). {journal} records "
+        f"{plural(total, 'finished target')}" + (f" ({by})" if by else "") + f"; {results}. "
+        "Run its command again with --resume (and this --report) to finish it and "
+        "write summary.json, results.jsonl and report.html"
+    )
+
+
+def _stopped_here(directory: Path) -> str | None:
+    """:func:`stopped_run` for a local directory with a journal but no summary."""
+    journal = directory / "journal.jsonl"
+    if (directory / SUMMARY_NAME).exists() or not journal.is_file():
+        return None
+    finished: dict[str, int] = {}
+    with journal.open("rb") as fh:
+        for line in fh:
+            if (outcome := finished_outcome(line)) is not None:
+                finished[outcome] = finished.get(outcome, 0) + 1
+    partial = sorted(directory.glob(ResultsWriter.PARTIAL_PREFIX + "*"))
+    if partial:
+        with partial[0].open("rb") as fh:
+            kept = sum(1 for line in fh if line.endswith(b"\n"))
+        results = f"its unfinished results file, {partial[0].name}, {plural(kept, 'line')}"
+    else:
+        results = "no results file was left"
+    return stopped_run(
+        str(directory / SUMMARY_NAME),
+        str(directory),
+        journal=f"Its journal, {journal.name},",
+        finished=finished,
+        results=results,
+    )
+
+
 def regenerate(directory: Path) -> tuple[dict[str, Any], Path]:
-    """Rebuild ``report.html`` from the directory's files; return the summary and path."""
+    """Rebuild ``report.html`` from the directory's files; return the summary and path.
+    A directory whose run was stopped before its summary is refused, saying what its
+    journal holds."""
+    if (stopped := _stopped_here(directory)) is not None:
+        raise ConfigurationError(stopped)
     summary = read_summary(directory)
     results = directory / RESULTS_NAME
     breakdown: Breakdown | None = None
@@ -126,6 +186,7 @@ def report_from_summary(data: Mapping[str, Any]) -> Report:
         throttles=int(data.get("throttles", 0)),
         carried=int(data.get("carriedFromJournal", 0)),
         latency_ms=dict(data.get("latencyMs", {})),
+        whole_run_latency_ms=data.get("wholeRunLatencyMs"),
         wall_time=float(data.get("wallTimeSeconds", 0.0)),
         achieved_rate=float(data.get("achievedRatePerSecond") or 0.0),
         active_time=float(data.get("activeSeconds") or data.get("wallTimeSeconds") or 0.0),

@@ -5,18 +5,26 @@ A run always works on a local directory; where the report lives is a
 
 - :meth:`~ReportStore.prepare` before anything is sent: refuse a report that already
   records a run (without resume), or bring its journal and summary back (with resume);
-- :meth:`~ReportStore.sync` every few seconds while the run goes on: the journal lines
-  written since the last sync go up as one new segment object, so a killed process
-  (a Lambda past its timeout) loses at most the last few seconds — whose targets a
-  resume simply does again;
-- :meth:`~ReportStore.publish` at the end: the last segment, then ``results.jsonl``
-  (streamed from disk), ``summary.json`` and ``report.html``.
+- :meth:`~ReportStore.sync` every few seconds while the run goes on: the lines the
+  journal and results.jsonl gained since the last sync go up as new segment objects
+  (``journal/000001.jsonl``, ``results/000001.jsonl``, …), whole lines only, so a
+  killed process (a Lambda past its timeout) loses at most the last few seconds —
+  whose targets a resume simply does again;
+- :meth:`~ReportStore.publish` at the end: the journal's last segment, then
+  ``results.jsonl`` as one object (streamed from the staging file the segments were
+  cut from, in parts), ``summary.json`` and ``report.html``; the results segments,
+  superseded, are removed. The journal's segments stay: they are what a resume reads.
+
+A prefix with segments but no summary is a run stopped before its end:
+:meth:`S3Store.fetch_report` (``bulkjobs report``) says what its segments hold and that
+a resume finishes it, rather than drawing a page from part of a run.
 
 :class:`LocalStore` is a report directory on disk (every step a no-op);
 :class:`S3Store` keeps ``s3://bucket/prefix/`` in step with a local staging directory
 using aiobotocore's S3 client and the SDK's usual credential chain, with server-side
-encryption passed through. Memory stays flat: the journal is read back and sent in
-segments, results are streamed from the staging file.
+encryption passed through. Memory stays flat: a segment holds at most
+:data:`SEGMENT_BYTES`, files go up a part at a time, and the journal is read back a
+chunk at a time.
 """
 
 from __future__ import annotations
@@ -25,7 +33,8 @@ import contextlib
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final, Protocol
@@ -34,6 +43,15 @@ import anyio
 import structlog
 
 from bulkjobs._exceptions import ConfigurationError
+from bulkjobs._plan import plural
+from bulkjobs._report import ResultsWriter
+from bulkjobs._reportfiles import (
+    HTML_NAME,
+    RESULTS_NAME,
+    SUMMARY_NAME,
+    finished_outcome,
+    stopped_run,
+)
 
 __all__ = [
     "Encryption",
@@ -49,6 +67,10 @@ __all__ = [
 log = structlog.get_logger("bulkjobs.s3")
 
 JOURNAL_PREFIX: Final = "journal/"
+RESULTS_PREFIX: Final = "results/"
+#: The most one segment object holds (a resume's first results segment would otherwise
+#: carry every target its journal finished).
+SEGMENT_BYTES: Final = 8 << 20
 #: Size of one part of a multipart upload, and the file size from which one is used.
 PART_SIZE: Final = 8 << 20
 #: How often the journal goes up while the run goes on.
@@ -202,6 +224,33 @@ class LocalStore:
         return str(self.directory / name) if name else str(self.directory)
 
 
+class _Segments:
+    """A local file that grows as the run goes, sent under ``prefix`` as numbered
+    objects (``000001.jsonl``, …) of whole lines: each :meth:`S3Store.sync` sends what
+    was appended since the last one, at most :data:`SEGMENT_BYTES` an object."""
+
+    def __init__(self, prefix: str, find: Callable[[], Path | None]) -> None:
+        self.prefix = prefix
+        self._find = find
+        #: Bytes of the file already in S3, and the number of the last segment sent.
+        self.sent = 0
+        self.number = 0
+
+    def pending(self) -> bytes:
+        """The whole lines after :attr:`sent` (empty: nothing new to send)."""
+        path = self._find()
+        if path is None:
+            return b""
+        try:
+            with path.open("rb") as fh:
+                fh.seek(self.sent)
+                data = fh.read(SEGMENT_BYTES)
+        except FileNotFoundError:  # renamed into place between the look and the open
+            return b""
+        # Only whole lines: the writer may be mid-line on disk.
+        return data[: data.rfind(b"\n") + 1]
+
+
 class S3Store:
     """``s3://bucket/prefix/`` kept in step with a local staging directory."""
 
@@ -218,11 +267,10 @@ class S3Store:
         self._encryption = encryption or Encryption()
         self._tmp = None if staging is not None else tempfile.TemporaryDirectory(prefix="bulkjobs-")
         self.directory = staging if staging is not None else Path(self._tmp.name)  # type: ignore[union-attr]
-        self._journal = self.directory / "journal.jsonl"
-        self._sent = 0
-        self._segment = 0
+        self._journal_path = self.directory / "journal.jsonl"
+        self._journal = _Segments(JOURNAL_PREFIX, self._journal_file)
+        self._results = _Segments(RESULTS_PREFIX, self._results_file)
         self._lock = anyio.Lock()
-        self.segments_written = 0
         #: Files larger than this go up in parts of this size (S3's minimum is 5 MiB).
         self.part_size = PART_SIZE
 
@@ -233,19 +281,41 @@ class S3Store:
         if self._tmp is not None:
             self._tmp.cleanup()
 
-    async def _segments(self) -> list[str]:
-        keys: list[str] = []
-        paginator = self._client.get_paginator("list_objects_v2")
-        prefix = self.location.key + JOURNAL_PREFIX
-        async for page in paginator.paginate(Bucket=self.location.bucket, Prefix=prefix):
-            keys += [item["Key"] for item in page.get("Contents", [])]
-        return sorted(keys)
+    def _journal_file(self) -> Path | None:
+        return self._journal_path if self._journal_path.exists() else None
+
+    def _results_file(self) -> Path | None:
+        """results.jsonl once complete; until then the writer's partial file."""
+        final = self.directory / RESULTS_NAME
+        if final.exists():
+            return final
+        return next(iter(sorted(self.directory.glob(ResultsWriter.PARTIAL_PREFIX + "*"))), None)
+
+    async def _list(self, folder: str) -> list[str]:
+        return await _list_keys(self._client, self.location.child(folder))
+
+    async def _delete(self, keys: list[str]) -> None:
+        """Delete ``keys``, a thousand a request (S3's limit)."""
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": key} for key in keys[start : start + 1000]]
+            answer = await self._client.delete_objects(
+                Bucket=self.location.bucket, Delete={"Objects": batch, "Quiet": True}
+            )
+            if errors := answer.get("Errors"):
+                first = errors[0]
+                raise ConfigurationError(
+                    f"s3://{self.location.bucket}/{first.get('Key')} cannot be deleted: "
+                    f"{first.get('Code')}: {first.get('Message')}"
+                )
 
     async def prepare(self, *, resume: bool) -> None:
         """Refuse a prefix that records a run unless resuming; when resuming, bring the
-        journal's segments (in order) and the last summary back into the staging dir."""
+        journal's segments (in order) and the last summary back into the staging dir.
+        Results segments left by a killed invocation are removed: the journal carries
+        its finished targets into this invocation's results."""
         try:
-            segments = await self._segments()
+            segments = await self._list(JOURNAL_PREFIX)
+            stale = await self._list(RESULTS_PREFIX)
         except Exception as exc:
             raise _error(exc, f"{self.describe()} cannot be listed") from exc
         if segments and not resume:
@@ -253,23 +323,43 @@ class S3Store:
                 f"{self.describe(JOURNAL_PREFIX)} already records a run: add --resume to "
                 "continue it, or choose another --report"
             )
+        try:
+            await self._delete(stale)
+        except Exception as exc:
+            raise _error(exc, f"{self.describe(RESULTS_PREFIX)} cannot be cleared") from exc
         if not resume:
             return
         try:
-            with self._journal.open("wb") as out:
+            with self._journal_path.open("wb") as out:
                 for key in segments:
                     response = await self._client.get_object(Bucket=self.location.bucket, Key=key)
                     async with response["Body"] as body:
                         async for chunk in body.iter_chunks(1 << 20):
                             out.write(chunk)
             with contextlib.suppress(Exception):
-                await download(self._client, self.location.child("summary.json"), self.directory)
+                await download(self._client, self.location.child(SUMMARY_NAME), self.directory)
         except Exception as exc:
             raise _error(exc, f"{self.describe(JOURNAL_PREFIX)} cannot be read back") from exc
-        self._sent = self._journal.stat().st_size
+        self._journal.sent = self._journal_path.stat().st_size
         if segments:
-            self._segment = max(int(Path(key).stem) for key in segments if Path(key).stem.isdigit())
-        log.info("journal read back", segments=len(segments), bytes=self._sent)
+            self._journal.number = max(
+                int(Path(key).stem) for key in segments if Path(key).stem.isdigit()
+            )
+        log.info("journal read back", segments=len(segments), bytes=self._journal.sent)
+
+    async def fetch_report(self) -> None:
+        """Stream the report under the prefix to the staging directory: summary.json
+        and, when there, results.jsonl. A prefix without a summary raises a
+        :class:`ConfigurationError` that says what S3 holds instead: a run stopped
+        before its end (what its journal finished, its results segments), or nothing."""
+        try:
+            await download(self._client, self.location.child(SUMMARY_NAME), self.directory)
+        except ConfigurationError as missing:
+            stopped = await _stopped_run(self._client, self.location)
+            raise (missing if stopped is None else ConfigurationError(stopped)) from None
+        # Without results: a page without the failures table, as for a local directory.
+        with contextlib.suppress(ConfigurationError):
+            await download(self._client, self.location.child(RESULTS_NAME), self.directory)
 
     async def _put(self, name: str, body: bytes | Path) -> None:
         args = {
@@ -318,26 +408,33 @@ class S3Store:
         except Exception as exc:
             raise _error(exc, f"{self.describe(name)} cannot be written") from exc
 
-    async def sync(self) -> None:
-        """Send the journal lines finished since the last sync as one new segment."""
-        async with self._lock:
-            if not self._journal.exists():
-                return
-            with self._journal.open("rb") as fh:
-                fh.seek(self._sent)
-                data = fh.read()
-            # Only whole lines: the journal may be mid-batch on disk.
-            end = data.rfind(b"\n") + 1
-            if end == 0:
-                return
-            self._segment += 1
+    async def _send(self, file: _Segments) -> int:
+        """Send ``file``'s new whole lines as segments; return how many were sent. A
+        failed put keeps its number, so the retry writes that same object again, with
+        these lines and any newer."""
+        sent = 0
+        while data := file.pending():
+            number = file.number + 1
             try:
-                await self._put(f"{JOURNAL_PREFIX}{self._segment:06d}.jsonl", data[:end])
+                await self._put(f"{file.prefix}{number:06d}.jsonl", data)
             except Exception as exc:
-                self._segment -= 1
-                raise _error(exc, f"{self.describe(JOURNAL_PREFIX)} cannot be written") from exc
-            self._sent += end
-            self.segments_written += 1
+                raise _error(exc, f"{self.describe(file.prefix)} cannot be written") from exc
+            file.number = number
+            file.sent += len(data)
+            sent += 1
+        return sent
+
+    async def sync(self) -> None:
+        """Send the journal and results lines finished since the last sync."""
+        async with self._lock:
+            sent = await self._send(self._journal) + await self._send(self._results)
+            if sent:
+                log.info(
+                    "report synced",
+                    report=self.describe(),
+                    journalSegment=self._journal.number,
+                    resultsSegment=self._results.number,
+                )
 
     async def run_sync(self) -> None:
         """Sync every :data:`SYNC_INTERVAL` seconds until cancelled; a failed sync is
@@ -347,15 +444,80 @@ class S3Store:
             try:
                 await self.sync()
             except ConfigurationError as exc:
-                log.warning("journal sync failed; will retry", error=str(exc))
+                log.warning("report sync failed; will retry", error=str(exc))
 
     async def publish(self) -> None:
-        """The last journal segment, then the report's files."""
-        await self.sync()
+        """The journal's last segment, then the report's files: results.jsonl whole,
+        from the staging file its segments were cut from (so the object is those
+        segments and the lines after them, in order); the segments, superseded, are
+        then removed."""
+        async with self._lock:
+            await self._send(self._journal)
         try:
-            for name in ("results.jsonl", "summary.json", "report.html"):
+            for name in (RESULTS_NAME, SUMMARY_NAME, HTML_NAME):
                 path = self.directory / name
                 if path.exists():
                     await self._put(name, path)
         except Exception as exc:
             raise _error(exc, f"{self.describe()} cannot be written") from exc
+        results = self.directory / RESULTS_NAME
+        if not results.exists():
+            return
+        try:
+            async with self._lock:
+                # Whole in S3 now: a later sync has nothing of it left to send.
+                self._results.sent = results.stat().st_size
+                await self._delete(await self._list(RESULTS_PREFIX))
+        except Exception as exc:
+            # results.jsonl is whole: the stale segments cost storage, not correctness,
+            # and the next run under the prefix removes them.
+            log.warning("results segments not removed", error=str(_error(exc, self.describe())))
+
+
+async def _list_keys(client: Any, folder: S3Location) -> list[str]:
+    """Every key under ``folder`` (a prefix), in order."""
+    keys: list[str] = []
+    paginator = client.get_paginator("list_objects_v2")
+    async for page in paginator.paginate(Bucket=folder.bucket, Prefix=folder.key):
+        keys += [item["Key"] for item in page.get("Contents", [])]
+    return sorted(keys)
+
+
+async def _object_lines(client: Any, bucket: str, key: str) -> AsyncIterator[bytes]:
+    """The object's lines, streamed (a torn last line included as it is)."""
+    response = await client.get_object(Bucket=bucket, Key=key)
+    rest = b""
+    async with response["Body"] as body:
+        async for chunk in body.iter_chunks(1 << 20):
+            *lines, rest = (rest + chunk).split(b"\n")
+            for line in lines:
+                yield line
+    if rest:
+        yield rest
+
+
+async def _stopped_run(client: Any, location: S3Location) -> str | None:
+    """What a prefix without summary.json holds of a run (None: no segments either)."""
+    try:
+        journal = await _list_keys(client, location.child(JOURNAL_PREFIX))
+        results = await _list_keys(client, location.child(RESULTS_PREFIX))
+        if not journal and not results:
+            return None
+        finished: Counter[str] = Counter()
+        lines = 0
+        for key in results:
+            async for line in _object_lines(client, location.bucket, key):
+                lines += bool(line.strip())
+        for key in journal:
+            async for line in _object_lines(client, location.bucket, key):
+                if (outcome := finished_outcome(line)) is not None:
+                    finished[outcome] += 1
+    except Exception as exc:
+        raise _error(exc, f"{location} cannot be read") from exc
+    return stopped_run(
+        str(location.child(SUMMARY_NAME)),
+        str(location),
+        journal=f"In S3: its journal, {plural(len(journal), 'segment')},",
+        finished=finished,
+        results=f"its results so far, {plural(len(results), 'segment')}, " + plural(lines, "line"),
+    )

@@ -19,12 +19,20 @@ from bulkjobs._caller import ApiCaller
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import InvalidInputError, ValidationIssue
 from bulkjobs._fileformats import InputFormat
-from bulkjobs._listing import Listed, from_job, from_thing, from_thing_group
+from bulkjobs._listing import (
+    THING_INDEX,
+    Listed,
+    from_job,
+    from_query,
+    from_thing,
+    from_thing_group,
+    query_issues,
+)
 from bulkjobs._models import Operation
 from bulkjobs._sources import FileSource, scan_file
 from bulkjobs._validation import JOB_ID, THING_GROUP_NAME, THING_NAME, check_status
 
-__all__ = ["FromFile", "FromJob", "FromThing", "FromThingGroup"]
+__all__ = ["FromFile", "FromJob", "FromQuery", "FromThing", "FromThingGroup"]
 
 
 def _statuses(value: Sequence[str] | None) -> tuple[str, ...] | None:
@@ -140,6 +148,43 @@ class FromThingGroup:
             self.group,
             self.job_id,
             recursive=self.recursive,
+            destination=self.destination,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FromQuery:
+    """One target of ``job_id`` per thing that fleet indexing finds for ``query``
+    (SearchIndex over ``index_name``, e.g. ``attributes.hwRev:B2 AND
+    connectivity.connected:false``). The index reports no execution status; a thing
+    without an execution of the job ends ``not_found``.
+
+    The query is the server's to judge: a session asks the index once per destination
+    before anything is sent (:meth:`~bulkjobs._session.RunSession.check_queries`), so a
+    query it cannot parse, or an index that is off, stops the run with no call made.
+    """
+
+    query: str
+    job_id: str
+    index_name: str = THING_INDEX
+    destination: Destination | None = None
+
+    def __post_init__(self) -> None:
+        issues = [i for i in query_issues(self.query, self.index_name) if i is not None]
+        checks = [(i.field, i.rule, i.value or "") for i in issues]
+        _raise_if_broken([*checks, ("jobId", JOB_ID.check(self.job_id), self.job_id)])
+
+    @property
+    def label(self) -> str:
+        """What it lists, for reports: ``things AWS_Things finds for 'attributes.hwRev:B2'``."""
+        return f"things {self.index_name} finds for {self.query!r}"
+
+    def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
+        return from_query(
+            caller,
+            self.query,
+            self.job_id,
+            index_name=self.index_name,
             destination=self.destination,
         )
 

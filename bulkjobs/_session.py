@@ -69,10 +69,11 @@ from bulkjobs._models import (
     target_digest,
 )
 from bulkjobs._plan import Plan, covers_whole_job
+from bulkjobs._preflight import check_queries as ask_fleet_indexing
 from bulkjobs._report import Report, ResultsWriter, write_summary
 from bulkjobs._reportfiles import ReportPage
 from bulkjobs._s3 import Encryption, S3Location, S3Store, is_s3_url
-from bulkjobs._selectors import FromFile, FromJob, FromThing, FromThingGroup
+from bulkjobs._selectors import FromFile, FromJob, FromQuery, FromThing, FromThingGroup
 from bulkjobs._sources import FileSource
 from bulkjobs._staging import Staging
 from bulkjobs._validation import check_operation, check_target
@@ -85,7 +86,7 @@ log = structlog.get_logger("bulkjobs")
 #: What a plan assumes without a fixed rate: AWS's published default quota.
 DEFAULT_QUOTA: Final = 10.0
 
-Listing: TypeAlias = FromJob | FromThing | FromThingGroup
+Listing: TypeAlias = FromJob | FromThing | FromThingGroup | FromQuery
 Source: TypeAlias = Target | InvalidTarget | FileSource | FromFile | Listing
 #: What a session takes: one source, a list of them, or a stream of targets.
 Sources: TypeAlias = (
@@ -95,8 +96,8 @@ Sources: TypeAlias = (
     | AsyncIterable[Target | InvalidTarget]
 )
 
-_ONE_SOURCE = (Target, InvalidTarget, FileSource, FromFile, FromJob, FromThing, FromThingGroup)
-_LISTINGS = (FromJob, FromThing, FromThingGroup)
+_LISTINGS = (FromJob, FromThing, FromThingGroup, FromQuery)
+_ONE_SOURCE = (Target, InvalidTarget, FileSource, FromFile, *_LISTINGS)
 #: Outcomes after which AWS may still be cancelling the job's executions.
 _FOLLOWED = frozenset({Outcome.CANCELED, Outcome.ALREADY_TERMINAL})
 
@@ -106,7 +107,8 @@ class RunSession:
 
     ``targets`` is one source or a list of them — :class:`Target`, :class:`FromFile`
     (or a :class:`FileSource` already scanned), :class:`FromJob`, :class:`FromThing`,
-    :class:`FromThingGroup` — or any (async) iterable of :class:`Target` to stream.
+    :class:`FromThingGroup`, :class:`FromQuery` — or any (async) iterable of
+    :class:`Target` to stream.
     ``report="DIR"`` writes ``summary.json``, ``results.jsonl`` and ``journal.jsonl``
     there (``journal=`` puts the journal elsewhere); ``resume=True`` continues the run
     that journal records. ``listing_filter`` selects among what listings find; a
@@ -218,6 +220,7 @@ class RunSession:
         self.destinations: tuple[Destination, ...] = tuple(dict.fromkeys(destinations or ()))
         #: How each account is reached, once :meth:`prepare_access` ran.
         self.account_states: list[AccountState] | None = None
+        self._queries_checked = False
         #: Listings not run because their account could not be reached, and why.
         self.unreached_listings: list[tuple[Listing, AccessFailure]] = []
         self._tally = DestinationTally(started=time.time())
@@ -284,7 +287,7 @@ class RunSession:
             else:
                 raise ConfigurationError(
                     f"not a target or a source: {item!r} (give Target, FromFile, FileSource, "
-                    "FromJob, FromThing or FromThingGroup)"
+                    "FromJob, FromThing, FromThingGroup or FromQuery)"
                 )
 
     def _check(self) -> None:
@@ -423,6 +426,34 @@ class RunSession:
         return states
 
     @property
+    def queries(self) -> tuple[FromQuery, ...]:
+        """The fleet-indexing queries that select this run's things."""
+        return tuple(spec for spec in self._listings if isinstance(spec, FromQuery))
+
+    async def check_queries(self) -> None:
+        """Ask fleet indexing about each query in each destination it runs in, before
+        anything is sent (:meth:`run` does it if the caller did not), through
+        :meth:`reader`: the run's credentials, SearchIndex's own rate controller and
+        the run's retries. Call after :meth:`prepare_access`, once :attr:`destinations`
+        is set; destinations whose role was refused are not asked.
+
+        Raises :class:`InvalidInputError` for a query the service refuses and
+        :class:`ConfigurationError` for an index that is off or not ready.
+        """
+        if self._queries_checked:
+            return
+        checks: list[tuple[FromQuery, Destination]] = []
+        for spec in self._listing_specs():
+            if isinstance(spec, FromQuery):
+                where = (spec.destination or Destination()).resolve(self._default)
+                if self.unreachable(where) is None:
+                    checks.append((spec, where))
+        if checks:
+            async with self.reader() as call:
+                await ask_fleet_indexing(checks, call)
+        self._queries_checked = True
+
+    @property
     def default_destination(self) -> Destination:
         """Where targets naming no destination go: the caller's account, once
         :meth:`prepare_access` asked for it, in the run's region."""
@@ -498,6 +529,7 @@ class RunSession:
         try:
             await self.open()
             await self.prepare_access()
+            await self.check_queries()
             store = self._store
             if store is None:
                 return await self._run(on_result, on_carried)
@@ -983,6 +1015,16 @@ class RunSession:
                 "unknownStatus": stats.unknown_status,
                 "unknownAge": stats.unknown_age,
             }
+        if self.queries:
+            extra["queries"] = [
+                {
+                    "queryString": spec.query,
+                    "indexName": spec.index_name,
+                    "jobId": spec.job_id,
+                    **(spec.destination or Destination()).to_json(),
+                }
+                for spec in self.queries
+            ]
         if (deleted := self.deletions.to_json()) is not None:
             extra["deletions"] = deleted
         extra["byDestination"] = self._tally.to_json()

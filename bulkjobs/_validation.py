@@ -77,6 +77,9 @@ JOB_ID: Final = _rule(1, 64, r"[a-zA-Z0-9_-]+")
 THING_NAME: Final = _rule(1, 128, r"[a-zA-Z0-9:_-]+")
 THING_GROUP_NAME: Final = _rule(1, 128, r"[a-zA-Z0-9:_-]+")
 DETAILS_KEY: Final = _rule(1, 128, r"[a-zA-Z0-9:_-]+")
+INDEX_NAME: Final = _rule(1, 128, r"[a-zA-Z0-9:_-]+")
+#: The model asks only for one character; a blank query can only be refused.
+QUERY_STRING: Final = _StringRule(1, None, str.strip, "a query that is not blank")
 NAMESPACE_ID: Final = _rule(1, None, r"[a-zA-Z0-9_-]+")
 _PRINTABLE: Final = r"[^\p{C}]+ (no control or unassigned characters)"
 DETAILS_VALUE: Final = _StringRule(1, None, _no_control, _PRINTABLE)

@@ -507,6 +507,13 @@ def _listings(
         )
         # The group may hold only part of the job's fleet: the job's count bounds it.
         add(job_size)
+    if opts.query is not None and opts.job_id:
+        described.append(
+            f"the executions of job {opts.job_id} on the things fleet indexing "
+            f"({opts.index_name}) finds for {opts.query!r}, listed as the run goes{where}"
+        )
+        # The query may match only part of the job's fleet: the job's count bounds it.
+        add(job_size)
     for thing in opts.from_things:
         of_job = f" of job {opts.job_id}" if opts.job_id else ""
         described.append(

@@ -19,6 +19,7 @@ from bulkjobs import (
     DeleteExecution,
     DeleteJob,
     FromJob,
+    FromQuery,
     FromThing,
     FromThingGroup,
     InvalidInputError,
@@ -93,6 +94,9 @@ class Options:
     verify: bool = False
     #: verify --report-dir: the earlier run whose targets are read again.
     verify_report: Path | None = None
+    #: --query: the things fleet indexing finds in ``index_name``.
+    query: str | None = None
+    index_name: str = "AWS_Things"
 
     @property
     def jobs_alone(self) -> bool:
@@ -106,7 +110,12 @@ class Options:
 
     @property
     def has_listing(self) -> bool:
-        return self.from_job or self.thing_group is not None or bool(self.from_things)
+        return (
+            self.from_job
+            or self.thing_group is not None
+            or bool(self.from_things)
+            or self.query is not None
+        )
 
 
 def parse_duration(text: str) -> float:
@@ -275,12 +284,14 @@ def resolve(args: argparse.Namespace) -> Options:
     things_file = getattr(args, "things_file", None)
     from_job = bool(getattr(args, "from_job", False))
     thing_group = getattr(args, "thing_group", None)
+    query = getattr(args, "query", None)
+    index_name = getattr(args, "index_name", None)
     statuses: tuple[str, ...] | None = None
     verify_report: Path | None = None
     # verify takes jobs alone (DescribeJob's counters) or several with --from-job.
     jobs_alone = by_thing = False
     if isinstance(operation, Verify):
-        by_thing = bool(thing_names or things_file or thing_group or from_things)
+        by_thing = bool(thing_names or things_file or thing_group or from_things or query)
         for n, jid in enumerate(job_ids, start=1):
             checked(f"--job-id #{n}", partial(validate, [Target(job_id=jid)], CancelJob()))
         if len(job_ids) == 1:
@@ -288,8 +299,8 @@ def resolve(args: argparse.Namespace) -> Options:
         elif len(job_ids) > 1 and by_thing:
             bad(
                 "--job-id",
-                "one job with --thing-name, --things-file, --thing-group and --from-thing "
-                "(several jobs alone or with --from-job)",
+                "one job with --thing-name, --things-file, --thing-group, --from-thing and "
+                "--query (several jobs alone or with --from-job)",
             )
         jobs_alone = bool(job_ids) and not (by_thing or from_job)
         if getattr(args, "report_dir", None) is not None:
@@ -316,15 +327,29 @@ def resolve(args: argparse.Namespace) -> Options:
                 bad(
                     "targets",
                     "give --job-id, --report-dir, --thing-name, --things-file, --from-job, "
-                    "--thing-group or --from-thing",
+                    "--thing-group, --from-thing or --query",
                 )
-        elif not (thing_names or things_file or from_job or thing_group or from_things):
+        elif not (thing_names or things_file or from_job or thing_group or from_things or query):
             bad(
                 "targets",
-                "give --thing-name, --things-file, --from-job, --thing-group or --from-thing",
+                "give --thing-name, --things-file, --from-job, --thing-group, --from-thing "
+                "or --query",
             )
-        if (thing_names or from_job or thing_group) and job_id is None and not job_ids:
-            bad("--job-id", "is required with --thing-name, --from-job and --thing-group")
+        needs_job = thing_names or from_job or thing_group or query is not None
+        if needs_job and job_id is None and not job_ids:
+            bad(
+                "--job-id",
+                "is required with --thing-name, --from-job, --thing-group and --query",
+            )
+        if query is not None:
+            try:
+                FromQuery(query=query, job_id="j", index_name=index_name or "AWS_Things")
+            except InvalidInputError as exc:
+                for issue in exc.issues:
+                    where = "--index-name" if issue.field == "indexName" else "--query"
+                    bad(where, issue.rule, issue.value)
+        elif index_name is not None:
+            bad("--index-name", "applies with --query")
         named = [
             Target(job_id=job_id or "-", thing_name=name, execution_number=execution_number)
             for name in thing_names
@@ -496,6 +521,8 @@ def resolve(args: argparse.Namespace) -> Options:
         accounts=accounts,
         verify=verify,
         verify_report=verify_report,
+        query=query,
+        index_name=index_name or "AWS_Things",
     )
 
 

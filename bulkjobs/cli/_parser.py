@@ -352,6 +352,17 @@ def _add_target_options(sub: argparse.ArgumentParser) -> None:
         help="executions of a thing across jobs (ListJobExecutionsForThing; repeatable)",
     )
     group.add_argument(
+        "--query",
+        metavar="QUERY",
+        help="things fleet indexing finds (SearchIndex), e.g. "
+        "'attributes.hwRev:B2 AND connectivity.connected:false': their executions of --job-id",
+    )
+    group.add_argument(
+        "--index-name",
+        metavar="NAME",
+        help="with --query: the index to search (default AWS_Things)",
+    )
+    group.add_argument(
         "--status",
         metavar="S1,S2",
         help="only executions in these statuses (listing sources)",

@@ -1,12 +1,12 @@
 """``bulkjobs report DIR``: draw a report directory again and print its summary.
 
 DIR may be an S3 prefix (``s3://bucket/prefix/``): its summary and results are streamed
-to a temporary directory, the page is drawn there and put back beside them.
+to a temporary directory, the page is drawn there and put back beside them. A prefix
+whose run was stopped before it wrote its summary is refused, saying what S3 holds.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 import tempfile
@@ -18,7 +18,6 @@ from bulkjobs import (
     Report,
     S3Location,
     S3Store,
-    download,
     is_s3_url,
     redraw_report,
     s3_client,
@@ -74,11 +73,8 @@ async def _from_s3(
     with tempfile.TemporaryDirectory(prefix="bulkjobs-") as tmp:
         staging = Path(tmp)
         async with s3_client(profile=profile, region=region) as client:
-            await download(client, location.child("summary.json"), staging)
-            # Without results: a page without the failures table, as for a local directory.
-            with contextlib.suppress(ConfigurationError):
-                await download(client, location.child("results.jsonl"), staging)
-            report, drawn = redraw_report(staging)
             store = S3Store(client, location, encryption=encryption, staging=staging)
+            await store.fetch_report()
+            report, drawn = redraw_report(staging)
             await store.put_file(drawn.name)
     return report, str(location.child(drawn.name))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import signal
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Final, TextIO
@@ -15,8 +16,10 @@ from bulkjobs import (
     Encryption,
     FromFile,
     FromJob,
+    FromQuery,
     FromThing,
     FromThingGroup,
+    InvalidInputError,
     ListingFilter,
     OutcomeKind,
     Report,
@@ -38,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["execute", "sources", "watch_signals"]
 
-Source = Target | FromFile | FromJob | FromThing | FromThingGroup
+Source = Target | FromFile | FromJob | FromThing | FromThingGroup | FromQuery
 
 
 def _whole_job_advice(opts: Options, session: RunSession, stderr: TextIO) -> None:
@@ -156,6 +159,15 @@ def sources(opts: Options) -> list[Source]:
                 destination=destination,
             )
         )
+    if opts.query is not None and opts.job_id:
+        found.append(
+            FromQuery(
+                query=opts.query,
+                job_id=opts.job_id,
+                index_name=opts.index_name,
+                destination=destination,
+            )
+        )
     for thing in opts.from_things:
         found.append(
             FromThing(
@@ -208,6 +220,16 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
             # calls only: the organisation's accounts, the caller's identity, the roles.
             session.destinations = await select_destinations(opts, access, stderr)
             print_access(await session.prepare_access(), stderr, quiet=opts.quiet)
+            # A query the index refuses, or an index that is off, stops here: nothing sent.
+            try:
+                await session.check_queries()
+            except InvalidInputError as exc:
+                raise InvalidInputError(
+                    [
+                        replace(i, field="--query") if i.field == "queryString" else i
+                        for i in exc.issues
+                    ]
+                ) from None
             files = session.file_sources
             stop = await confirm(opts, files[0] if files else None, stderr, session)
             if stop is not None:
@@ -301,6 +323,12 @@ def _print_plan(session: RunSession, stream: TextIO) -> None:
     rate = session.plan_rate
     basis = f"{rate:g}/s (--rate)" if session.config.rate else f"{rate:g}/s (AWS's default quota)"
     print(session.plan.render(rate=rate, basis=basis), file=stream)
+    for spec in session.queries:
+        print(
+            f"  selected:  the things {spec.index_name} finds for {spec.query!r} "
+            f"(their executions of job {spec.job_id})",
+            file=stream,
+        )
 
 
 def _print_resume_hint(

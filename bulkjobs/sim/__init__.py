@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING
 from bulkjobs._lazy import lazy_attributes
 from bulkjobs.sim._config import (
     AWS_CANCEL_JOB_RATE,
+    AWS_DEFAULT_QUOTAS,
     AWS_DEFAULT_TPS,
+    THING_INDEX,
     Latency,
     SimConfig,
 )
@@ -59,9 +61,11 @@ __getattr__ = lazy_attributes("bulkjobs.sim", _LAZY)
 
 __all__ = [
     "AWS_CANCEL_JOB_RATE",
+    "AWS_DEFAULT_QUOTAS",
     "AWS_DEFAULT_TPS",
     "ERROR_STATUS",
     "MUTATING_OPERATIONS",
+    "THING_INDEX",
     "ErrorCode",
     "ExecutionSnapshot",
     "ExecutionStatus",

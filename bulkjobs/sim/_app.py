@@ -21,8 +21,14 @@ from aiohttp import web
 
 from bulkjobs.sim import _listing, _organizations, _rules, _servicequotas, _sts, _wire
 from bulkjobs.sim._auth import SignatureCheck, signing_region
-from bulkjobs.sim._config import SimConfig
-from bulkjobs.sim._errors import ERROR_STATUS, ApiError, ErrorCode, invalid_request
+from bulkjobs.sim._config import THING_INDEX, SimConfig
+from bulkjobs.sim._errors import (
+    ERROR_STATUS,
+    ApiError,
+    ErrorCode,
+    invalid_request,
+    not_found,
+)
 from bulkjobs.sim._jobs import JobDeletions
 from bulkjobs.sim._model import Operation
 from bulkjobs.sim._quota import QuotaBook
@@ -61,6 +67,8 @@ class Service:
         #: The fleet the request being served acts on (set just before its handler).
         self.current = state
         self.config = config
+        #: The configuration of the destination the request being served acts in.
+        self.current_config = config
         self.quota = quota
         self.recorder = recorder
         self._rng = random.Random(config.seed)
@@ -186,10 +194,11 @@ class Service:
             return self._error(
                 number, ErrorCode.SERVICE_UNAVAILABLE, "Service is temporarily unavailable.", 503
             )
-        body = await request.read() if request.method == "PUT" else b""
+        body = await request.read() if request.method in ("PUT", "POST") else b""
         self._serving = number
         self.arns = self._arns_for(region, account)
         self.current = self.state if realm is None else realm.state
+        self.current_config = config
         try:
             params = _decode_params(raw_params)
             now = self.now()
@@ -202,6 +211,7 @@ class Service:
         finally:
             self._serving = None
             self.current = self.state
+            self.current_config = self.config
         if faulty and config.p_lost_response and rng.random() < config.p_lost_response:
             counters.lost_responses += 1
             return _reset(request)
@@ -514,6 +524,37 @@ class Service:
         )
         return _wire.page("things", list(page.items), page.next_token)
 
+    def search_index(
+        self, params: tuple[str, ...], query: Query, body: bytes, now: float
+    ) -> _wire.Document | None:
+        document = _wire.request_document(body)
+        name = _rules.index_name(document.get("indexName"))
+        query_string = _rules.query_string(document.get("queryString"))
+        max_results = _rules.search_max_results(
+            document.get("maxResults"), _rules.MAX_SEARCH_RESULTS
+        )
+        next_token = _rules.optional_string(document.get("nextToken"), "nextToken")
+        _rules.optional_string(document.get("queryVersion"), "queryVersion")
+        # The state of the index belongs to the destination's configuration.
+        config = self.current_config
+        if name != THING_INDEX or config.thing_index == "OFF":
+            # What AWS answers while thing indexing is off (or for an index it lacks).
+            raise not_found(
+                f"Index {name} does not exist. Please enable index by calling "
+                "UpdateIndexingConfiguration"
+            )
+        if config.thing_index == "BUILDING":
+            raise ApiError(ErrorCode.INDEX_NOT_READY, f"Index {name} is not ready.")
+        state = self.current
+        page = _listing.search_things(
+            state, query_string, max_results=max_results, next_token=next_token
+        )
+        things = [_wire.thing_document(state, name, self.arns) for name in page.items]
+        document = {"things": things, "thingGroups": []}
+        if page.next_token is not None:
+            document["nextToken"] = page.next_token
+        return document
+
 
 def _route(method: str, raw_path: str) -> tuple[Operation, Handler, tuple[str, ...]] | None:
     """The operation a request addresses and its still-encoded path labels."""
@@ -560,6 +601,8 @@ def _route(method: str, raw_path: str) -> tuple[Operation, Handler, tuple[str, .
             )
         if size == 4 and method == "PUT" and parts[3] == "cancel":
             return Operation.CANCEL_JOB, Service.cancel_job, (parts[2],)
+    elif head == "indices" and size == 3 and parts[2] == "search" and method == "POST":
+        return Operation.SEARCH_INDEX, Service.search_index, ()
     elif head == "thing-groups" and size == 4 and parts[3] == "things" and method == "GET":
         return (
             Operation.LIST_THINGS_IN_THING_GROUP,

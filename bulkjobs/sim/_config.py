@@ -19,6 +19,16 @@ from bulkjobs.sim._quota import QuotaChange
 
 #: AWS's published default quota for each of the served APIs, per account and region.
 AWS_DEFAULT_TPS: Final = 10.0
+#: The served APIs whose default differs (AWS's 2019 quota table), applied while
+#: ``SimConfig.quota`` is left at :data:`AWS_DEFAULT_TPS`.
+AWS_DEFAULT_QUOTAS: Final[Mapping[str, float]] = MappingProxyType(
+    {Operation.SEARCH_INDEX.value: 15.0, Operation.LIST_THINGS_IN_THING_GROUP.value: 25.0}
+)
+#: Fleet indexing's thing index, and the states the simulator can put it in: ACTIVE
+#: (searchable), BUILDING (IndexNotReadyException) or OFF (ResourceNotFoundException,
+#: as when thing indexing was never turned on).
+THING_INDEX: Final = "AWS_Things"
+IndexState = Literal["ACTIVE", "BUILDING", "OFF"]
 #: How fast AWS documents CancelJob reaching a job's executions: about 1,000 a minute.
 AWS_CANCEL_JOB_RATE: Final = 1000.0 / 60.0
 #: The simulator's default CancelJob pace: effectively immediate for test fleets.
@@ -59,10 +69,12 @@ def _share(value: float, name: str) -> None:
 class SimConfig:
     """Every behaviour knob of the simulator; the defaults model a plain AWS account.
 
-    Quotas: ``quota`` requests/s for every operation (None: unlimited), overridden per
-    operation by ``quotas``; bursts hold ``burst_seconds`` of quota; ``quota_schedule``
-    changes quotas at given seconds after start; ``service_quotas`` answers Service
-    Quotas' ListServiceQuotas and GetServiceQuota with them (False: AccessDenied).
+    Quotas: ``quota`` requests/s for every operation (None: unlimited) — left at
+    AWS's default, SearchIndex and ListThingsInThingGroup keep theirs
+    (:data:`AWS_DEFAULT_QUOTAS`) — overridden per operation by ``quotas``; bursts hold
+    ``burst_seconds`` of quota; ``quota_schedule`` changes quotas at given seconds
+    after start; ``service_quotas`` answers Service Quotas' ListServiceQuotas and
+    GetServiceQuota with them (False: AccessDenied).
     Faults, each a share of requests to the ``faulty_operations`` (None: all):
     ``p_reset`` closes the connection with a TCP reset before doing anything;
     ``p_lost_response`` applies the request and then resets (the change happened, the
@@ -82,6 +94,9 @@ class SimConfig:
     (account, region) has its own fleet, quotas and faults, as at AWS; otherwise one
     fleet answers every region. ``organization`` is what Organizations lists (by
     default the accounts in one unit, when there are any).
+
+    Fleet indexing: ``thing_index`` is the state of the ``AWS_Things`` index that
+    SearchIndex answers from (see :data:`IndexState`).
     """
 
     quota: float | None = AWS_DEFAULT_TPS
@@ -119,6 +134,7 @@ class SimConfig:
     session_seconds: float | None = None
     separate_destinations: bool = False
     organization: Organization | None = None
+    thing_index: IndexState = "ACTIVE"
 
     def __post_init__(self) -> None:
         quotas: dict[str, float | None] = {}
@@ -161,6 +177,8 @@ class SimConfig:
         for account in (self.account_id, *self.accounts, *self.denied_accounts):
             if not (len(account) == 12 and account.isdigit()):
                 raise ValueError(f"account IDs are 12 digits (got {account!r})")
+        if self.thing_index not in ("ACTIVE", "BUILDING", "OFF"):
+            raise ValueError("thing_index must be ACTIVE, BUILDING or OFF")
         if self.session_seconds is not None and self.session_seconds <= 0:
             raise ValueError("session_seconds must be positive (or None)")
 
@@ -180,4 +198,8 @@ class SimConfig:
 
     def quota_for(self, operation: Operation) -> float | None:
         """The starting quota of one operation."""
-        return self.quotas.get(operation.value, self.quota)
+        if operation.value in self.quotas:
+            return self.quotas[operation.value]
+        if self.quota == AWS_DEFAULT_TPS:
+            return AWS_DEFAULT_QUOTAS.get(operation.value, self.quota)
+        return self.quota

@@ -23,6 +23,8 @@ class ErrorCode(StrEnum):
     SERVICE_UNAVAILABLE = "ServiceUnavailableException"
     VERSION_CONFLICT = "VersionConflictException"
     LIMIT_EXCEEDED = "LimitExceededException"
+    INVALID_QUERY = "InvalidQueryException"
+    INDEX_NOT_READY = "IndexNotReadyException"
     # Not IoT model shapes: what AWS's authentication layer answers, for every service.
     MISSING_AUTHENTICATION_TOKEN = "MissingAuthenticationTokenException"
     INVALID_SIGNATURE = "InvalidSignatureException"
@@ -42,6 +44,8 @@ ERROR_STATUS: Final[dict[ErrorCode, int]] = {
     ErrorCode.SERVICE_UNAVAILABLE: 503,
     ErrorCode.VERSION_CONFLICT: 409,
     ErrorCode.LIMIT_EXCEEDED: 410,
+    ErrorCode.INVALID_QUERY: 400,
+    ErrorCode.INDEX_NOT_READY: 400,
     ErrorCode.MISSING_AUTHENTICATION_TOKEN: 403,
     ErrorCode.INVALID_SIGNATURE: 403,
     ErrorCode.EXPIRED_TOKEN: 403,

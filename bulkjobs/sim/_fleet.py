@@ -9,14 +9,21 @@ before the moment the fleet is built — a terminal execution's end evenly — s
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 
 from bulkjobs.sim import _rules
 from bulkjobs.sim._errors import ApiError
-from bulkjobs.sim._model import Execution, ExecutionStatus
+from bulkjobs.sim._model import Execution, ExecutionStatus, ThingProfile
 from bulkjobs.sim._state import FleetState
 
 _DAY = 86_400.0
+
+#: Attributes seeded things get by default: a hardware revision, spread evenly.
+DEFAULT_ATTRIBUTES: tuple[tuple[str, tuple[str, ...]], ...] = (("hwRev", ("A1", "B2", "C3")),)
+# The registry's AttributeName and AttributeValue patterns (IoT service model).
+_ATTRIBUTE_NAME = re.compile(r"[a-zA-Z0-9_.,@/:#-]{1,128}")
+_ATTRIBUTE_VALUE = re.compile(r"[a-zA-Z0-9_.,@/:#=\[\]-]{0,800}")
 
 #: Terminal states a seeded execution is drawn from, uniformly.
 DEFAULT_TERMINAL_STATUSES: tuple[ExecutionStatus, ...] = (
@@ -40,6 +47,11 @@ class FleetSpec:
     ``root_group`` that every job targets; with ``groups`` > 0 it holds no things itself
     but has ``groups`` child groups ``f"{root_group}-{k:02d}"`` sharing the things
     round-robin, so only a recursive listing of the root sees them all.
+
+    Fleet indexing sees each thing with one value of every attribute in ``attributes``
+    (name → values, drawn uniformly: by default ``hwRev`` among three revisions) and
+    connected with probability ``connected``. These draws come from an RNG of their
+    own, so adding attributes never changes a seed's statuses.
     """
 
     things: int = 100
@@ -54,6 +66,8 @@ class FleetSpec:
     # Execution numbers are drawn from 1..max_execution_number, so clients that assume
     # 1 (or reuse one thing's number for another) are caught.
     max_execution_number: int = 1
+    attributes: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_ATTRIBUTES
+    connected: float = 0.5
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -73,6 +87,19 @@ class FleetSpec:
             for status in self.terminal_statuses
         ):
             raise ValueError("terminal_statuses must be non-empty and terminal")
+        if not 0.0 <= self.connected <= 1.0:
+            raise ValueError("connected must be between 0 and 1")
+        object.__setattr__(
+            self,
+            "attributes",
+            tuple((str(name), tuple(values)) for name, values in dict(self.attributes).items()),
+        )
+        for name, values in self.attributes:
+            if not _ATTRIBUTE_NAME.fullmatch(name) or not values:
+                raise ValueError(f"attribute {name!r}: a name [a-zA-Z0-9_.,@/:#-]+ and values")
+            for value in values:
+                if not _ATTRIBUTE_VALUE.fullmatch(value):
+                    raise ValueError(f"attribute {name}: value {value!r} is not a valid value")
         if self.groups < 0 or self.max_age_days < 0 or self.max_execution_number < 1:
             raise ValueError("groups, max_age_days must be >= 0; max_execution_number >= 1")
         # The fleet must be reachable through the API it simulates.
@@ -100,14 +127,15 @@ def build_state(
     """A fleet state seeded from ``spec``, with timestamps in the past of ``now``."""
     state = FleetState(account_id=account_id, region=region)
     names = [spec.thing_name(index) for index in range(1, spec.things + 1)]
+    profiles = _profiles(spec, names)
     state.add_group(spec.root_group)
     if spec.groups:
         for k in range(spec.groups):
             child = spec.group_name(k + 1)
             state.add_group(child, parent=spec.root_group)
-            state.add_things(names[k :: spec.groups], group=child)
+            state.add_things(names[k :: spec.groups], group=child, profiles=profiles)
     else:
-        state.add_things(names, group=spec.root_group)
+        state.add_things(names, group=spec.root_group, profiles=profiles)
 
     rng = random.Random(spec.seed)
     span = spec.max_age_days * _DAY
@@ -159,3 +187,22 @@ def build_state(
             state.install(job, execution, append_to_order=False)
         state.settle_job(job, now)
     return state
+
+
+def _profiles(spec: FleetSpec, names: list[str]) -> dict[str, ThingProfile]:
+    """Each thing's attributes and connectivity, from an RNG of their own; alike things
+    share one profile object."""
+    rng = random.Random(f"profiles/{spec.seed}")
+    shared: dict[tuple[tuple[str, ...], bool], ThingProfile] = {}
+    keys = [name for name, _ in spec.attributes]
+    found: dict[str, ThingProfile] = {}
+    for name in names:
+        values = tuple(choices[int(rng.random() * len(choices))] for _, choices in spec.attributes)
+        connected = rng.random() < spec.connected
+        profile = shared.get((values, connected))
+        if profile is None:
+            profile = shared[(values, connected)] = ThingProfile.of(
+                dict(zip(keys, values, strict=True)), connected=connected
+            )
+        found[name] = profile
+    return found

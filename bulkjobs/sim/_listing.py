@@ -1,4 +1,4 @@
-"""The three paginated listings, and their opaque tokens.
+"""The paginated listings (and SearchIndex's pages), and their opaque tokens.
 
 A token records where the next page starts in a stable order (the job's thing list,
 the job creation order, the group's member list) and which request it belongs to; a
@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 
 from bulkjobs.sim._errors import invalid_request, not_found
 from bulkjobs.sim._model import Execution, ExecutionStatus, Page
+from bulkjobs.sim._search import Document, parse_query
 from bulkjobs.sim._state import FleetState
 
 
@@ -103,3 +105,29 @@ def things_in_group(
     end = min(start + max_results, len(members))
     token = encode_token("group", scope, end) if end < len(members) else None
     return Page(items=tuple(members[start:end]), next_token=token)
+
+
+def search_things(
+    state: FleetState,
+    query: str,
+    *,
+    max_results: int,
+    next_token: str | None,
+) -> Page[str]:
+    """SearchIndex over the thing index: the things ``query`` matches, in registration
+    order. The token records where the scan stopped, bound to the query's text."""
+    predicate = parse_query(query)
+    scope = hashlib.sha256(query.encode()).hexdigest()[:32]
+    start = 0 if next_token is None else decode_token(next_token, "search", scope)
+    names = state.thing_names()
+    found: list[str] = []
+    index, end = start, len(names)
+    while index < end and len(found) < max_results:
+        name = names[index]
+        index += 1
+        profile = state.profile(name)
+        document = Document(name, state.groups_of(name), profile.attributes, profile.connected)
+        if predicate(document):
+            found.append(name)
+    token = encode_token("search", scope, index) if index < end else None
+    return Page(items=tuple(found), next_token=token)

@@ -162,6 +162,20 @@ class Job:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ThingProfile:
+    """What the registry and fleet indexing hold of a thing besides its name: its
+    attributes and whether it is connected. Shared between things that are alike (a
+    seeded fleet has a handful of profiles for any number of things)."""
+
+    attributes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    connected: bool = False
+
+    @staticmethod
+    def of(attributes: Mapping[str, str] | None = None, *, connected: bool = False) -> ThingProfile:
+        return ThingProfile(MappingProxyType(dict(attributes or {})), connected)
+
+
 @dataclass(slots=True, kw_only=True)
 class Group:
     """A thing group: its direct things and child groups."""

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from bulkjobs.sim._config import AWS_CANCEL_JOB_RATE, FAST_CANCEL_JOB_RATE, Latency, SimConfig
-from bulkjobs.sim._fleet import FleetSpec
+from bulkjobs.sim._fleet import DEFAULT_ATTRIBUTES, FleetSpec
 from bulkjobs.sim._model import Operation
 from bulkjobs.sim._quota import QuotaChange
 
@@ -51,6 +51,14 @@ def _quota_change(text: str) -> QuotaChange:
         )
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"expected SECONDS:TPS[:OPERATION], got {text!r}") from exc
+
+
+def _attribute(text: str) -> tuple[str, tuple[str, ...]]:
+    name, eq, values = text.partition("=")
+    choices = tuple(v.strip() for v in values.split(",") if v.strip())
+    if not eq or not name.strip() or not choices:
+        raise argparse.ArgumentTypeError(f"expected NAME=V1,V2,..., got {text!r}")
+    return name.strip(), choices
 
 
 def _cancel_rate(text: str) -> float:
@@ -149,6 +157,31 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
         default=1,
         metavar="N",
         help="execution numbers drawn from 1..N",
+    )
+    fleet.add_argument(
+        "--attribute",
+        dest="sim_attributes",
+        action="append",
+        type=_attribute,
+        metavar="NAME=V1,V2,...",
+        help="an attribute every thing gets, one of the values each (repeatable; "
+        "default: hwRev=A1,B2,C3)",
+    )
+    fleet.add_argument(
+        "--connected",
+        dest="sim_connected",
+        type=_share,
+        default=0.5,
+        metavar="F",
+        help="share of things fleet indexing sees connected (default 0.5)",
+    )
+    fleet.add_argument(
+        "--thing-index",
+        dest="sim_thing_index",
+        choices=["active", "building", "off"],
+        default="active",
+        help="state of fleet indexing's AWS_Things index: SearchIndex answers from it, "
+        "IndexNotReadyException (building) or ResourceNotFoundException (off)",
     )
     fleet.add_argument(
         "--seed",
@@ -436,6 +469,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[SimConfig, FleetSpec]:
         role_external_id=args.sim_external_id,
         session_seconds=args.sim_session_seconds,
         separate_destinations=len(regions) > 1,
+        thing_index=args.sim_thing_index.upper(),
     )
     fleet = FleetSpec(
         things=args.sim_things,
@@ -445,6 +479,8 @@ def config_from_args(args: argparse.Namespace) -> tuple[SimConfig, FleetSpec]:
         groups=args.sim_groups,
         max_age_days=args.sim_max_age_days,
         max_execution_number=args.sim_max_execution_number,
+        attributes=tuple(args.sim_attributes) if args.sim_attributes else DEFAULT_ATTRIBUTES,
+        connected=args.sim_connected,
         seed=args.sim_seed,
     )
     return config, fleet

@@ -199,3 +199,46 @@ def execution_status(value: str | None) -> ExecutionStatus | None:
         raise _violation(
             value, "status", f"Member must satisfy enum value set: [{members}]"
         ) from None
+
+
+#: SearchIndex: "This maximum number cannot exceed 100" (the model sets only a minimum).
+MAX_SEARCH_RESULTS: Final = 100
+
+
+def index_name(value: object) -> str:
+    """SearchIndex's ``indexName`` (optional: fleet indexing's thing index by default)."""
+    if value is None:
+        return "AWS_Things"
+    if not isinstance(value, str):
+        raise _violation(value, "indexName", "Member must be a string")
+    return _checked_name(value, "indexName", _THING_NAME, THING_NAME_PATTERN, 128)
+
+
+def query_string(value: object) -> str:
+    if value is None:
+        raise _violation(value, "queryString", "Member must not be null")
+    if not isinstance(value, str):
+        raise _violation(value, "queryString", "Member must be a string")
+    if not value:
+        raise _violation(value, "queryString", "Member must have length greater than or equal to 1")
+    return value
+
+
+def search_max_results(value: object, default: int) -> int:
+    if value is None:
+        return default
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _violation(value, "maxResults", "Member must be an integer")
+    if not MIN_MAX_RESULTS <= value <= MAX_SEARCH_RESULTS:
+        raise _violation(
+            value,
+            "maxResults",
+            f"Member must have value between {MIN_MAX_RESULTS} and {MAX_SEARCH_RESULTS}",
+        )
+    return value
+
+
+def optional_string(value: object, field: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise _violation(value, field, "Member must be a string")
+    return value

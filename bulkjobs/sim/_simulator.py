@@ -420,6 +420,33 @@ class Simulator:
         )
         return execution.snapshot()
 
+    def set_thing(
+        self,
+        thing_name: str,
+        *,
+        attributes: dict[str, str] | None = None,
+        connected: bool | None = None,
+        account: str | None = None,
+        region: str | None = None,
+    ) -> None:
+        """Change what fleet indexing sees of a thing: its attributes (replaced, as
+        UpdateThing would) or its connectivity (a device connecting or dropping off).
+        KeyError when there is no such thing."""
+        state = self._state(account, region)
+        if not state.has_thing(thing_name):
+            raise KeyError(thing_name)
+        state.set_profile(thing_name, attributes=attributes, connected=connected)
+
+    def thing_attributes(
+        self, thing_name: str, *, account: str | None = None, region: str | None = None
+    ) -> tuple[dict[str, str], bool]:
+        """A thing's attributes and whether it is connected; KeyError if missing."""
+        state = self._state(account, region)
+        if not state.has_thing(thing_name):
+            raise KeyError(thing_name)
+        profile = state.profile(thing_name)
+        return dict(profile.attributes), profile.connected
+
     def advance_devices(self, steps: int) -> int:
         """Make ``steps`` device updates now (what churn does in the background)."""
         return churn(self._service, self._device_rng, steps, self._service.now())
@@ -479,7 +506,7 @@ class Simulator:
         book = QuotaBook(
             (operation.value for operation in Operation),
             default=config.quota,
-            overrides=config.quotas,
+            overrides={operation.value: config.quota_for(operation) for operation in Operation},
             burst_seconds=config.burst_seconds,
             schedule=config.quota_schedule,
             clock=self._clock,

@@ -22,7 +22,7 @@ model deterministically. Rules follow the IoT API reference:
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bulkjobs.sim._errors import (
@@ -40,8 +40,10 @@ from bulkjobs.sim._model import (
     Group,
     Job,
     JobStatus,
+    ThingProfile,
 )
 
+_BARE = ThingProfile()
 _QUEUED = ExecutionStatus.QUEUED
 _IN_PROGRESS = ExecutionStatus.IN_PROGRESS
 
@@ -61,9 +63,14 @@ class FleetState:
         self.account_id = account_id
         self.region = region
         self._arn_prefix = f"arn:aws:iot:{region}:{account_id}:"
-        self._things: dict[str, None] = {}  # an ordered set
+        # An ordered set of thing names, each with its profile (None: no attributes,
+        # never connected): profiles are shared, so a big fleet costs no more memory.
+        self._things: dict[str, ThingProfile | None] = {}
         self._groups: dict[str, Group] = {}
         self._flattened: dict[str, list[str]] = {}
+        # Built when the index is first searched; dropped whenever things or groups change.
+        self._thing_list: list[str] | None = None
+        self._groups_of: dict[str, list[str]] | None = None
         self._jobs: dict[str, Job] = {}
         self._job_order: list[str] = []
         self._cancelling: dict[str, Job] = {}
@@ -89,24 +96,72 @@ class FleetState:
         if parent is not None:
             self._groups[parent].children.append(name)
         self._groups[name] = Group(name=name, parent=parent)
-        self._flattened.clear()
+        self._changed()
 
-    def add_thing(self, name: str, *, groups: Iterable[str] = ()) -> None:
-        if name not in self._things:
-            self._things[name] = None
+    def add_thing(
+        self, name: str, *, groups: Iterable[str] = (), profile: ThingProfile | None = None
+    ) -> None:
+        if name not in self._things or profile is not None:
+            self._things[name] = profile
         for group in groups:
             self._groups[group].things.append(name)
-        self._flattened.clear()
+        self._changed()
 
-    def add_things(self, names: Iterable[str], *, group: str) -> None:
+    def add_things(
+        self,
+        names: Iterable[str],
+        *,
+        group: str,
+        profiles: Mapping[str, ThingProfile] | None = None,
+    ) -> None:
         """Many new things in one group: the bulk form of :meth:`add_thing` for seeding."""
         names = list(names)
-        self._things.update(dict.fromkeys(names))
+        if profiles is None:
+            self._things.update(dict.fromkeys(names))
+        else:
+            self._things.update((name, profiles.get(name)) for name in names)
         self._groups[group].things.extend(names)
-        self._flattened.clear()
+        self._changed()
 
     def has_thing(self, name: str) -> bool:
         return name in self._things
+
+    def profile(self, name: str) -> ThingProfile:
+        """A thing's attributes and connectivity (ResourceNotFound: no such thing)."""
+        if name not in self._things:
+            raise not_found(f"Thing {name} does not exist.")
+        return self._things[name] or _BARE
+
+    def set_profile(
+        self,
+        name: str,
+        *,
+        attributes: Mapping[str, str] | None = None,
+        connected: bool | None = None,
+    ) -> None:
+        """Change a thing's attributes (replacing them) or connectivity, as UpdateThing
+        or a device connecting would; the index sees the change at once."""
+        current = self.profile(name)
+        self._things[name] = ThingProfile.of(
+            current.attributes if attributes is None else attributes,
+            connected=current.connected if connected is None else connected,
+        )
+
+    def thing_names(self) -> list[str]:
+        """Every thing, in registration order (the order fleet indexing pages through)."""
+        if self._thing_list is None:
+            self._thing_list = list(self._things)
+        return self._thing_list
+
+    def groups_of(self, name: str) -> list[str]:
+        """The groups ``name`` is directly in (as fleet indexing's thingGroupNames)."""
+        if self._groups_of is None:
+            found: dict[str, list[str]] = {}
+            for group in self._groups.values():
+                for thing in group.things:
+                    found.setdefault(thing, []).append(group.name)
+            self._groups_of = found
+        return self._groups_of.get(name, [])
 
     def add_job(
         self,
@@ -396,6 +451,11 @@ class FleetState:
         return self._flatten(group_name) if recursive else group.things
 
     # -- internals ----------------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        self._flattened.clear()
+        self._thing_list = None
+        self._groups_of = None
 
     def _flatten(self, group_name: str) -> list[str]:
         # Group topology changes rarely (seeding, setup); listings page through it often.

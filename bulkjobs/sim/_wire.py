@@ -7,12 +7,14 @@ into timezone-aware datetimes).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from bulkjobs.sim._errors import invalid_request
 from bulkjobs.sim._model import Execution, ExecutionStatus, Job
+from bulkjobs.sim._state import FleetState
 
 Document = dict[str, Any]
 
@@ -145,3 +147,17 @@ def encode(document: Document | None) -> bytes:
     if document is None:
         return b""
     return json.dumps(document, separators=(",", ":")).encode()
+
+
+def thing_document(state: FleetState, thing_name: str, arns: Arns) -> Document:
+    """A ``ThingDocument`` as SearchIndex returns it (registry and connectivity data)."""
+    profile = state.profile(thing_name)
+    # A stable id per thing, shaped like the UUIDs AWS hands out.
+    digest = hashlib.sha256(f"{arns.account_id}/{thing_name}".encode()).hexdigest()
+    return {
+        "thingName": thing_name,
+        "thingId": f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}",
+        "thingGroupNames": list(state.groups_of(thing_name)),
+        "attributes": dict(profile.attributes),
+        "connectivity": {"connected": profile.connected},
+    }

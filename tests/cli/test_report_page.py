@@ -105,6 +105,27 @@ class TestReportCommand:
         printed = json.loads(capsys.readouterr().out)
         assert printed["outcomes"] == summary_of(report)["outcomes"]
 
+    def test_a_run_stopped_before_its_summary_is_described_not_drawn(
+        self, report: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A journal but no summary (the process was killed): exit 2, no page, saying
+        what the journal records by outcome and that --resume finishes the run."""
+        journal = [json.loads(x) for x in (report / "journal.jsonl").read_text().splitlines()]
+        for name in ("summary.json", "results.jsonl", "report.html"):
+            (report / name).unlink()
+        capsys.readouterr()
+        assert main(["report", str(report)]) == 2
+        err = capsys.readouterr().err
+        assert "summary.json does not exist" in err and "stopped before" in err
+        by_outcome: dict[str, int] = {}
+        for line in journal:
+            by_outcome[line["outcome"]] = by_outcome.get(line["outcome"], 0) + 1
+        assert f"records {len(journal)} finished targets (" in err
+        for outcome, n in by_outcome.items():
+            assert f"{n} {outcome}" in err
+        assert "--resume" in err
+        assert not (report / "report.html").exists()
+
     def test_a_directory_without_a_summary_is_refused(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -16,6 +20,9 @@ from typing import Any
 import boto3
 import pytest
 
+from bulkjobs import _s3 as s3_module
+from bulkjobs._exceptions import ConfigurationError
+from bulkjobs._report import ResultsWriter
 from bulkjobs._s3 import JOURNAL_PREFIX, S3Location, S3Store, s3_client
 from bulkjobs.cli import main
 from bulkjobs.sim import ExecutionStatus, ThreadedSimulator
@@ -259,6 +266,139 @@ class TestJournalSegments:
             assert read(s3, "runs/seg/journal/000003.jsonl") == '{"n":4}\n'
 
 
+class TestResultsSegments:
+    """results.jsonl goes up in segments as the run writes it, and whole at the end."""
+
+    async def test_segments_as_written_then_one_object_at_publish(
+        self, s3: Any, tmp_path: Path
+    ) -> None:
+        """Each sync sends the results lines written since the last one (whole lines,
+        from the writer's partial file, then from results.jsonl once it is renamed into
+        place); publish puts results.jsonl — the segments' lines and the rest, in order
+        — and removes the segments, which it supersedes; a later sync sends nothing."""
+        location = S3Location.parse(f"s3://{BUCKET}/runs/res/", prefix=True)
+        partial = tmp_path / f"{ResultsWriter.PARTIAL_PREFIX}x1"
+        lines = [
+            json.dumps({"thingName": f"thing-{n}", "outcome": "canceled"}) + "\n" for n in range(5)
+        ]
+        async with s3_client(profile=None, region="us-east-1") as client:
+            store = S3Store(client, location, staging=tmp_path)
+            partial.write_text(lines[0] + lines[1] + lines[2][:9])
+            await store.sync()
+            partial.write_text("".join(lines[:4]))
+            await store.sync()
+            sent = keys(s3, "runs/res/")
+            assert sent == ["runs/res/results/000001.jsonl", "runs/res/results/000002.jsonl"]
+            assert "".join(read(s3, key) for key in sent) == "".join(lines[:4])
+            partial.write_text("".join(lines))
+            partial.rename(tmp_path / "results.jsonl")
+            await store.publish()
+            await store.sync()  # published whole: nothing left to send again
+        assert keys(s3, "runs/res/") == ["runs/res/results.jsonl"]
+        assert read(s3, "runs/res/results.jsonl") == "".join(lines)
+
+    async def test_a_segment_holds_a_bounded_number_of_bytes(
+        self, s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A resume writes every carried result at once: the sync after it sends them
+        in segments of at most SEGMENT_BYTES (whole lines), not one object in memory."""
+        monkeypatch.setattr(s3_module, "SEGMENT_BYTES", 100)
+        location = S3Location.parse(f"s3://{BUCKET}/runs/carried/", prefix=True)
+        text = "".join(json.dumps({"thingName": f"thing-{n:03d}"}) + "\n" for n in range(20))
+        (tmp_path / f"{ResultsWriter.PARTIAL_PREFIX}x2").write_text(text)
+        async with s3_client(profile=None, region="us-east-1") as client:
+            await S3Store(client, location, staging=tmp_path).sync()
+        segments = [read(s3, key) for key in keys(s3, "runs/carried/results/")]
+        assert len(segments) > 1
+        assert all(len(seg) <= 100 and seg.endswith("\n") for seg in segments)
+        assert "".join(segments) == text
+
+    async def test_a_new_invocation_clears_the_segments_a_killed_one_left(
+        self, s3: Any, tmp_path: Path
+    ) -> None:
+        """A resume carries what the journal finished into its own results: the killed
+        invocation's results segments go. A refused prepare leaves everything as it was."""
+        location = S3Location.parse(f"s3://{BUCKET}/runs/killed/", prefix=True)
+        put(s3, "runs/killed/journal/000001.jsonl", '{"thingName":"t1","outcome":"canceled"}\n')
+        put(s3, "runs/killed/results/000001.jsonl", '{"thingName":"t1","outcome":"canceled"}\n')
+        async with s3_client(profile=None, region="us-east-1") as client:
+            with pytest.raises(ConfigurationError, match="already records a run"):
+                await S3Store(client, location, staging=tmp_path).prepare(resume=False)
+            assert len(keys(s3, "runs/killed/")) == 2
+            await S3Store(client, location, staging=tmp_path).prepare(resume=True)
+        assert keys(s3, "runs/killed/") == ["runs/killed/journal/000001.jsonl"]
+
+
+class TestKilledRun:
+    @pytest.mark.slow
+    def test_a_killed_run_leaves_segments_the_report_command_names_and_resume_finishes(
+        self, s3: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A run killed (SIGKILL: no chance to publish) once its first segments are in
+        S3 leaves journal and results segments but no summary. ``bulkjobs report`` on
+        the prefix refuses (exit 2), saying what is missing and what the segments hold;
+        ``--resume`` finishes the run and leaves one results.jsonl of every target."""
+        from bulkjobs.sim import FleetSpec, SimConfig
+
+        things = 300
+        fleet = FleetSpec(things=things, job_ids=(JOB,), in_progress=0.0, terminal=0.0, seed=5)
+        names = [f"thing-{n:06d}" for n in range(1, things + 1)]
+        url = put(s3, "manifests/slow.csv", manifest(names))
+        prefix = f"s3://{BUCKET}/runs/killed/"
+        with ThreadedSimulator(SimConfig(quota=None, seed=5), fleet) as sim:
+            argv = ["cancel-job-execution", "--things-file", url, "--report", prefix]
+            argv += ["--rate", "40", "--endpoint-url", sim.endpoint_url, "--region", "us-east-1"]
+            command = [sys.executable, "-m", "bulkjobs", *argv, "--log-format", "json"]
+            with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as proc:
+                assert proc.stderr is not None
+                synced = None
+                for line in proc.stderr:
+                    event = json.loads(line) if line.startswith("{") else {}
+                    if event.get("event") == "report synced" and event["resultsSegment"]:
+                        synced = event
+                        proc.kill()
+                        break
+                proc.wait()
+            assert synced is not None, "the run ended before its first sync"
+            assert proc.returncode == -signal.SIGKILL
+            found = keys(s3, "runs/killed/")
+            assert "runs/killed/summary.json" not in found
+            journal = [k for k in found if k.startswith(f"runs/killed/{JOURNAL_PREFIX}")]
+            results = [k for k in found if k.startswith("runs/killed/results/")]
+            assert journal and results
+            finished = [json.loads(x) for k in journal for x in read(s3, k).splitlines()]
+            written = [json.loads(x) for k in results for x in read(s3, k).splitlines()]
+            assert 0 < len(finished) < things
+            canceled = {n for n, st in statuses(sim).items() if st is ExecutionStatus.CANCELED}
+            assert {r["thingName"] for r in written} <= canceled
+
+            capsys.readouterr()
+            assert main(["report", prefix]) == 2
+            err = capsys.readouterr().err
+            assert "summary.json does not exist" in err and "stopped before" in err
+            assert f"{len(journal)} segment" in err
+            assert f"records {len(finished)} finished targets ({len(finished)} canceled)" in err
+            assert f"{len(results)} segment" in err and f"{len(written)} lines" in err
+            assert "--resume" in err
+            assert keys(s3, "runs/killed/") == found  # nothing drawn from part of a run
+
+            assert run(sim, *argv[:5], "--resume", "--rate", "1000") == 0
+            left = [n for n, st in statuses(sim).items() if st is not ExecutionStatus.CANCELED]
+        assert not left
+        after = keys(s3, "runs/killed/")
+        assert not [k for k in after if k.startswith("runs/killed/results/")]
+        # What the killed process cancelled after its last segment is done again by the
+        # resume, which finds it already terminal: at most the last segment is lost.
+        redone = len(canceled) - len(finished)
+        summary = json.loads(read(s3, "runs/killed/summary.json"))
+        assert summary["total"] == things
+        assert summary["carriedFromJournal"] == len(finished)
+        assert summary["outcomes"].get("already_terminal", 0) == redone
+        assert summary["outcomes"]["canceled"] == things - redone
+        lines = read(s3, "runs/killed/results.jsonl").splitlines()
+        assert sorted(json.loads(x)["thingName"] for x in lines) == names
+
+
 class TestLargeFiles:
     async def test_a_file_past_the_part_size_goes_up_in_parts(
         self, s3: Any, tmp_path: Path
@@ -327,6 +467,22 @@ class TestLambdaHandler:
         assert count(shown["attempts"]) == sum(run["attempts"] for run in runs)
         assert count(shown["throttles"]) == sum(run["throttles"] for run in runs)
         assert count(shown["exitCode"]) == summary["exitCode"] == 0
+        # Latency over every invocation: each target's ending call, carried ones too,
+        # as results.jsonl records them.
+        timed = sorted(
+            line["latencyMs"]
+            for line in map(json.loads, read(s3, "runs/fw-2026-11/results.jsonl").splitlines())
+            if line["latencyMs"] is not None
+        )
+        whole = summary["wholeRunLatencyMs"]
+        assert len(timed) == things
+        assert whole["max"] == pytest.approx(timed[-1], abs=1e-3)
+        assert whole["p50"] == pytest.approx(timed[math.ceil(len(timed) / 2) - 1], abs=1e-3)
+        assert float(shown["latency.max"].replace(",", "")) == pytest.approx(whole["max"], abs=0.05)
+        # The first invocation's plan, beside the second's.
+        first_plan = summary["previousInvocations"][0]["plan"]
+        assert count(shown["invocation.1.plan.targets"]) == first_plan["targets"] == things
+        assert count(shown["plan.targets"]) == summary["plan"]["targets"]
 
 
 RUNNING = (ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS)

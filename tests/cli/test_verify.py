@@ -33,6 +33,17 @@ def lines(report: Path) -> list[dict[str, Any]]:
     return [json.loads(x) for x in (report / "results.jsonl").read_text().splitlines()]
 
 
+def hardware(sim: ThreadedSimulator, revision: str) -> set[str]:
+    """The things whose hwRev attribute is ``revision``, as the simulator holds them."""
+
+    def read(simulator: Any) -> set[str]:
+        names = (simulator.fleet.thing_name(i) for i in range(1, simulator.fleet.things + 1))
+        return {n for n in names if simulator.thing_attributes(n)[0].get("hwRev") == revision}
+
+    found: set[str] = sim.call(read)
+    return found
+
+
 def running_on_server(sim: ThreadedSimulator, job: str = JOB) -> dict[str, str]:
     return {name: s.value for name, s in statuses(sim, job).items() if s in RUNNING}
 
@@ -157,6 +168,21 @@ class TestVerifyCommand:
         left = running_on_server(sim)
         assert last["stillRunningTargets"] == len(left)
         assert {n["thingName"] for n in last["named"]} <= set(left)
+
+    def test_a_fleet_index_query_selects_what_is_read(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """--job-id J --query Q: the executions of J on the things the index finds,
+        before a forced cancel of them (still running: 1) and after (0)."""
+        query = ("--job-id", JOB, "--query", "attributes.hwRev:B2", "-q")
+        b2 = hardware(sim, "B2")
+        assert b2 and running_on_server(sim).keys() & b2
+        assert run(sim, "verify", *query) == 1
+        assert run(sim, "cancel-job-execution", *query, "--force", "--yes") == 0
+        assert run(sim, "verify", *query, "--report", str(tmp_path / "v")) == 0
+        section = summary(tmp_path / "v")["verify"]
+        assert section["checked"] == len(b2) and section["passed"] is True
+        assert running_on_server(sim).keys().isdisjoint(b2)
 
 
 class TestVerifyFlag:

@@ -292,7 +292,7 @@ class TestJsonBlocks:
         ]
         granted = {action for s in policy["Statement"] for action in s["Action"]}
         assert granted == {f"iot:{api}" for api in _METHOD} | set(QUOTA_PERMISSIONS)
-        arn = re.compile(r"arn:aws:iot:[^:]+:\d{12}:(job|thing|thinggroup)/.+")
+        arn = re.compile(r"arn:aws:iot:[^:]+:\d{12}:(job|thing|thinggroup|index)/.+")
         for statement in policy["Statement"]:
             resources = statement["Resource"]
             if set(statement["Action"]) <= set(QUOTA_PERMISSIONS):

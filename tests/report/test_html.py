@@ -182,6 +182,70 @@ class TestInvocations:
         rate = executed / (30.0 + summary["wallTimeSeconds"])
         assert float(shown["achievedRate"]) == pytest.approx(rate, abs=0.05)
 
+    def test_latency_and_the_plan_cover_every_invocation(self) -> None:
+        """A resumed run's latency is over every invocation's calls (the summary's
+        wholeRunLatencyMs), and each earlier invocation's command and plan is shown."""
+        summary, breakdown = summary_and_breakdown()
+        summary["wholeRunLatencyMs"] = {k: v * 3 for k, v in summary["latencyMs"].items()}
+        summary["command"] = ["bulkjobs", "cancel-job-execution", "--resume"]
+        summary["plan"] = {"targets": len(ROWS), "invalid": 0, "estimate": "1 s"}
+        earlier_plan = {"targets": 2 * len(ROWS), "invalid": 1, "estimate": "2 s"}
+        earlier = {
+            "startedAt": "2026-11-30T02:00:00+00:00",
+            "wallTimeSeconds": 30.0,
+            "latencyMs": {"p99": 12.0},
+            "command": ["bulkjobs", "cancel-job-execution", "--deadline", "30s"],
+            "plan": earlier_plan,
+            "timeline": [],
+        }
+        summary["previousInvocations"] = [earlier]
+        page = render_html(summary, breakdown, version="t", generated=GENERATED)
+        shown = figures(page)
+        assert float(shown["latency.p99"].replace(",", "")) == pytest.approx(
+            summary["wholeRunLatencyMs"]["p99"], abs=0.5
+        )
+        assert float(shown["latency.max"].replace(",", "")) == pytest.approx(
+            summary["wholeRunLatencyMs"]["max"], abs=0.05
+        )
+        assert "over every invocation's calls (2)" in page
+        assert count(shown["invocation.1.plan.targets"]) == earlier_plan["targets"]
+        assert count(shown["plan.targets"]) == summary["plan"]["targets"]
+        assert "--deadline 30s" in page and "Invocation 2 (this summary)" in page
+
+    def test_an_older_summary_says_its_latency_is_the_last_invocations(self) -> None:
+        """Without wholeRunLatencyMs (an older bulkjobs), the page says what it shows."""
+        summary, breakdown = summary_and_breakdown()
+        del summary["wholeRunLatencyMs"]
+        summary["previousInvocations"] = [{"wallTimeSeconds": 1.0, "timeline": []}]
+        page = render_html(summary, breakdown, version="t", generated=GENERATED)
+        assert "over the last invocation's calls" in page
+        assert "its summary recorded no command or plan" in page
+        assert float(figures(page)["latency.p99"].replace(",", "")) == pytest.approx(
+            summary["latencyMs"]["p99"], abs=0.5
+        )
+
+
+class TestWholeRunLatency:
+    def test_is_what_one_invocation_doing_every_target_would_measure(self) -> None:
+        """Carried targets bring their own call's latency: the whole run's percentiles
+        equal those of one run that did every target; latencyMs stays this run's."""
+        everything = Aggregator(operation="cancel-job-execution", started=100.0)
+        resumed = Aggregator(operation="cancel-job-execution", started=100.0)
+        alone = Aggregator(operation="cancel-job-execution", started=100.0)
+        for n, (result, row) in enumerate(zip(results(), ROWS, strict=True)):
+            everything.add(result, 100.0 + row[5])
+            resumed.add(result, 100.0 + row[5], carried=n < 3)
+            if n >= 3:
+                alone.add(result, 100.0 + row[5])
+        whole = resumed.report(107.0).to_json()
+        assert whole["wholeRunLatencyMs"] == everything.report(107.0).latency_ms
+        assert whole["latencyMs"] == alone.report(107.0).latency_ms != whole["wholeRunLatencyMs"]
+
+    def test_without_a_resume_it_is_the_runs_latency(self) -> None:
+        """Nothing carried: the whole run is this invocation."""
+        summary, _ = summary_and_breakdown()
+        assert summary["wholeRunLatencyMs"] == summary["latencyMs"]
+
 
 class TestTimeline:
     def test_gaps_are_zeros_and_the_quiet_tail_is_kept(self) -> None:

@@ -62,9 +62,25 @@ class TestOptions:
         assert (config.churn_rate, config.max_cancelling_jobs, config.seed) == (3, 2, 9)
         assert (config.clock_skew, config.check_signatures) == (-30, False)
 
+    def test_fleet_indexing_options(self) -> None:
+        """--attribute, --connected and --thing-index shape what SearchIndex answers."""
+        config, fleet = config_from_args(
+            parse(
+                "--attribute", "hwRev=A1,B2", "--attribute", "site=north",
+                "--connected", "0.9", "--thing-index", "building",
+            )
+        )  # fmt: skip
+        assert fleet.attributes == (("hwRev", ("A1", "B2")), ("site", ("north",)))
+        assert fleet.connected == 0.9 and config.thing_index == "BUILDING"
+        default_config, default_fleet = config_from_args(parse())
+        assert default_fleet.attributes == (("hwRev", ("A1", "B2", "C3")),)
+        assert default_config.thing_index == "ACTIVE"
+
     @pytest.mark.parametrize(
         "argv",
         [
+            ["--attribute", "hwRev"],
+            ["--thing-index", "on"],
             ["--p503", "2"],
             ["--quota", "0"],
             ["--op-quota", "Nope=3"],

@@ -164,6 +164,7 @@ def test_public_surface() -> None:
     assert sorted(bulkjobs.sim.__all__) == sorted(
         [
             "AWS_CANCEL_JOB_RATE",
+            "AWS_DEFAULT_QUOTAS",
             "AWS_DEFAULT_TPS",
             "ERROR_STATUS",
             "MUTATING_OPERATIONS",
@@ -178,6 +179,7 @@ def test_public_surface() -> None:
             "OperationStatistics",
             "OrgAccount",
             "OrgUnit",
+            "THING_INDEX",
             "Organization",
             "QuotaChange",
             "SimConfig",

@@ -837,6 +837,17 @@ class TestRegistry:
         capped = RateRegistry(rate=1e4, max_concurrency=4).get(Destination(region="r"), "api")
         assert capped.suggested_concurrency() == 4
 
+    def test_apis_with_their_own_default_start_there(self) -> None:
+        """Auto mode starts SearchIndex at 15/s and ListThingsInThingGroup at 25/s (AWS's
+        published defaults), every other API at 10/s; a fixed rate is the user's."""
+        registry = RateRegistry(rate=None)
+        where = Destination(region="r")
+        assert registry.get(where, "SearchIndex").rate() == 15.0
+        assert registry.get(where, "ListThingsInThingGroup").rate() == 25.0
+        assert registry.get(where, "CancelJobExecution").rate() == 10.0
+        assert RateRegistry(rate=4.0).get(where, "SearchIndex").rate() == 4.0
+        assert RateRegistry(rate=None, initial_rate=3.0).get(where, "SearchIndex").rate() == 3.0
+
     def test_statistics_by_key(self) -> None:
         """Statistics are keyed by (destination, API), for the controllers in use."""
         registry = RateRegistry(rate=3.0)
