@@ -245,6 +245,15 @@ class Engine:
             stopping=self._stop_reason,
         )
 
+    async def _open_transport(self, stack: contextlib.AsyncExitStack) -> Transport:
+        """The transport given to the engine, or the run's own clients (closed with
+        ``stack``)."""
+        if self._transport is not None:
+            return self._transport
+        return await stack.enter_async_context(
+            Clients(self.config, session=self._session, access=self.access)
+        )
+
     def rate_statistics(self) -> dict[tuple[Destination, str], RateStatistics]:
         """The rate controllers' snapshots, keyed by (destination, API)."""
         return self._rates.statistics()
@@ -295,13 +304,7 @@ class Engine:
         run do not use up what its targets may retry.
         """
         async with contextlib.AsyncExitStack() as stack:
-            clients: Transport
-            if self._transport is not None:
-                clients = self._transport
-            else:
-                clients = await stack.enter_async_context(
-                    Clients(self.config, session=self._session, access=self.access)
-                )
+            clients = await self._open_transport(stack)
             caller = Caller(
                 clients=clients,
                 rates=self._rates,
@@ -451,13 +454,7 @@ class Engine:
         concurrency = self.config.concurrency
         out_send, out_recv = anyio.create_memory_object_stream[Result](concurrency * 2)
         async with contextlib.AsyncExitStack() as stack:
-            clients: Transport
-            if self._transport is not None:
-                clients = self._transport
-            else:
-                clients = await stack.enter_async_context(
-                    Clients(self.config, session=self._session, access=self.access)
-                )
+            clients = await self._open_transport(stack)
             steps = Steps(
                 operation=self.operation,
                 clients=clients,
