@@ -33,6 +33,7 @@ from bulkjobs._filters import (
     ListingFilter,
     parse_age,
 )
+from bulkjobs._joblisting import JOB_STATUSES, TARGET_SELECTIONS, ListedJob
 from bulkjobs._jobstatus import ACTIVE_STATUSES, JobCounts
 from bulkjobs._lazy import lazy_attributes
 from bulkjobs._listing import Listed, from_job, from_query, from_thing, from_thing_group
@@ -51,10 +52,17 @@ from bulkjobs._models import (
     Target,
     Verify,
 )
-from bulkjobs._plan import Estimate, Plan, format_duration, plural
+from bulkjobs._plan import Estimate, Plan, SelectedJob, format_duration, plural
 from bulkjobs._report import Report, atomic_write_text
 from bulkjobs._roles import AssumeRole
-from bulkjobs._selectors import FromFile, FromJob, FromQuery, FromThing, FromThingGroup
+from bulkjobs._selectors import (
+    FromFile,
+    FromJob,
+    FromJobs,
+    FromQuery,
+    FromThing,
+    FromThingGroup,
+)
 from bulkjobs._sources import FileScan, FileSource, iter_file_targets, scan_file
 
 if TYPE_CHECKING:
@@ -78,7 +86,14 @@ if TYPE_CHECKING:
         s3_client,
     )
     from bulkjobs._session import RunSession, Source
-    from bulkjobs._survey import DestinationJobs, JobSurvey, describe_jobs, describe_jobs_in
+    from bulkjobs._survey import (
+        DestinationJobs,
+        JobSelection,
+        JobSurvey,
+        describe_jobs,
+        describe_jobs_in,
+        select_jobs,
+    )
     from bulkjobs._verify import Verification, report_targets
 
 __version__ = "0.1.0"
@@ -95,8 +110,10 @@ _LAZY = {
     "parse_rate": "bulkjobs._rate",
     "MetricsTextfile": "bulkjobs._metrics",
     "redraw_report": "bulkjobs._reportfiles",
+    "JobSelection": "bulkjobs._survey",
     "JobSurvey": "bulkjobs._survey",
     "describe_jobs": "bulkjobs._survey",
+    "select_jobs": "bulkjobs._survey",
     "describe_jobs_in": "bulkjobs._survey",
     "DestinationJobs": "bulkjobs._survey",
     "RunSession": "bulkjobs._session",
@@ -138,6 +155,8 @@ def __dir__() -> list[str]:
 __all__ = [
     "ACTIVE_STATUSES",
     "FRESH",
+    "JOB_STATUSES",
+    "TARGET_SELECTIONS",
     "AccountAccess",
     "AccountState",
     "ApiCaller",
@@ -166,14 +185,17 @@ __all__ = [
     "FilterStatistics",
     "FromFile",
     "FromJob",
+    "FromJobs",
     "FromQuery",
     "FromThing",
     "FromThingGroup",
     "InvalidInputError",
     "InvalidTarget",
     "JobCounts",
+    "JobSelection",
     "JobSurvey",
     "Listed",
+    "ListedJob",
     "ListingFilter",
     "LocalStore",
     "MetricsTextfile",
@@ -192,6 +214,7 @@ __all__ = [
     "RunSession",
     "S3Location",
     "S3Store",
+    "SelectedJob",
     "ServerSideCancel",
     "Source",
     "Target",
@@ -220,5 +243,6 @@ __all__ = [
     "run_sync",
     "s3_client",
     "scan_file",
+    "select_jobs",
     "validate",
 ]

@@ -37,6 +37,7 @@ _METHOD = {
     "ListJobExecutionsForJob": "list_job_executions_for_job",
     "ListJobExecutionsForThing": "list_job_executions_for_thing",
     "ListThingsInThingGroup": "list_things_in_thing_group",
+    "ListJobs": "list_jobs",
     "SearchIndex": "search_index",
 }
 

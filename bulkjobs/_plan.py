@@ -19,17 +19,58 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Final
 
 from bulkjobs._batch import TargetBatch
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ConfigurationError
+from bulkjobs._joblisting import ListedJob
+from bulkjobs._jobstatus import JobCounts
 from bulkjobs._models import TERMINAL_STATUSES, InvalidTarget, Operation, Target
 
-__all__ = ["Estimate", "Plan", "covers_whole_job", "format_duration", "plural"]
+__all__ = ["Estimate", "Plan", "SelectedJob", "covers_whole_job", "format_duration", "plural"]
 
 #: Shown per breakdown before "… and N more", so a plan stays readable for many jobs.
 _SHOWN: Final = 10
+#: Selected jobs the console plan lists one per line (summary.json has them all).
+_SHOWN_JOBS: Final = 50
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SelectedJob:
+    """A job a :class:`~bulkjobs.FromJobs` selection found, for the plan."""
+
+    job: ListedJob
+    #: DescribeJob's counters (a dry run asks), None when not asked or the job is gone.
+    counts: JobCounts | None
+
+    def to_json(self) -> dict[str, object]:
+        job = self.job
+        data: dict[str, object] = {
+            "jobId": job.job_id,
+            "status": job.status,
+            "where": "default" if job.destination is None else job.destination.label,
+            "date": None if job.date is None else job.date.isoformat(),
+        }
+        if self.counts is not None:
+            data["executions"] = self.counts.of(None)
+            data["byStatus"] = {s: n for s, n in self.counts.counts.items() if n}
+        return data
+
+    def line(self, now: datetime) -> str:
+        job = self.job
+        where = "" if job.destination is None else f" in {job.destination.label}"
+        when = ""
+        if job.date is not None:
+            days = (now - job.date).total_seconds() / 86_400
+            when = f", dated {job.date:%Y-%m-%d} ({days:,.0f} d ago)"
+        counted = (
+            "executions not counted"
+            if self.counts is None
+            else f"{plural(self.counts.of(None), 'execution')} ({self.counts.breakdown()})"
+        )
+        return f"    {job.job_id}{where}: {job.status}{when}; {counted}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +106,12 @@ class Plan:
         #: Targets the operation settles from their listed status, without a call.
         self._no_call: Counter[str] = Counter()
         self._settles = operation is not None and operation.settles_listed_terminal
+        #: Jobs listed by job selections (FromJobs), in the order found.
+        self.selected_jobs: list[SelectedJob] = []
+
+    def add_job(self, job: ListedJob, counts: JobCounts | None = None) -> None:
+        """Record a job a selection found, with DescribeJob's counters if known."""
+        self.selected_jobs.append(SelectedJob(job=job, counts=counts))
 
     def add(self, item: Target | InvalidTarget, *, status: str | None = None) -> None:
         """Count one target; ``status`` when a listing reported it. Invalid targets are
@@ -136,7 +183,11 @@ class Plan:
     def to_json(self, *, rate: float) -> dict[str, object]:
         """The plan for ``summary.json``."""
         estimate = self.estimate(rate=rate)
+        selected: dict[str, object] = {}
+        if self.selected_jobs:
+            selected["selectedJobs"] = [job.to_json() for job in self.selected_jobs]
         return {
+            **selected,
             "targets": self.total,
             "invalid": self.invalid,
             "byJob": self.by_job,
@@ -157,6 +208,18 @@ class Plan:
         lines = [f"Plan: {plural(self.total, 'target')}"]
         if self.invalid:
             lines[0] += f" and {self.invalid:,} invalid (reported, never sent)"
+        if self.selected_jobs:
+            jobs = self.selected_jobs
+            counted = [j.counts for j in jobs if j.counts is not None]
+            executions = sum(c.of(None) for c in counted)
+            lines.append(
+                f"  jobs selected (ListJobs): {plural(len(jobs), 'job')}"
+                + (f", {plural(executions, 'execution')} by DescribeJob" if counted else "")
+            )
+            now = datetime.now(UTC)
+            lines.extend(job.line(now) for job in jobs[:_SHOWN_JOBS])
+            if len(jobs) > _SHOWN_JOBS:
+                lines.append(f"    … and {len(jobs) - _SHOWN_JOBS:,} more (all in summary.json)")
         lines.append("  by job:    " + _breakdown(self._jobs))
         if any("/" in where for where in self._regions):
             lines.append("  by account/region: " + _breakdown(self._regions))

@@ -321,7 +321,8 @@ class S3Store:
         if segments and not resume:
             raise ConfigurationError(
                 f"{self.describe(JOURNAL_PREFIX)} already records a run: add --resume to "
-                "continue it, or choose another --report"
+                "continue it, or choose another --report (a dry run too: its report "
+                "would replace that run's)"
             )
         try:
             await self._delete(stale)

@@ -11,14 +11,17 @@ a listing pages through the API with the run's own rate control and retries.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import get_args
 
 from bulkjobs._caller import ApiCaller
 from bulkjobs._destination import Destination
-from bulkjobs._exceptions import InvalidInputError, ValidationIssue
+from bulkjobs._exceptions import ApiError, InvalidInputError, ValidationIssue
 from bulkjobs._fileformats import InputFormat
+from bulkjobs._joblisting import JobRules, ListedJob, filter_issues, list_jobs
+from bulkjobs._jobstatus import JobCounts
 from bulkjobs._listing import (
     THING_INDEX,
     Listed,
@@ -28,11 +31,15 @@ from bulkjobs._listing import (
     from_thing_group,
     query_issues,
 )
-from bulkjobs._models import Operation
+from bulkjobs._models import Operation, Target
 from bulkjobs._sources import FileSource, scan_file
 from bulkjobs._validation import JOB_ID, THING_GROUP_NAME, THING_NAME, check_status
 
-__all__ = ["FromFile", "FromJob", "FromQuery", "FromThing", "FromThingGroup"]
+__all__ = ["FromFile", "FromJob", "FromJobs", "FromQuery", "FromThing", "FromThingGroup"]
+
+#: Told of each selected job (with DescribeJob's counts when asked for) before any of
+#: the selection's targets is handed out.
+JobCallback = Callable[[ListedJob, JobCounts | None], object]
 
 
 def _statuses(value: Sequence[str] | None) -> tuple[str, ...] | None:
@@ -83,6 +90,142 @@ class FromJob:
 
     def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
         return from_job(caller, self.job_id, self.statuses, destination=self.destination)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FromJobs:
+    """The jobs ListJobs finds, narrowed: for a whole-job operation (CancelJob,
+    DeleteJob) each selected job is a target; for the execution operations each
+    selected job's executions are, as :class:`FromJob` lists them (those in
+    ``execution_statuses``, or all).
+
+    Server-side filters: ``statuses`` (job statuses, one listing each),
+    ``target_selection``, ``thing_group_name`` / ``thing_group_id`` (jobs targeting that
+    group) and ``namespace_id``. Client-side: ``job_id_prefix``, ``job_id_glob``
+    (``fnmatch``: ``*``, ``?``, ``[...]``) and the age window ``older_than`` /
+    ``newer_than`` (aware datetimes, e.g. from :func:`~bulkjobs.parse_age`) on each
+    job's :attr:`~bulkjobs.ListedJob.date`. The whole selection is listed before its
+    first target is handed out.
+
+        FromJobs(statuses=("COMPLETED", "CANCELED"), older_than=parse_age("90d", now=now))
+    """
+
+    statuses: Sequence[str] | None = None
+    target_selection: str | None = None
+    thing_group_name: str | None = None
+    thing_group_id: str | None = None
+    namespace_id: str | None = None
+    job_id_prefix: str | None = None
+    job_id_glob: str | None = None
+    older_than: datetime | None = None
+    newer_than: datetime | None = None
+    execution_statuses: Sequence[str] | None = None
+    destination: Destination | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "statuses", _statuses(self.statuses))
+        object.__setattr__(self, "execution_statuses", _statuses(self.execution_statuses))
+        issues = filter_issues(
+            statuses=self.statuses,
+            target_selection=self.target_selection,
+            thing_group_name=self.thing_group_name,
+            thing_group_id=self.thing_group_id,
+            namespace_id=self.namespace_id,
+        )
+        issues.extend(self.rules.issues())
+        checks = _status_checks(self.execution_statuses)  # type: ignore[arg-type]
+        issues.extend(
+            ValidationIssue(source="options", line=None, field="executionStatus", rule=r, value=v)
+            for _, r, v in checks
+            if r is not None
+        )
+        if issues:
+            raise InvalidInputError(issues)
+
+    @property
+    def label(self) -> str:
+        """What it lists, for reports: ``jobs by ListJobs (COMPLETED, CANCELED)``."""
+        shown = ", ".join(self.statuses) if self.statuses else "any status"
+        return f"jobs by ListJobs ({shown})"
+
+    @property
+    def rules(self) -> JobRules:
+        return JobRules(
+            job_id_prefix=self.job_id_prefix,
+            job_id_glob=self.job_id_glob,
+            older_than=self.older_than,
+            newer_than=self.newer_than,
+        )
+
+    async def select(self, caller: ApiCaller) -> list[ListedJob]:
+        """The selected jobs, in the order ListJobs gave them."""
+        rules = self.rules
+        found: list[ListedJob] = []
+        jobs = list_jobs(
+            caller,
+            statuses=self.statuses,
+            target_selection=self.target_selection,
+            thing_group_name=self.thing_group_name,
+            thing_group_id=self.thing_group_id,
+            namespace_id=self.namespace_id,
+            destination=self.destination,
+        )
+        try:
+            async for job in jobs:
+                if rules.keeps(job):
+                    found.append(job)
+        finally:
+            await jobs.aclose()
+        return found
+
+    def open(
+        self,
+        caller: ApiCaller,
+        *,
+        whole_job: bool = False,
+        describe: bool = False,
+        on_job: JobCallback | None = None,
+    ) -> AsyncGenerator[Listed, None]:
+        """The selection's targets: the jobs themselves (``whole_job``) or their
+        executions. ``on_job`` hears of every selected job first — with DescribeJob's
+        counts when ``describe`` — so a plan can list them before any target."""
+        return self._open(caller, whole_job, describe, on_job)
+
+    async def _open(
+        self,
+        caller: ApiCaller,
+        whole_job: bool,
+        describe: bool,
+        on_job: JobCallback | None,
+    ) -> AsyncGenerator[Listed, None]:
+        jobs = await self.select(caller)
+        for job in jobs:
+            counts = await _describe(caller, job) if describe else None
+            if on_job is not None:
+                on_job(job, counts)
+        for job in jobs:
+            if whole_job:
+                yield Listed(target=Target(job_id=job.job_id, destination=self.destination))
+                continue
+            executions = from_job(
+                caller, job.job_id, self.execution_statuses, destination=self.destination
+            )
+            try:
+                async for listed in executions:
+                    yield listed
+            finally:
+                await executions.aclose()
+
+
+async def _describe(caller: ApiCaller, job: ListedJob) -> JobCounts | None:
+    """DescribeJob's counters for one selected job; None when it is gone meanwhile."""
+    try:
+        answer = await caller("DescribeJob", {"jobId": job.job_id}, destination=job.destination)
+    except ApiError as exc:
+        if exc.code == "ResourceNotFoundException":
+            return None
+        raise
+    return JobCounts.from_describe(job.job_id, answer)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

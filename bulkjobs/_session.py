@@ -59,6 +59,7 @@ from bulkjobs._filters import Deduplicator, ListingFilter
 from bulkjobs._follow import CancelWatch, ServerSideCancel, after_cancel_job
 from bulkjobs._jobstatus import PROCESS_COUNTERS
 from bulkjobs._journal import Journal, JournalReader
+from bulkjobs._listing import Listed
 from bulkjobs._models import (
     InvalidTarget,
     Operation,
@@ -73,7 +74,14 @@ from bulkjobs._preflight import check_queries as ask_fleet_indexing
 from bulkjobs._report import Report, ResultsWriter, write_summary
 from bulkjobs._reportfiles import ReportPage
 from bulkjobs._s3 import Encryption, S3Location, S3Store, is_s3_url
-from bulkjobs._selectors import FromFile, FromJob, FromQuery, FromThing, FromThingGroup
+from bulkjobs._selectors import (
+    FromFile,
+    FromJob,
+    FromJobs,
+    FromQuery,
+    FromThing,
+    FromThingGroup,
+)
 from bulkjobs._sources import FileSource
 from bulkjobs._staging import Staging
 from bulkjobs._validation import check_operation, check_target
@@ -86,7 +94,7 @@ log = structlog.get_logger("bulkjobs")
 #: What a plan assumes without a fixed rate: AWS's published default quota.
 DEFAULT_QUOTA: Final = 10.0
 
-Listing: TypeAlias = FromJob | FromThing | FromThingGroup | FromQuery
+Listing: TypeAlias = FromJob | FromJobs | FromThing | FromThingGroup | FromQuery
 Source: TypeAlias = Target | InvalidTarget | FileSource | FromFile | Listing
 #: What a session takes: one source, a list of them, or a stream of targets.
 Sources: TypeAlias = (
@@ -96,7 +104,7 @@ Sources: TypeAlias = (
     | AsyncIterable[Target | InvalidTarget]
 )
 
-_LISTINGS = (FromJob, FromThing, FromThingGroup, FromQuery)
+_LISTINGS = (FromJob, FromJobs, FromThing, FromThingGroup, FromQuery)
 _ONE_SOURCE = (Target, InvalidTarget, FileSource, FromFile, *_LISTINGS)
 #: Outcomes after which AWS may still be cancelling the job's executions.
 _FOLLOWED = frozenset({Outcome.CANCELED, Outcome.ALREADY_TERMINAL})
@@ -106,9 +114,10 @@ class RunSession:
     """One run over ``targets``, with its journal and report directory.
 
     ``targets`` is one source or a list of them — :class:`Target`, :class:`FromFile`
-    (or a :class:`FileSource` already scanned), :class:`FromJob`, :class:`FromThing`,
-    :class:`FromThingGroup`, :class:`FromQuery` — or any (async) iterable of
-    :class:`Target` to stream.
+    (or a :class:`FileSource` already scanned), :class:`FromJob`, :class:`FromJobs`,
+    :class:`FromThing`, :class:`FromThingGroup`, :class:`FromQuery` — or any (async)
+    iterable of :class:`Target` to stream. A whole-job operation takes jobs: named
+    ``Target(job_id=...)`` and :class:`FromJobs`.
     ``report="DIR"`` writes ``summary.json``, ``results.jsonl`` and ``journal.jsonl``
     there (``journal=`` puts the journal elsewhere); ``resume=True`` continues the run
     that journal records. ``listing_filter`` selects among what listings find; a
@@ -287,14 +296,15 @@ class RunSession:
             else:
                 raise ConfigurationError(
                     f"not a target or a source: {item!r} (give Target, FromFile, FileSource, "
-                    "FromJob, FromThing, FromThingGroup or FromQuery)"
+                    "FromJob, FromJobs, FromThing, FromThingGroup or FromQuery)"
                 )
 
     def _check(self) -> None:
         op, config = self.operation, self.config
-        if op.whole_job and self._listings:
+        if op.whole_job and any(not isinstance(s, FromJobs) for s in self._listings):
             raise ConfigurationError(
-                f"{op.api} acts on whole jobs: name them as Target(job_id=...), not listings"
+                f"{op.api} acts on whole jobs: name them as Target(job_id=...) or select "
+                "them with FromJobs, not with listings of executions"
             )
         if self.resume and self.journal_path is None and self.report_url is None:
             raise ConfigurationError(
@@ -315,13 +325,14 @@ class RunSession:
         for source, skip_invalid in self._files:
             source.check(skip_invalid=skip_invalid)
         path = self.journal_path
-        if (
-            path is not None
-            and not self.resume
-            and not config.dry_run
-            and path.exists()
-            and path.stat().st_size > 0
-        ):
+        if path is not None and not self.resume and path.exists() and path.stat().st_size > 0:
+            if config.dry_run:
+                # Its summary.json, results.jsonl and report.html would replace that
+                # run's: the report people trust after an incident.
+                raise ConfigurationError(
+                    f"journal {path} records a run whose report a dry run would "
+                    "overwrite: give the dry run a --report/--journal of its own"
+                )
             raise ConfigurationError(
                 f"journal {path} already records a run: add --resume (resume=True) to "
                 "continue it, or choose another --report/--journal"
@@ -875,7 +886,7 @@ class RunSession:
         engine, selection = self._engine, self.listing_filter
         for spec in specs:
             try:
-                async for listed in spec.open(engine.call):
+                async for listed in self._open(spec):
                     if engine.stop_reason is not None:
                         # Listing on would cost read calls for targets that will not run;
                         # a resume lists again and skips what the journal finished.
@@ -902,6 +913,18 @@ class RunSession:
                 log.error("listing.failed", error=str(exc))
                 engine.stop(f"listing failed: {exc}")
                 return
+
+    def _open(self, spec: Listing) -> AsyncIterator[Listed]:
+        if not isinstance(spec, FromJobs):
+            return spec.open(self._engine.call)
+        # The plan lists the jobs a selection found (a dry run with DescribeJob's
+        # counters) before their targets come.
+        return spec.open(
+            self._engine.call,
+            whole_job=self.operation.whole_job,
+            describe=self.config.dry_run,
+            on_job=self.plan.add_job,
+        )
 
     def _lane_keys(self) -> list[Destination] | None:
         """The destinations that get a lane of their own (see :meth:`Engine.results`),
@@ -1093,9 +1116,7 @@ class RunSession:
                 self._files.insert(index + placed, (scanned, spec.skip_invalid))
                 scanned.check(skip_invalid=spec.skip_invalid)
             if self.report_url is not None:
-                # A dry run may look at a used prefix: it writes no journal there.
-                resume = self.resume or self.config.dry_run
-                self._store = await staging.report(self.report_url, resume=resume)
+                self._store = await staging.report(self.report_url, resume=self.resume)
                 self.report_dir = self._store.directory
                 self.journal_path = self.report_dir / "journal.jsonl"
         except BaseException:

@@ -6,16 +6,17 @@ Nothing here mutates: a job that does not answer in time is reported as uncounte
 rather than holding the caller up.
 
 :func:`describe_jobs` asks the run's one destination with a plain client.
-:func:`describe_jobs_in` asks every destination of a run over many accounts and
+:func:`select_jobs` lists a :class:`~bulkjobs.FromJobs` selection there and counts
+the jobs it finds. :func:`describe_jobs_in` asks every destination of a run over many accounts and
 regions, concurrently, through a caller the run provides (its credentials per account,
 its rate controllers per destination), so the counts come back per account and region.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Final
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Final
 
 import anyio
 
@@ -25,8 +26,17 @@ from bulkjobs._config import RunConfig
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ApiError, RunInterrupted
 from bulkjobs._jobstatus import JobCounts
+from bulkjobs._plan import SelectedJob
+from bulkjobs._selectors import FromJobs
 
-__all__ = ["DestinationJobs", "JobSurvey", "describe_jobs", "describe_jobs_in"]
+__all__ = [
+    "DestinationJobs",
+    "JobSelection",
+    "JobSurvey",
+    "describe_jobs",
+    "describe_jobs_in",
+    "select_jobs",
+]
 
 #: DescribeJob calls in flight at once across destinations, by default.
 DESCRIBE_CONCURRENCY: Final = 8
@@ -150,3 +160,66 @@ async def describe_jobs_in(
             )
         )
     return tuple(found)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JobSelection:
+    """What a :class:`~bulkjobs.FromJobs` selection finds now, before a run."""
+
+    destination: Destination
+    #: Every job selected, the first ``described`` of them with DescribeJob's counts.
+    jobs: tuple[SelectedJob, ...]
+    described: int
+    #: Why the selection could not be listed (then ``jobs`` is empty).
+    error: str | None = None
+
+    @property
+    def all_counted(self) -> bool:
+        return self.error is None and all(job.counts is not None for job in self.jobs)
+
+
+async def select_jobs(
+    selection: FromJobs, config: RunConfig, *, describe: int = 10, within: float = 30.0
+) -> JobSelection:
+    """List ``selection`` at ``config``'s default destination and DescribeJob the first
+    ``describe`` jobs found, within ``within`` seconds in all. Read calls only, none
+    retried: a refused listing is reported in ``error``, as the run would meet it; a
+    job that cannot be described is left uncounted."""
+    clients = Clients(config)
+    destination = clients.default_destination
+
+    async def caller(
+        api: str, params: Mapping[str, Any], *, destination: Destination | None = None
+    ) -> dict[str, Any]:
+        try:
+            return await clients.call(api, params, destination=clients.default_destination)
+        except CallError as exc:
+            failure = exc.failure
+            raise ApiError(
+                api=api, code=failure.code, message=failure.message, http_status=None
+            ) from exc
+
+    found: list[SelectedJob] = []
+    error: str | None = None
+    async with clients:
+        with anyio.move_on_after(within) as scope:
+            try:
+                jobs = await replace(selection, destination=None).select(caller)
+            except ApiError as exc:
+                error, jobs = str(exc), []
+            found = [SelectedJob(job=job, counts=None) for job in jobs]
+            for n, selected in enumerate(found[:describe]):
+                job_id = selected.job.job_id
+                try:
+                    answer = await caller("DescribeJob", {"jobId": job_id})
+                except ApiError:
+                    continue  # gone meanwhile, or refused: shown as not counted
+                found[n] = SelectedJob(
+                    job=selected.job, counts=JobCounts.from_describe(job_id, answer)
+                )
+        if scope.cancelled_caught and not found:
+            error = f"ListJobs did not finish within {within:g} s"
+    described = sum(1 for job in found if job.counts is not None)
+    return JobSelection(
+        destination=destination, jobs=tuple(found), described=described, error=error
+    )

@@ -6,6 +6,7 @@ import contextlib
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,20 @@ class TestReportDirectory:
         with pytest.raises(bulkjobs.ConfigurationError, match="already records a run"):
             bulkjobs.run_sync(targets, op, config(sim), report=tmp_path)
         assert sim.statistics().total_requests == sent
+
+    def test_a_dry_run_never_overwrites_a_runs_report(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """A dry run into the directory of a real run is refused: its summary.json,
+        results.jsonl and report.html would replace the ones of the run recorded there."""
+        targets = [bulkjobs.Target(job_id=JOB, thing_name=n) for n in names(sim)[:3]]
+        op = bulkjobs.CancelExecution(force=True)
+        bulkjobs.run_sync(targets, op, config(sim), report=tmp_path)
+        before = {f.name: f.read_bytes() for f in tmp_path.iterdir()}
+        dry = replace(config(sim), dry_run=True)
+        with pytest.raises(bulkjobs.ConfigurationError, match="dry run would overwrite"):
+            bulkjobs.run_sync(targets, op, dry, report=tmp_path)
+        assert {f.name: f.read_bytes() for f in tmp_path.iterdir()} == before
 
     def test_resume_needs_somewhere_to_resume_from(self, sim: ThreadedSimulator) -> None:
         """resume=True without a report directory or journal is a configuration error."""

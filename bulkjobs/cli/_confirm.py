@@ -29,22 +29,29 @@ import sys
 import textwrap
 from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final, TextIO
 
 import anyio
 
 from bulkjobs import (
+    ApiError,
     Destination,
     DestinationJobs,
     FileSource,
+    FromJobs,
     InvalidTarget,
     JobCounts,
+    JobSelection,
     Operation,
     Plan,
+    RunInterrupted,
+    SelectedJob,
     Target,
     describe_jobs,
     describe_jobs_in,
+    select_jobs,
 )
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import plural
@@ -77,6 +84,11 @@ _SIZING_TIMEOUT: Final = 15.0
 
 #: Destinations listed one per line under a job; the rest are summed on one line.
 _SHOWN_DESTINATIONS: Final = 20
+
+#: Jobs selected by --from-jobs the prompt shows one per line.
+_SHOWN_SELECTED: Final = 20
+#: How the prompt ends a selection it could not make before the run.
+_UNKNOWN: Final = ", listed as the run goes"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -138,10 +150,13 @@ class BlastRadius:
     per_destination: tuple[DestinationJobs, ...] = ()
     #: Accounts known to be unreachable: shown, never counted in what would change.
     unreachable: tuple[UnreachableAccount, ...] = ()
+    #: The jobs --from-jobs selects now (the first ones with DescribeJob's counts).
+    selected: tuple[SelectedJob, ...] = ()
 
     @property
     def job_ids(self) -> tuple[str, ...]:
         ids = dict.fromkeys(self.run_jobs)
+        ids.update(dict.fromkeys(selected.job.job_id for selected in self.selected))
         ids.update(dict.fromkeys(job.job_id for job in self.jobs))
         ids.update(dict.fromkeys(job_id for job_id, _ in self.uncounted))
         ids.update(dict.fromkeys(self.given_by_job))
@@ -194,6 +209,12 @@ class BlastRadius:
                 given += f"; {label}: " + _counts(self.given_by_region)
             lines.append(given)
         lines.extend(f"  listed: {listing}" for listing in self.listings)
+        if self.selected:
+            now = datetime.now(UTC)
+            shown = self.selected[:_SHOWN_SELECTED]
+            lines.extend(f"  job {selected.line(now).strip()}" for selected in shown)
+            if len(self.selected) > _SHOWN_SELECTED:
+                lines.append(f"  … and {len(self.selected) - _SHOWN_SELECTED:,} more jobs")
         for job in self.jobs:
             state = f"is {job.status}" if job.status else "has no status"
             lines.append(f"  job {job.job_id} {state}; DescribeJob counts now: {job.breakdown()}")
@@ -264,7 +285,8 @@ class BlastRadius:
             if any(size is None for size in sizes):
                 return None
             return sum(size or 0 for size in sizes)
-        return sum(job.of(self.statuses) for job in self.jobs)
+        selected = sum(s.counts.of(self.statuses) for s in self.selected if s.counts is not None)
+        return sum(job.of(self.statuses) for job in self.jobs) + selected
 
     def _to_change(self) -> str:
         jobs_only = self.operation.whole_job
@@ -443,10 +465,19 @@ async def measure(
     listings, listed = _listings(
         opts, job_size, spread=len(reachable) if destinations else 1, across=bool(destinations)
     )
+    selected: tuple[SelectedJob, ...] = ()
+    selected_jobs: int | None = 0
+    if opts.from_jobs is not None:
+        across = reachable if destinations and session is not None else None
+        selected, selected_size, about = await _selection(opts, statuses, session, across)
+        listings = (*listings, about)
+        # A selection's jobs are known once listed, their executions once all counted.
+        selected_jobs = None if about.endswith(_UNKNOWN) else len(selected)
+        listed = None if listed is None or selected_size is None else listed + selected_size
     lost = sum(n for where, n in given_in.items() if where.account in failed)
     if operation.whole_job:
         given = plan.total if destinations else len(job_ids)
-        at_most: int | None = given - lost
+        at_most: int | None = None if selected_jobs is None else given - lost + selected_jobs
     else:
         given = plan.total + plan.invalid
         at_most = None if listed is None else given - lost + listed
@@ -477,7 +508,41 @@ async def measure(
         run_jobs=tuple(job_ids),
         per_destination=per_destination,
         unreachable=unreachable,
+        selected=selected,
     )
+
+
+async def _selection(
+    opts: Options,
+    statuses: tuple[str, ...],
+    session: RunSession | None,
+    across: Sequence[Destination] | None,
+) -> tuple[tuple[SelectedJob, ...], int | None, str]:
+    """The jobs --from-jobs selects now, how many executions they hold in ``statuses``
+    (None: not known before the run), and the prompt's line about them. Across many
+    destinations, each reachable one is listed through the run's own credentials and
+    rate controllers."""
+    assert opts.from_jobs is not None
+    if across is not None and session is not None:
+        found = await _select_across(opts.from_jobs, session, across)
+    else:
+        found = await select_jobs(opts.from_jobs, opts.config, describe=_DESCRIBED_JOBS)
+    if found.error is not None:
+        return (), None, f"jobs selected by --from-jobs ({found.error}){_UNKNOWN}"
+    jobs = found.jobs
+    size = (
+        sum(s.counts.of(statuses) for s in jobs if s.counts is not None)
+        if found.all_counted
+        else None
+    )
+    what = f"{plural(len(jobs), 'job')} selected by --from-jobs (ListJobs)"
+    if across is not None:
+        what += f" in {plural(len(across), 'reachable destination')}"
+    if len(jobs) > found.described:
+        what += f", the first {found.described:,} counted by DescribeJob"
+    if opts.operation.whole_job:
+        what += "; listed again when the run starts"
+    return jobs, size, what
 
 
 def _listings(
@@ -600,3 +665,37 @@ def _given(opts: Options, file: FileSource | None) -> int:
     if opts.operation.whole_job:
         return len(opts.job_ids)
     return len(opts.thing_names) + (file.scan.items if file is not None else 0)
+
+
+async def _select_across(
+    selection: FromJobs, session: RunSession, destinations: Sequence[Destination]
+) -> JobSelection:
+    """:func:`~bulkjobs.select_jobs` in each of ``destinations``, through the run's
+    reader; the first jobs found are described where they were found."""
+    jobs: list[SelectedJob] = []
+    with anyio.move_on_after(_SIZING_TIMEOUT * 2) as scope:
+        async with session.reader() as call:
+            for where in destinations:
+                try:
+                    found = await replace(selection, destination=where).select(call)
+                except (ApiError, RunInterrupted) as exc:
+                    return JobSelection(
+                        destination=where, jobs=(), described=0, error=f"{where.label}: {exc}"
+                    )
+                jobs.extend(SelectedJob(job=job, counts=None) for job in found)
+            for n, selected in enumerate(jobs[:_DESCRIBED_JOBS]):
+                job = selected.job
+                try:
+                    answer = await call(
+                        "DescribeJob", {"jobId": job.job_id}, destination=job.destination
+                    )
+                except (ApiError, RunInterrupted):
+                    continue
+                jobs[n] = SelectedJob(job=job, counts=JobCounts.from_describe(job.job_id, answer))
+    first = destinations[0] if destinations else Destination()
+    if scope.cancelled_caught:
+        return JobSelection(
+            destination=first, jobs=(), described=0, error="ListJobs did not finish in time"
+        )
+    described = sum(1 for job in jobs if job.counts is not None)
+    return JobSelection(destination=first, jobs=tuple(jobs), described=described)

@@ -58,15 +58,30 @@ _TARGETS: Final[dict[str, _Spec]] = {
     "skipInvalid": ("skip_invalid", (bool,), False),
     "force": ("force", (bool,), False),
 }
+#: --from-jobs and its filters (``olderThan``: the jobs' age with ``fromJobs``).
+_SELECTION: Final[dict[str, _Spec]] = {
+    "fromJobs": ("from_jobs", (bool,), False),
+    "jobStatus": ("job_status", (str, list), [""]),
+    "thingGroupName": ("thing_group_name", (str,), ""),
+    "thingGroupId": ("thing_group_id", (str,), ""),
+    "targetSelection": ("target_selection", (str,), ""),
+    "jobIdPrefix": ("job_id_prefix", (str,), ""),
+    "jobIdGlob": ("job_id_glob", (str,), ""),
+    "olderThan": ("older_than", (str,), ""),
+    "newerThan": ("newer_than", (str,), ""),
+}
 _BY_COMMAND: Final[dict[str, dict[str, _Spec]]] = {
     "cancel-job-execution": {
         **_TARGETS,
+        **_SELECTION,
+        "namespaceId": ("namespace_id", (str,), ""),
         "expectedVersion": ("expected_version", (int, str), ""),
         "statusDetails": ("status_details", (dict, str), {"KeyName": ""}),
         **_COMMON,
     },
     "delete-job-execution": {
         **_TARGETS,
+        **_SELECTION,
         "executionNumber": ("execution_number", (int, str), ""),
         "namespaceId": ("namespace_id", (str,), ""),
         **_COMMON,
@@ -79,6 +94,8 @@ _BY_COMMAND: Final[dict[str, dict[str, _Spec]]] = {
         "force": ("force", (bool,), False),
         "wait": ("wait", (bool,), False),
         "waitTimeout": ("wait_timeout", (str,), ""),
+        **_SELECTION,
+        "namespaceId": ("namespace_id", (str,), ""),
         **_COMMON,
     },
     "delete-job": {
@@ -86,6 +103,7 @@ _BY_COMMAND: Final[dict[str, dict[str, _Spec]]] = {
         "jobIds": ("job_ids", (list,), [""]),
         "force": ("force", (bool,), False),
         "namespaceId": ("namespace_id", (str,), ""),
+        **_SELECTION,
         **_COMMON,
     },
 }
@@ -315,7 +333,7 @@ def _is_placeholder(value: Any) -> bool:
 def _normalise(dest: str, value: Any) -> Any:
     if dest in ("thing_names", "job_ids", "from_things") and isinstance(value, str):
         return [value]
-    if dest == "status" and isinstance(value, list):
+    if dest in ("status", "job_status") and isinstance(value, list):
         return ",".join(str(v) for v in value)
     if dest == "status_details":
         return [json.dumps(value) if isinstance(value, dict) else value]

@@ -19,6 +19,7 @@ from bulkjobs import (
     DeleteExecution,
     DeleteJob,
     FromJob,
+    FromJobs,
     FromQuery,
     FromThing,
     FromThingGroup,
@@ -94,6 +95,8 @@ class Options:
     verify: bool = False
     #: verify --report-dir: the earlier run whose targets are read again.
     verify_report: Path | None = None
+    #: --from-jobs: the job selection (placed in each destination by the run).
+    from_jobs: FromJobs | None = None
     #: --query: the things fleet indexing finds in ``index_name``.
     query: str | None = None
     index_name: str = "AWS_Things"
@@ -105,6 +108,7 @@ class Options:
             isinstance(self.operation, Verify)
             and bool(self.job_ids)
             and self.verify_report is None
+            and self.from_jobs is None
             and not (self.thing_names or self.things_file or self.has_listing)
         )
 
@@ -114,6 +118,7 @@ class Options:
             self.from_job
             or self.thing_group is not None
             or bool(self.from_things)
+            or self.from_jobs is not None
             or self.query is not None
         )
 
@@ -287,6 +292,9 @@ def resolve(args: argparse.Namespace) -> Options:
     query = getattr(args, "query", None)
     index_name = getattr(args, "index_name", None)
     statuses: tuple[str, ...] | None = None
+    from_jobs = _job_selection(args, operation, bad)
+    # A --from-jobs refused for its filters has said why; it still names the targets.
+    selecting = from_jobs is not None or bool(getattr(args, "from_jobs", False))
     verify_report: Path | None = None
     # verify takes jobs alone (DescribeJob's counters) or several with --from-job.
     jobs_alone = by_thing = False
@@ -302,38 +310,46 @@ def resolve(args: argparse.Namespace) -> Options:
                 "one job with --thing-name, --things-file, --thing-group, --from-thing and "
                 "--query (several jobs alone or with --from-job)",
             )
-        jobs_alone = bool(job_ids) and not (by_thing or from_job)
+        jobs_alone = bool(job_ids) and not (by_thing or from_job or selecting)
         if getattr(args, "report_dir", None) is not None:
             verify_report = Path(args.report_dir)
             if not (verify_report / "results.jsonl").is_file():
                 why = "has no results.jsonl (not a --report directory)"
                 bad("--report-dir", why, verify_report)
-            if job_ids or by_thing or from_job:
+            if job_ids or by_thing or from_job or selecting:
                 bad(
                     "--report-dir",
                     "re-checks the targets of that run alone: verify other selections "
                     "in a verify of their own",
                 )
     if operation.whole_job:
-        if not job_ids:
-            bad("--job-id", "at least one is required")
+        if not job_ids and not selecting:
+            bad("--job-id", "at least one is required (or select jobs with --from-jobs)")
         for n, jid in enumerate(job_ids, start=1):
             checked(f"--job-id #{n}", partial(validate, [Target(job_id=jid)], CancelJob()))
     else:
         if job_id is not None and not job_ids:
             checked("--job-id", lambda: validate([Target(job_id=job_id)], CancelJob()))
         if isinstance(operation, Verify):
-            if not (jobs_alone or verify_report or by_thing or from_job):
+            if not (jobs_alone or verify_report or by_thing or from_job or selecting):
                 bad(
                     "targets",
                     "give --job-id, --report-dir, --thing-name, --things-file, --from-job, "
-                    "--thing-group, --from-thing or --query",
+                    "--thing-group, --from-thing, --query or --from-jobs",
                 )
-        elif not (thing_names or things_file or from_job or thing_group or from_things or query):
+        elif not (
+            thing_names
+            or things_file
+            or from_job
+            or thing_group
+            or from_things
+            or query
+            or selecting
+        ):
             bad(
                 "targets",
-                "give --thing-name, --things-file, --from-job, --thing-group, --from-thing "
-                "or --query",
+                "give --thing-name, --things-file, --from-job, --thing-group, --from-thing, "
+                "--query or --from-jobs",
             )
         needs_job = thing_names or from_job or thing_group or query is not None
         if needs_job and job_id is None and not job_ids:
@@ -373,15 +389,27 @@ def resolve(args: argparse.Namespace) -> Options:
                 bad("--status", "needs at least one status", args.status)
             else:
                 checked("--status", partial(FromJob, job_id="j", statuses=statuses))
-            if not (from_job or from_things):
-                bad("--status", "applies to listing sources (--from-job, --from-thing)")
-        if args.older_than is not None:
+            if not (from_job or from_things or selecting):
+                bad(
+                    "--status",
+                    "applies to listing sources (--from-job, --from-thing, --from-jobs)",
+                )
+        if args.older_than is not None and not selecting:
             try:
                 parse_age(str(args.older_than), now=datetime.now(UTC))
             except InvalidInputError as exc:
                 bad("--older-than", exc.issues[0].rule, args.older_than)
             if not (from_job or from_things):
-                bad("--older-than", "applies to listing sources (--from-job, --from-thing)")
+                bad(
+                    "--older-than",
+                    "applies to listing sources (--from-job, --from-thing, --from-jobs)",
+                )
+        if args.older_than is not None and selecting and (from_job or from_things):
+            bad(
+                "--older-than",
+                "with --from-jobs it selects jobs by their date; combined with --from-job or "
+                "--from-thing it would be ambiguous: run them separately",
+            )
         if is_s3_url(things_file):
             if (rule := S3Location.problem(str(things_file))) is not None:
                 bad("--things-file", rule, things_file)
@@ -521,9 +549,109 @@ def resolve(args: argparse.Namespace) -> Options:
         accounts=accounts,
         verify=verify,
         verify_report=verify_report,
+        from_jobs=from_jobs,
         query=query,
         index_name=index_name or "AWS_Things",
     )
+
+
+#: The library's field names for --from-jobs, as the options call them.
+_SELECTION_OPTIONS: Final = {
+    "jobStatus": "--job-status",
+    "targetSelection": "--target-selection",
+    "thingGroupName": "--thing-group-name",
+    "thingGroupId": "--thing-group-id",
+    "namespaceId": "--namespace-id",
+    "jobIdPrefix": "--job-id-prefix",
+    "jobIdGlob": "--job-id-glob",
+    "olderThan": "--older-than",
+    "newerThan": "--newer-than",
+    "executionStatus": "--status",
+    "status": "--status",
+}
+
+
+def _job_selection(
+    args: argparse.Namespace, operation: Operation, bad: Callable[..., None]
+) -> FromJobs | None:
+    """--from-jobs and its filters as a :class:`FromJobs`; None without --from-jobs (and
+    then none of its filters may be given)."""
+    text: dict[str, str | None] = {
+        "--job-status": getattr(args, "job_status", None),
+        "--thing-group-name": getattr(args, "thing_group_name", None),
+        "--thing-group-id": getattr(args, "thing_group_id", None),
+        "--target-selection": getattr(args, "target_selection", None),
+        "--job-id-prefix": getattr(args, "job_id_prefix", None),
+        "--job-id-glob": getattr(args, "job_id_glob", None),
+        "--newer-than": getattr(args, "newer_than", None),
+    }
+    # cancel-job(-execution) has --namespace-id only as a selection filter; the delete
+    # commands send theirs with each call and select by it too.
+    namespace = getattr(args, "namespace_id", None)
+    if operation.name in ("cancel-job", "cancel-job-execution"):
+        text["--namespace-id"] = namespace
+    if operation.whole_job:
+        text["--older-than"] = getattr(args, "older_than", None)
+    if not getattr(args, "from_jobs", False):
+        for option, value in text.items():
+            if value is not None:
+                bad(option, "applies with --from-jobs", value)
+        return None
+    now = datetime.now(UTC)
+    ages: dict[str, datetime | None] = {}
+    for option, value in (
+        ("--older-than", getattr(args, "older_than", None)),
+        ("--newer-than", text["--newer-than"]),
+    ):
+        ages[option] = None
+        if value is not None:
+            try:
+                ages[option] = parse_age(str(value), now=now)
+            except InvalidInputError as exc:
+                bad(option, exc.issues[0].rule, value)
+    statuses = None
+    if text["--job-status"] is not None:
+        statuses = tuple(
+            s.strip().upper() for s in str(text["--job-status"]).split(",") if s.strip()
+        )
+        if not statuses:
+            bad("--job-status", "needs at least one status", text["--job-status"])
+            return None
+    selection = text["--target-selection"]
+    execution_statuses = None
+    if not operation.whole_job and getattr(args, "status", None) is not None:
+        execution_statuses = (
+            tuple(s.strip().upper() for s in str(args.status).split(",") if s.strip()) or None
+        )
+    try:
+        return FromJobs(
+            statuses=statuses,
+            target_selection=None if selection is None else selection.strip().upper(),
+            thing_group_name=text["--thing-group-name"],
+            thing_group_id=text["--thing-group-id"],
+            namespace_id=namespace,
+            job_id_prefix=text["--job-id-prefix"],
+            job_id_glob=text["--job-id-glob"],
+            older_than=ages["--older-than"],
+            newer_than=ages["--newer-than"],
+            execution_statuses=execution_statuses,
+        )
+    except InvalidInputError as exc:
+        issues = [i for i in exc.issues if i.field != "executionStatus"]
+        if not issues:
+            # A bad --status alone: resolve() reports it, under its own name.
+            return _job_selection_without_statuses(args, operation, bad)
+        for issue in issues:
+            bad(_SELECTION_OPTIONS.get(issue.field, "--from-jobs"), issue.rule, issue.value)
+        return None
+
+
+def _job_selection_without_statuses(
+    args: argparse.Namespace, operation: Operation, bad: Callable[..., None]
+) -> FromJobs | None:
+    copy = argparse.Namespace(**vars(args))
+    copy.status = None
+    return _job_selection(copy, operation, bad)
 
 
 def _unwritable(directory: Path) -> str | None:

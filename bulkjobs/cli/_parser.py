@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_operation_options(sub, name)
         if name not in ("cancel-job", "delete-job"):
             _add_target_options(sub)
+        _add_job_selection_options(sub, name)
         _add_run_options(sub)
         _add_aws_options(sub)
         add_account_arguments(sub, recursive=name == "cancel-job")
@@ -159,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.register("action", "store", _StoreOnce)
     _add_verify_options(verify)
     _add_target_options(verify)
+    _add_job_selection_options(verify, "verify")
     _add_run_options(verify, read_only=True)
     _add_aws_options(verify, skeleton=False)
     add_account_arguments(verify)
@@ -237,7 +239,7 @@ def _add_operation_options(sub: argparse.ArgumentParser, name: str) -> None:
             dest="job_ids",
             action="append",
             metavar="J",
-            help="job to delete (repeatable)",
+            help="job to delete (repeatable; or select them with --from-jobs)",
         )
         group.add_argument(
             "--force",
@@ -252,7 +254,7 @@ def _add_operation_options(sub: argparse.ArgumentParser, name: str) -> None:
             dest="job_ids",
             action="append",
             metavar="J",
-            help="job to cancel (repeatable)",
+            help="job to cancel (repeatable; or select them with --from-jobs)",
         )
         group.add_argument("--reason-code", metavar="R", help="reasonCode, e.g. BAD_FIRMWARE")
         group.add_argument("--comment", metavar="C", help="comment (≤ 2028 characters)")
@@ -365,12 +367,13 @@ def _add_target_options(sub: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--status",
         metavar="S1,S2",
-        help="only executions in these statuses (listing sources)",
+        help="only executions in these statuses (listing sources, --from-jobs too)",
     )
     group.add_argument(
         "--older-than",
         metavar="AGE",
-        help="only executions last updated before AGE ago (30d, 12h, 90m) or an ISO date",
+        help="only executions last updated before AGE ago (30d, 12h, 90m) or an ISO date; "
+        "with --from-jobs: only jobs dated before it",
     )
     group.add_argument(
         "--skip-invalid",
@@ -378,6 +381,65 @@ def _add_target_options(sub: argparse.ArgumentParser) -> None:
         default=None,
         help="record malformed input lines as invalid_request instead of refusing to run",
     )
+
+
+def _add_job_selection_options(sub: argparse.ArgumentParser, name: str) -> None:
+    whole_job = name in ("cancel-job", "delete-job")
+    group = sub.add_argument_group(
+        "job selection (ListJobs)",
+        "--from-jobs selects "
+        + ("the jobs to act on" if whole_job else "jobs whose executions are the targets")
+        + " by ListJobs' filters and by ID and age; the plan and the confirmation list "
+        "them, each with DescribeJob's counts, before anything is sent.",
+    )
+    group.add_argument(
+        "--from-jobs",
+        action="store_true",
+        default=None,
+        help="jobs ListJobs finds, narrowed by the options below"
+        + ("" if whole_job else "; their executions (in --status, if given) are the targets"),
+    )
+    group.add_argument(
+        "--job-status",
+        metavar="S1,S2",
+        help="only jobs in these statuses: IN_PROGRESS, CANCELED, COMPLETED, "
+        "DELETION_IN_PROGRESS, SCHEDULED",
+    )
+    group.add_argument(
+        "--thing-group-name", metavar="G", help="only jobs that target thing group G"
+    )
+    group.add_argument(
+        "--thing-group-id", metavar="ID", help="only jobs that target the thing group of this ID"
+    )
+    group.add_argument(
+        "--target-selection",
+        metavar="CONTINUOUS|SNAPSHOT",
+        help="only continuous or only snapshot jobs",
+    )
+    group.add_argument("--job-id-prefix", metavar="P", help="only jobs whose ID starts with P")
+    group.add_argument(
+        "--job-id-glob",
+        metavar="GLOB",
+        help="only jobs whose ID matches GLOB (* any run, ? one character, [abc] a set), "
+        "e.g. 'ci-*-2024*' (quote it from the shell)",
+    )
+    if whole_job:
+        group.add_argument(
+            "--older-than",
+            metavar="AGE",
+            help="only jobs dated before AGE ago (30d, 12h, 90m) or an ISO date; a job's "
+            "date is when it completed, or, while it runs, when it was created",
+        )
+    group.add_argument(
+        "--newer-than",
+        metavar="AGE",
+        help="only jobs dated at or after AGE ago (or an ISO date)"
+        + ("" if whole_job else "; with --from-jobs, --older-than applies to jobs too"),
+    )
+    if name in ("cancel-job", "cancel-job-execution"):
+        group.add_argument(
+            "--namespace-id", metavar="NS", help="only jobs of this namespace (namespaceId)"
+        )
 
 
 def _add_verify_options(sub: argparse.ArgumentParser) -> None:

@@ -16,6 +16,7 @@ from bulkjobs import (
     Encryption,
     FromFile,
     FromJob,
+    FromJobs,
     FromQuery,
     FromThing,
     FromThingGroup,
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = ["execute", "sources", "watch_signals"]
 
-Source = Target | FromFile | FromJob | FromThing | FromThingGroup | FromQuery
+Source = Target | FromFile | FromJob | FromJobs | FromThing | FromThingGroup | FromQuery
 
 
 def _whole_job_advice(opts: Options, session: RunSession, stderr: TextIO) -> None:
@@ -122,8 +123,12 @@ def sources(opts: Options) -> list[Source]:
     # Spread over accounts and regions, targets name no destination of their own: the
     # session places each in every selected one.
     destination = None if chosen.regions or chosen.selects_accounts else opts.config.destination
+    selection: list[Source] = []
+    if opts.from_jobs is not None:
+        selection.append(replace(opts.from_jobs, destination=destination))
     if opts.operation.whole_job or opts.jobs_alone:
-        return [Target(job_id=job_id, destination=destination) for job_id in opts.job_ids]
+        named = [Target(job_id=job_id, destination=destination) for job_id in opts.job_ids]
+        return [*named, *selection]
     found: list[Source] = [
         Target(
             job_id=opts.job_id or "",
@@ -177,13 +182,14 @@ def sources(opts: Options) -> list[Source]:
                 destination=destination,
             )
         )
-    return found
+    return [*found, *selection]
 
 
 def listing_filter(opts: Options) -> ListingFilter | None:
-    """--status and --older-than over what listings find (None when neither applies)."""
+    """--status and --older-than over what listings find (None when neither applies).
+    With --from-jobs, --older-than dates the jobs (the selection applies it)."""
     cutoff = None
-    if opts.older_than is not None:
+    if opts.older_than is not None and opts.from_jobs is None:
         cutoff = parse_age(opts.older_than, now=datetime.now(UTC))
     if (opts.statuses or cutoff) and opts.has_listing:
         return ListingFilter(statuses=opts.statuses, cutoff=cutoff)

@@ -453,6 +453,30 @@ class Service:
         deletions.start(self.current, job_id, force=force, now=now)
         return None
 
+    def list_jobs(
+        self, params: tuple[str, ...], query: Query, body: bytes, now: float
+    ) -> _wire.Document | None:
+        group_name = query.get("thingGroupName")
+        group_id = query.get("thingGroupId")
+        state = self.current
+        page = _listing.jobs(
+            state,
+            status=_rules.job_status(query.get("status")),
+            target_selection=_rules.target_selection(query.get("targetSelection")),
+            thing_group_name=None if group_name is None else _rules.thing_group_name(group_name),
+            thing_group_id=None if group_id is None else _rules.thing_group_id(group_id),
+            namespace_id=_rules.namespace_id(query.get("namespaceId")),
+            max_results=_rules.max_results(query.get("maxResults"), DEFAULT_MAX_RESULTS),
+            next_token=query.get("nextToken"),
+        )
+        summaries = []
+        for job in page.items:
+            group = state.target_group(job)
+            summaries.append(
+                _wire.job_summary(job, self.arns, None if group is None else group.group_id)
+            )
+        return _wire.page("jobs", summaries, page.next_token)
+
     def describe_job_execution(
         self, params: tuple[str, ...], query: Query, body: bytes, now: float
     ) -> _wire.Document | None:
@@ -560,6 +584,8 @@ def _route(method: str, raw_path: str) -> tuple[Operation, Handler, tuple[str, .
     """The operation a request addresses and its still-encoded path labels."""
     parts = raw_path.split("/")
     size = len(parts)
+    if size == 2 and parts == ["", "jobs"] and method == "GET":
+        return Operation.LIST_JOBS, Service.list_jobs, ()
     if size < 3 or parts[0]:
         return None
     head = parts[1]

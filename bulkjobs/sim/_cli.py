@@ -57,8 +57,9 @@ def run_simulate(args: argparse.Namespace) -> int:
                 f"(caller {config.account_id}; roles {', '.join(sorted(config.roles))}) "
                 f"and regions {regions}"
             )
+        more = f" and {fleet.jobs} more ({fleet.job_prefix}…)" if fleet.jobs else ""
         print(
-            f"simulating {fleet.things} things, jobs {', '.join(fleet.job_ids)}{where}; "
+            f"simulating {fleet.things} things, jobs {', '.join(fleet.job_ids)}{more}{where}; "
             "Ctrl-C to stop",
             file=sys.stderr,
             flush=True,

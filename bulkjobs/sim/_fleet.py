@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bulkjobs.sim import _rules
 from bulkjobs.sim._errors import ApiError
+from bulkjobs.sim._manyjobs import seed_jobs
 from bulkjobs.sim._model import Execution, ExecutionStatus, ThingProfile
 from bulkjobs.sim._state import FleetState
 
@@ -52,6 +53,9 @@ class FleetSpec:
     (name → values, drawn uniformly: by default ``hwRev`` among three revisions) and
     connected with probability ``connected``. These draws come from an RNG of their
     own, so adding attributes never changes a seed's statuses.
+
+    ``jobs`` more jobs ``f"{job_prefix}{i:05d}"`` of varied statuses, targets and dates
+    (see :mod:`bulkjobs.sim._manyjobs`), each with ``job_executions`` executions.
     """
 
     things: int = 100
@@ -69,6 +73,9 @@ class FleetSpec:
     attributes: tuple[tuple[str, tuple[str, ...]], ...] = DEFAULT_ATTRIBUTES
     connected: float = 0.5
     seed: int = 0
+    jobs: int = 0
+    job_executions: int = 20
+    job_prefix: str = "sim-job-"
 
     def __post_init__(self) -> None:
         if self.things < 0:
@@ -87,6 +94,13 @@ class FleetSpec:
             for status in self.terminal_statuses
         ):
             raise ValueError("terminal_statuses must be non-empty and terminal")
+        if self.jobs < 0 or self.job_executions < 1:
+            raise ValueError("jobs must be >= 0 and job_executions >= 1")
+        if self.jobs > 99_999:
+            raise ValueError("jobs must be <= 99999")
+        named = set(self.job_ids)
+        if any(f"{self.job_prefix}{i:05d}" in named for i in range(1, self.jobs + 1)):
+            raise ValueError("generated job ids must not repeat a named job id")
         if not 0.0 <= self.connected <= 1.0:
             raise ValueError("connected must be between 0 and 1")
         object.__setattr__(
@@ -106,6 +120,8 @@ class FleetSpec:
         try:
             for job_id in self.job_ids:
                 _rules.job_id(job_id)
+            if self.jobs:
+                _rules.job_id(f"{self.job_prefix}{self.jobs:05d}")
             _rules.thing_name(self.thing_name(max(self.things, 1)))
             _rules.thing_group_name(self.root_group)
             _rules.thing_group_name(self.group_name(max(self.groups, 1)))
@@ -186,6 +202,19 @@ def build_state(
             )
             state.install(job, execution, append_to_order=False)
         state.settle_job(job, now)
+    if spec.jobs:
+        groups = [spec.group_name(k + 1) for k in range(spec.groups)] or [spec.root_group]
+        seed_jobs(
+            state,
+            count=spec.jobs,
+            executions=spec.job_executions,
+            names=names,
+            groups=groups,
+            job_prefix=spec.job_prefix,
+            max_age_days=spec.max_age_days,
+            seed=spec.seed,
+            now=now,
+        )
     return state
 
 

@@ -15,7 +15,7 @@ import binascii
 import hashlib
 
 from bulkjobs.sim._errors import invalid_request, not_found
-from bulkjobs.sim._model import Execution, ExecutionStatus, Page
+from bulkjobs.sim._model import Execution, ExecutionStatus, Job, JobStatus, Page, TargetSelection
 from bulkjobs.sim._search import Document, parse_query
 from bulkjobs.sim._state import FleetState
 
@@ -105,6 +105,70 @@ def things_in_group(
     end = min(start + max_results, len(members))
     token = encode_token("group", scope, end) if end < len(members) else None
     return Page(items=tuple(members[start:end]), next_token=token)
+
+
+def jobs(
+    state: FleetState,
+    *,
+    status: JobStatus | None,
+    target_selection: TargetSelection | None,
+    thing_group_name: str | None,
+    thing_group_id: str | None,
+    namespace_id: str | None,
+    max_results: int,
+    next_token: str | None,
+) -> Page[Job]:
+    """ListJobs: the jobs matching every filter given, in creation order.
+
+    A job DELETION_IN_PROGRESS is listed until its deletion ends. The token holds the
+    creation serial of the next job, so jobs deleted meanwhile shift nothing. A thing
+    group filter names a group that must exist (ResourceNotFoundException, the one
+    "not found" ListJobs' model declares); it selects the jobs that target the group
+    itself, not those targeting a parent or child group.
+    """
+    group_arn: str | None = None
+    if thing_group_name is not None:
+        group = state.find_group(thing_group_name)
+        if group is None:
+            raise not_found(f"Thing group {thing_group_name} does not exist.")
+        group_arn = state.group_arn(group.name)
+    if thing_group_id is not None:
+        by_id = state.find_group_by_id(thing_group_id)
+        if by_id is None:
+            raise not_found(f"Thing group with id {thing_group_id} does not exist.")
+        by_id_arn = state.group_arn(by_id.name)
+        if group_arn is not None and by_id_arn != group_arn:
+            return Page(items=(), next_token=None)
+        group_arn = by_id_arn
+    scope = "/".join(
+        (
+            status or "",
+            target_selection or "",
+            thing_group_name or "",
+            thing_group_id or "",
+            namespace_id or "",
+        )
+    )
+    start = 0 if next_token is None else decode_token(next_token, "jobs", scope)
+    items: list[Job] = []
+    resume_at: int | None = None
+    for job in state.jobs():
+        if job.serial < start:
+            continue
+        if len(items) == max_results:
+            resume_at = job.serial
+            break
+        if status is not None and job.status is not status:
+            continue
+        if target_selection is not None and job.target_selection is not target_selection:
+            continue
+        if namespace_id is not None and job.namespace_id != namespace_id:
+            continue
+        if group_arn is not None and group_arn not in job.targets:
+            continue
+        items.append(job)
+    token = None if resume_at is None else encode_token("jobs", scope, resume_at)
+    return Page(items=tuple(items), next_token=token)
 
 
 def search_things(

@@ -59,12 +59,21 @@ class ExecutionStatus(StrEnum):
 
 
 class JobStatus(StrEnum):
-    """The job states the simulator uses (a subset of the API's JobStatus enum)."""
+    """The API's JobStatus enum. No simulated job is ever SCHEDULED (the simulator has
+    no CreateJob), but ListJobs accepts it as a filter, as AWS does."""
 
     IN_PROGRESS = "IN_PROGRESS"
     CANCELED = "CANCELED"
     COMPLETED = "COMPLETED"
     DELETION_IN_PROGRESS = "DELETION_IN_PROGRESS"
+    SCHEDULED = "SCHEDULED"
+
+
+class TargetSelection(StrEnum):
+    """Whether a job also reaches things that join its target groups later."""
+
+    CONTINUOUS = "CONTINUOUS"
+    SNAPSHOT = "SNAPSHOT"
 
 
 #: States an execution never leaves (except by deletion).
@@ -146,9 +155,13 @@ class Job:
     pending_cancel: deque[str] = field(default_factory=deque)
     #: DeleteJob: when the job will be gone (epoch seconds; None: not being deleted).
     deletion_due: float | None = None
-    #: ListJobs' fields the simulator does not otherwise model.
-    target_selection: str = "SNAPSHOT"
+    #: A CONTINUOUS job never completes by itself (new group members may join).
+    target_selection: TargetSelection = TargetSelection.SNAPSHOT
+    #: The customer-managed namespace a job belongs to (None: none).
     namespace_id: str | None = None
+    #: Creation order, unique in a fleet: ListJobs' tokens resume at a serial, so a job
+    #: deleted while a client pages shifts nothing.
+    serial: int = 0
 
     def snapshot(self) -> JobSnapshot:
         return JobSnapshot(
@@ -182,6 +195,8 @@ class Group:
 
     name: str
     parent: str | None
+    #: The thingGroupId AWS gives a group (a UUID; here derived from its name).
+    group_id: str = ""
     children: list[str] = field(default_factory=list)
     things: list[str] = field(default_factory=list)
 

@@ -119,6 +119,23 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
         help="a job with an execution on every thing (repeatable; default: job-1)",
     )
     fleet.add_argument(
+        "--jobs",
+        dest="sim_jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N more jobs sim-job-00001..N: IN_PROGRESS, COMPLETED or CANCELED (about "
+        "1:2:1), targeting a group or things, dated over --max-age-days (for ListJobs)",
+    )
+    fleet.add_argument(
+        "--job-executions",
+        dest="sim_job_executions",
+        type=int,
+        default=20,
+        metavar="M",
+        help="executions of each --jobs job (default: 20)",
+    )
+    fleet.add_argument(
         "--in-progress",
         dest="sim_in_progress",
         type=_share,
@@ -482,5 +499,7 @@ def config_from_args(args: argparse.Namespace) -> tuple[SimConfig, FleetSpec]:
         attributes=tuple(args.sim_attributes) if args.sim_attributes else DEFAULT_ATTRIBUTES,
         connected=args.sim_connected,
         seed=args.sim_seed,
+        jobs=args.sim_jobs,
+        job_executions=args.sim_job_executions,
     )
     return config, fleet

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from bulkjobs.sim._errors import ApiError, invalid_request
-from bulkjobs.sim._model import ExecutionStatus
+from bulkjobs.sim._model import ExecutionStatus, JobStatus, TargetSelection
 
 JOB_ID_PATTERN: Final = "[a-zA-Z0-9_-]+"
 THING_NAME_PATTERN: Final = "[a-zA-Z0-9:_-]+"
@@ -27,6 +27,8 @@ NO_CONTROL_PATTERN: Final = "[^\\p{C}]+"
 
 _JOB_ID = re.compile(r"[a-zA-Z0-9_-]+")
 _THING_NAME = re.compile(r"[a-zA-Z0-9:_-]+")
+_THING_GROUP_ID = re.compile(r"[a-zA-Z0-9\-]+")
+THING_GROUP_ID_PATTERN: Final = "[a-zA-Z0-9\\-]+"
 _REASON_CODE = re.compile(r"[A-Z0-9_]+")
 
 _PATTERN: Final = "regular expression pattern: "
@@ -74,6 +76,10 @@ def thing_name(value: str, field: str = "thingName") -> str:
 
 def thing_group_name(value: str) -> str:
     return _checked_name(value, "thingGroupName", _THING_NAME, THING_NAME_PATTERN, 128)
+
+
+def thing_group_id(value: str) -> str:
+    return _checked_name(value, "thingGroupId", _THING_GROUP_ID, THING_GROUP_ID_PATTERN, 128)
 
 
 def namespace_id(value: str | None) -> str | None:
@@ -198,6 +204,32 @@ def execution_status(value: str | None) -> ExecutionStatus | None:
         members = ", ".join(ExecutionStatus)
         raise _violation(
             value, "status", f"Member must satisfy enum value set: [{members}]"
+        ) from None
+
+
+def job_status(value: str | None) -> JobStatus | None:
+    """ListJobs' ``status`` filter."""
+    if value is None:
+        return None
+    try:
+        return JobStatus(value)
+    except ValueError:
+        members = ", ".join(JobStatus)
+        raise _violation(
+            value, "status", f"Member must satisfy enum value set: [{members}]"
+        ) from None
+
+
+def target_selection(value: str | None) -> TargetSelection | None:
+    """ListJobs' ``targetSelection`` filter."""
+    if value is None:
+        return None
+    try:
+        return TargetSelection(value)
+    except ValueError:
+        members = ", ".join(TargetSelection)
+        raise _violation(
+            value, "targetSelection", f"Member must satisfy enum value set: [{members}]"
         ) from None
 
 

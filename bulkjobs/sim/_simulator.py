@@ -33,6 +33,7 @@ from bulkjobs.sim._model import (
     ExecutionStatus,
     JobSnapshot,
     Operation,
+    TargetSelection,
 )
 from bulkjobs.sim._quota import QuotaBook
 from bulkjobs.sim._state import FleetState
@@ -460,11 +461,29 @@ class Simulator:
         description: str = "",
         account: str | None = None,
         region: str | None = None,
+        thing_group: str | None = None,
+        target_selection: str = "SNAPSHOT",
+        namespace_id: str | None = None,
+        age_days: float = 0.0,
     ) -> JobSnapshot:
-        """Create a job with one execution per thing (things are created as needed)."""
+        """Create a job with one execution per thing (things are created as needed).
+
+        ``thing_group`` (which must exist) is the job's target, as ListJobs' group
+        filters see it; ``age_days`` dates the job and its executions that many days
+        back (a finished job then completed back then too).
+        """
         state = self._state(account, region)
-        now = self._service.now()
-        job = state.add_job(job_id, now=now, description=description)
+        now = self._service.now() - age_days * 86_400.0
+        if thing_group is not None and state.find_group(thing_group) is None:
+            raise KeyError(thing_group)
+        job = state.add_job(
+            job_id,
+            now=now,
+            description=description,
+            targets=() if thing_group is None else (state.group_arn(thing_group),),
+            target_selection=TargetSelection(target_selection),
+            namespace_id=namespace_id,
+        )
         initial = ExecutionStatus(status)
         for name in thing_names:
             started = None if initial is ExecutionStatus.QUEUED else now
@@ -482,6 +501,30 @@ class Simulator:
                 ),
             )
         state.settle_job(job, now)
+        return job.snapshot()
+
+    def cancel_job(
+        self,
+        job_id: str,
+        *,
+        force: bool = False,
+        age_days: float = 0.0,
+        account: str | None = None,
+        region: str | None = None,
+    ) -> JobSnapshot:
+        """Cancel a job as CancelJob does, dated ``age_days`` back (a job canceled long
+        ago); its executions are canceled by the background sweep. KeyError if missing."""
+        state = self._state(account, region)
+        if state.find_job(job_id) is None:
+            raise KeyError(job_id)
+        job = state.cancel_job(
+            job_id,
+            force=force,
+            reason_code=None,
+            comment=None,
+            now=self._service.now() - age_days * 86_400.0,
+        )
+        self._cancel_wake.set()
         return job.snapshot()
 
     def reset(self, fleet: FleetSpec | None = None) -> None:

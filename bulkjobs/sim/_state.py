@@ -22,6 +22,7 @@ model deterministically. Rules follow the IoT API reference:
 from __future__ import annotations
 
 import random
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ from bulkjobs.sim._model import (
     Group,
     Job,
     JobStatus,
+    TargetSelection,
     ThingProfile,
 )
 
@@ -73,6 +75,7 @@ class FleetState:
         self._groups_of: dict[str, list[str]] | None = None
         self._jobs: dict[str, Job] = {}
         self._job_order: list[str] = []
+        self._serials = 0
         self._cancelling: dict[str, Job] = {}
         # Executions a device may still move; pruned lazily by churn_step.
         self._pool: list[Execution] = []
@@ -95,8 +98,27 @@ class FleetState:
             raise ValueError(f"thing group {name!r} already exists")
         if parent is not None:
             self._groups[parent].children.append(name)
-        self._groups[name] = Group(name=name, parent=parent)
+        # Stable across runs and distinct per account and region, as AWS's are.
+        group_id = str(uuid.uuid5(uuid.NAMESPACE_URL, self.group_arn(name)))
+        self._groups[name] = Group(name=name, parent=parent, group_id=group_id)
         self._changed()
+
+    def find_group(self, name: str) -> Group | None:
+        return self._groups.get(name)
+
+    def find_group_by_id(self, group_id: str) -> Group | None:
+        for group in self._groups.values():
+            if group.group_id == group_id:
+                return group
+        return None
+
+    def target_group(self, job: Job) -> Group | None:
+        """The first thing group a job targets (what ListJobs' thingGroupId names)."""
+        for arn in job.targets:
+            _, sep, name = arn.rpartition(":thinggroup/")
+            if sep and (group := self._groups.get(name)) is not None:
+                return group
+        return None
 
     def add_thing(
         self, name: str, *, groups: Iterable[str] = (), profile: ThingProfile | None = None
@@ -171,10 +193,14 @@ class FleetState:
         description: str = "",
         targets: Sequence[str] = (),
         order: list[str] | None = None,
+        target_selection: TargetSelection = TargetSelection.SNAPSHOT,
+        namespace_id: str | None = None,
     ) -> Job:
-        """A new, empty IN_PROGRESS job; ``order`` may be shared with other jobs."""
+        """A new, empty IN_PROGRESS job created at ``now``; ``order`` may be shared with
+        other jobs."""
         if job_id in self._jobs:
             raise ValueError(f"job {job_id!r} already exists")
+        self._serials += 1
         job = Job(
             job_id=job_id,
             arn=self.job_arn(job_id),
@@ -183,6 +209,9 @@ class FleetState:
             created_at=now,
             last_updated_at=now,
             order=[] if order is None else order,
+            target_selection=TargetSelection(target_selection),
+            namespace_id=namespace_id,
+            serial=self._serials,
         )
         self._jobs[job_id] = job
         self._job_order.append(job_id)
@@ -505,7 +534,9 @@ class FleetState:
     @staticmethod
     def _settle_job(job: Job, now: float) -> None:
         # A snapshot job completes once no execution is left to run; it reopens if a
-        # test puts an execution back to QUEUED.
+        # test puts an execution back to QUEUED. A continuous one runs until canceled.
+        if job.target_selection is TargetSelection.CONTINUOUS:
+            return
         active = job.counts[_QUEUED] + job.counts[_IN_PROGRESS]
         if job.status is JobStatus.IN_PROGRESS and active == 0 and job.executions:
             job.status = JobStatus.COMPLETED

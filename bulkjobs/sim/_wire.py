@@ -108,7 +108,7 @@ def job(job: Job, arns: Arns) -> Document:
     document: Document = {
         "jobArn": arns.job(job.job_id),
         "jobId": job.job_id,
-        "targetSelection": "SNAPSHOT",
+        "targetSelection": job.target_selection.value,
         "status": job.status.value,
         "forceCanceled": job.force_canceled,
         "targets": [arns.rehome(arn) for arn in job.targets],
@@ -127,6 +127,24 @@ def job(job: Job, arns: Arns) -> Document:
     if job.comment is not None:
         document["comment"] = job.comment
     return {"job": document}
+
+
+def job_summary(job: Job, arns: Arns, thing_group_id: str | None) -> Document:
+    """A ``JobSummary`` as ListJobs returns it (``thingGroupId``: the group it targets)."""
+    summary: Document = {
+        "jobArn": arns.job(job.job_id),
+        "jobId": job.job_id,
+        "targetSelection": job.target_selection.value,
+        "status": job.status.value,
+        "createdAt": timestamp(job.created_at),
+        "lastUpdatedAt": timestamp(job.last_updated_at),
+        "isConcurrent": False,
+    }
+    if thing_group_id is not None:
+        summary["thingGroupId"] = thing_group_id
+    if job.completed_at is not None:
+        summary["completedAt"] = timestamp(job.completed_at)
+    return summary
 
 
 def cancel_job_result(job: Job, arns: Arns) -> Document:

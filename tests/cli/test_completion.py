@@ -63,6 +63,8 @@ class TestBash:
             "--thing-name",
             "--things-file",
             "--thing-group",
+            "--thing-group-name",
+            "--thing-group-id",
         }
         assert complete_bash(
             path, ["bulkjobs", "cancel-job-execution", "--input-format", ""], tmp_path

@@ -206,6 +206,12 @@ class TestReportInS3:
         assert run(sim, "cancel-job-execution", "--things-file", whole, "--report", report) == 2
         assert "already records a run" in capsys.readouterr().err
         assert sim.statistics().mutating_requests == before
+        # Nor may a dry run replace that run's report there.
+        kept = read(s3, "runs/two/summary.json")
+        dry = ("cancel-job-execution", "--things-file", whole, "--report", report, "--dry-run")
+        assert run(sim, *dry) == 2
+        assert "a dry run too" in capsys.readouterr().err
+        assert read(s3, "runs/two/summary.json") == kept
         argv = ["cancel-job-execution", "--things-file", whole, "--report", report, "--resume"]
         assert run(sim, *argv) == 0
         assert sim.statistics().mutating_requests - before == len(names) - 5

@@ -184,6 +184,15 @@ class TestVerifyCommand:
         assert section["checked"] == len(b2) and section["passed"] is True
         assert running_on_server(sim).keys().isdisjoint(b2)
 
+    def test_jobs_selected_over_list_jobs(self, sim: ThreadedSimulator, tmp_path: Path) -> None:
+        """--from-jobs: the executions of every job ListJobs selects are read."""
+        report = tmp_path / "v"
+        argv = ("verify", "--from-jobs", "--job-status", "IN_PROGRESS", "--report", str(report))
+        assert run(sim, *argv, "-q") == 1
+        section = summary(report)["verify"]
+        assert section["checked"] == len(statuses(sim))
+        assert section["stillRunningTotal"] == len(running_on_server(sim))
+
 
 class TestVerifyFlag:
     def test_after_a_forced_cancel_it_exits_0(

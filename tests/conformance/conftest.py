@@ -22,6 +22,8 @@ from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, ThreadedSimulato
 
 ACCOUNT_ID = "123456789012"  # moto's default account, and the simulator's
 REGION = "us-east-1"
+#: The thing group group-targeted jobs aim at (the simulator's fleets have it already).
+GROUP = "fleet"
 NO_RETRIES = Config(
     retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=2, read_timeout=10
 )
@@ -74,6 +76,11 @@ class Backend(abc.ABC):
     def settle_cancel_job(self, job_id: str) -> None:  # noqa: B027 - moto has nothing to wait for
         """Wait until CancelJob's background work is done (moto has none: it does nothing)."""
 
+    @abc.abstractmethod
+    def create_group_job(self, job_id: str, things: Sequence[str], *, continuous: bool) -> None:
+        """A job targeting thing group :data:`GROUP` (created where needed), whose
+        members are ``things``: one QUEUED execution each."""
+
     def thing_arn(self, thing: str) -> str:
         return f"arn:aws:iot:{REGION}:{ACCOUNT_ID}:thing/{thing}"
 
@@ -97,6 +104,21 @@ class MotoBackend(Backend):
 
         iot_backends[ACCOUNT_ID][REGION].job_executions[(job_id, thing)].status = status.value
 
+    def create_group_job(self, job_id: str, things: Sequence[str], *, continuous: bool) -> None:
+        try:
+            group = self.iot.describe_thing_group(thingGroupName=GROUP)
+        except self.iot.exceptions.ResourceNotFoundException:
+            group = self.iot.create_thing_group(thingGroupName=GROUP)
+        for thing in things:
+            self.iot.create_thing(thingName=thing)
+            self.iot.add_thing_to_thing_group(thingGroupName=GROUP, thingName=thing)
+        self.iot.create_job(
+            jobId=job_id,
+            targets=[group["thingGroupArn"]],
+            document=json.dumps({"operation": "update"}),
+            targetSelection="CONTINUOUS" if continuous else "SNAPSHOT",
+        )
+
 
 class SimBackend(Backend):
     name = "sim"
@@ -113,6 +135,12 @@ class SimBackend(Backend):
 
     def settle_cancel_job(self, job_id: str) -> None:
         self.simulator.call_async(lambda sim: sim.wait_job_cancellation(job_id))
+
+    def create_group_job(self, job_id: str, things: Sequence[str], *, continuous: bool) -> None:
+        selection = "CONTINUOUS" if continuous else "SNAPSHOT"
+        self.simulator.call(
+            lambda sim: sim.add_job(job_id, things, thing_group=GROUP, target_selection=selection)
+        )
 
 
 @pytest.fixture(scope="session")

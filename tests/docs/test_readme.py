@@ -41,6 +41,8 @@ from bulkjobs.sim import FleetSpec, SimConfig, ThreadedSimulator
 from tests.docs.support import BIN, ROOT, Parallel, child_env, free_port
 
 README = ROOT / "README.md"
+#: Actions IAM grants on no resource type: their statements must say ``"*"``.
+UNSCOPED = {*QUOTA_PERMISSIONS, "iot:ListJobs"}
 SKIP = re.compile(r"<!--\s*not-tested:\s*(?P<reason>.*?)\s*-->")
 KNOWN_LANGUAGES = {"sh", "python", "json", "text"}
 
@@ -53,6 +55,9 @@ FLEET = FleetSpec(
     groups=2,
     max_age_days=180,
     seed=2,
+    # Jobs of every status and age, for the job selections (--from-jobs).
+    jobs=30,
+    job_executions=5,
 )
 
 PREAMBLE = """\
@@ -282,21 +287,42 @@ class TestJsonBlocks:
     def test_block_parses(self, block: Block) -> None:
         json.loads(block.code)
 
+    def test_nightly_job_delete_policy_covers_the_calls_it_makes(self, tmp_path: Path) -> None:
+        """The "delete jobs completed more than 90 days ago" policy grants exactly the
+        IoT calls that command makes (its dry run's DescribeJob included)."""
+        (policy,) = [
+            json.loads(b.code)
+            for b in BLOCKS
+            if b.language == "json" and '"iot:ListJobs"' in b.code and '"Sid"' not in b.code
+        ]
+        granted = {action for s in policy["Statement"] for action in s["Action"]}
+        from bulkjobs.cli import main
+
+        fleet = FleetSpec(things=20, jobs=20, job_executions=2, max_age_days=365, seed=3)
+        quick = SimConfig(quota=None, job_deletion_seconds=0.01)
+        with ThreadedSimulator(quick, fleet) as sim:
+            common = ["delete-job", "--endpoint-url", sim.endpoint_url, "--region", "us-east-1"]
+            select = ["--from-jobs", "--job-status", "COMPLETED,CANCELED", "--older-than", "90d"]
+            assert main([*common, *select, "--dry-run", "-q"]) == 0
+            assert main([*common, *select, "--yes", "-q", "--report", str(tmp_path / "r")]) == 0
+            called = sim.call(lambda s: s.statistics()).operations
+        assert {f"iot:{name}" for name, stats in called.items() if stats.requests} == granted
+
     def test_iam_policy_grants_exactly_the_apis_bulkjobs_calls(self) -> None:
         """No permission missing (a run would fail midway), none to spare."""
         # The one policy granting IoT actions (the others: a role's trust, AssumeRole).
         (policy,) = [
             json.loads(b.code)
             for b in BLOCKS
-            if b.language == "json" and '"iot:' in b.code and "Statement" in b.code
+            if b.language == "json" and '"iot:' in b.code and '"Sid"' in b.code
         ]
         granted = {action for s in policy["Statement"] for action in s["Action"]}
         assert granted == {f"iot:{api}" for api in _METHOD} | set(QUOTA_PERMISSIONS)
         arn = re.compile(r"arn:aws:iot:[^:]+:\d{12}:(job|thing|thinggroup|index)/.+")
         for statement in policy["Statement"]:
             resources = statement["Resource"]
-            if set(statement["Action"]) <= set(QUOTA_PERMISSIONS):
-                # ListServiceQuotas takes no resource: the statement must say "*".
+            if set(statement["Action"]) <= UNSCOPED:
+                # ListServiceQuotas and ListJobs take no resource: the statement says "*".
                 assert resources == "*"
                 continue
             for resource in [resources] if isinstance(resources, str) else resources:
