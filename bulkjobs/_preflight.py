@@ -20,7 +20,10 @@ import structlog
 from bulkjobs._caller import ApiCaller
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ApiError, ConfigurationError, InvalidInputError, ValidationIssue
-from bulkjobs._selectors import FromQuery
+from bulkjobs._selectors import FromJobs, FromQuery
+
+#: A source that selects things with a query.
+Searched = FromQuery | FromJobs
 
 __all__ = ["check_queries"]
 
@@ -35,8 +38,10 @@ _NOT_SEARCHABLE: Final = {
 }
 
 
-async def check_queries(checks: Sequence[tuple[FromQuery, Destination]], call: ApiCaller) -> None:
-    """One SearchIndex (``maxResults=1``) per distinct (query, index, destination).
+async def check_queries(checks: Sequence[tuple[Searched, Destination]], call: ApiCaller) -> None:
+    """One SearchIndex (``maxResults=1``) per distinct (query, index, destination):
+    ``checks`` pairs each query source (:class:`FromQuery`, or :class:`FromJobs` with
+    a ``query``) with a destination it runs in.
 
     Raises :class:`InvalidInputError` listing every query the service refused (field
     ``queryString``, the server's message in the rule) and :class:`ConfigurationError`
@@ -46,6 +51,8 @@ async def check_queries(checks: Sequence[tuple[FromQuery, Destination]], call: A
     issues: list[ValidationIssue] = []
     seen: set[tuple[str, str, Destination]] = set()
     for spec, destination in checks:
+        if spec.query is None:
+            continue
         key = (spec.query, spec.index_name, destination)
         if key in seen:
             continue

@@ -121,6 +121,10 @@ class FromJobs:
     newer_than: datetime | None = None
     execution_statuses: Sequence[str] | None = None
     destination: Destination | None = None
+    #: Only the executions on the things fleet indexing finds for this query (over
+    #: ``index_name``): every rollout in flight on, say, one hardware revision.
+    query: str | None = None
+    index_name: str = THING_INDEX
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "statuses", _statuses(self.statuses))
@@ -133,6 +137,8 @@ class FromJobs:
             namespace_id=self.namespace_id,
         )
         issues.extend(self.rules.issues())
+        if self.query is not None:
+            issues.extend(i for i in query_issues(self.query, self.index_name) if i is not None)
         checks = _status_checks(self.execution_statuses)  # type: ignore[arg-type]
         issues.extend(
             ValidationIssue(source="options", line=None, field="executionStatus", rule=r, value=v)
@@ -146,7 +152,10 @@ class FromJobs:
     def label(self) -> str:
         """What it lists, for reports: ``jobs by ListJobs (COMPLETED, CANCELED)``."""
         shown = ", ".join(self.statuses) if self.statuses else "any status"
-        return f"jobs by ListJobs ({shown})"
+        label = f"jobs by ListJobs ({shown})"
+        if self.query is not None:
+            label += f", on the things {self.index_name} finds for {self.query!r}"
+        return label
 
     @property
     def rules(self) -> JobRules:
@@ -203,6 +212,7 @@ class FromJobs:
             counts = await _describe(caller, job) if describe else None
             if on_job is not None:
                 on_job(job, counts)
+        things = None if whole_job else await self._things(caller)
         for job in jobs:
             if whole_job:
                 yield Listed(target=Target(job_id=job.job_id, destination=self.destination))
@@ -212,9 +222,27 @@ class FromJobs:
             )
             try:
                 async for listed in executions:
-                    yield listed
+                    if things is None or listed.target.thing_name in things:
+                        yield listed
             finally:
                 await executions.aclose()
+
+    async def _things(self, caller: ApiCaller) -> frozenset[str] | None:
+        """The names :attr:`query` finds (None: no query), read once for every job:
+        a job's executions are listed with their status, and kept if on one of them."""
+        if self.query is None:
+            return None
+        # The job ID only labels what the search yields; the names are what is kept.
+        found = from_query(
+            caller, self.query, "any", index_name=self.index_name, destination=self.destination
+        )
+        names: set[str] = set()
+        try:
+            async for listed in found:
+                names.add(listed.target.thing_name or "")
+        finally:
+            await found.aclose()
+        return frozenset(names)
 
 
 async def _describe(caller: ApiCaller, job: ListedJob) -> JobCounts | None:

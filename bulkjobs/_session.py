@@ -453,9 +453,9 @@ class RunSession:
         """
         if self._queries_checked:
             return
-        checks: list[tuple[FromQuery, Destination]] = []
+        checks: list[tuple[FromQuery | FromJobs, Destination]] = []
         for spec in self._listing_specs():
-            if isinstance(spec, FromQuery):
+            if isinstance(spec, FromQuery) or (isinstance(spec, FromJobs) and spec.query):
                 where = (spec.destination or Destination()).resolve(self._default)
                 if self.unreachable(where) is None:
                     checks.append((spec, where))

@@ -351,11 +351,12 @@ def resolve(args: argparse.Namespace) -> Options:
                 "give --thing-name, --things-file, --from-job, --thing-group, --from-thing, "
                 "--query or --from-jobs",
             )
-        needs_job = thing_names or from_job or thing_group or query is not None
+        needs_job = thing_names or from_job or thing_group or (query is not None and not selecting)
         if needs_job and job_id is None and not job_ids:
             bad(
                 "--job-id",
-                "is required with --thing-name, --from-job, --thing-group and --query",
+                "is required with --thing-name, --from-job and --thing-group, and with "
+                "--query unless --from-jobs selects the jobs",
             )
         if query is not None:
             try:

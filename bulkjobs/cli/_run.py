@@ -125,7 +125,11 @@ def sources(opts: Options) -> list[Source]:
     destination = None if chosen.regions or chosen.selects_accounts else opts.config.destination
     selection: list[Source] = []
     if opts.from_jobs is not None:
-        selection.append(replace(opts.from_jobs, destination=destination))
+        jobs = replace(opts.from_jobs, destination=destination)
+        if opts.query is not None and not opts.operation.whole_job:
+            # The selected jobs' executions on the things the query finds.
+            jobs = replace(jobs, query=opts.query, index_name=opts.index_name)
+        selection.append(jobs)
     if opts.operation.whole_job or opts.jobs_alone:
         named = [Target(job_id=job_id, destination=destination) for job_id in opts.job_ids]
         return [*named, *selection]

@@ -398,3 +398,33 @@ class TestAcrossDestinations:
         assert section["checked"] == 12 * 4
         named = {(n["account"], n["region"], n["thingName"]) for n in section["named"]}
         assert named == left and len({(a, r) for a, r, _ in left}) == 4
+
+
+class TestStopEveryRolloutOnAHardwareRevision:
+    @pytest.fixture
+    def rollouts(self) -> Iterator[ThreadedSimulator]:
+        """Two rollouts in flight on the same 60 devices, of three hardware revisions."""
+        fleet = FleetSpec(things=60, job_ids=("fw-a", "fw-b"), in_progress=0.25, seed=8)
+        with ThreadedSimulator(SimConfig(quota=None), fleet) as simulator:
+            yield simulator
+
+    def test_query_and_from_jobs_with_verify(
+        self, rollouts: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """--from-jobs --query --force --verify: every job's executions on the B2 devices
+        are stopped, no other device's, and the verify proves it (exit 0)."""
+        b2 = hardware(rollouts, "B2")
+        others = {f"thing-{n:06d}" for n in range(1, 61)} - b2
+        report = tmp_path / "r"
+        argv = ["cancel-job-execution", "--from-jobs", "--job-status", "IN_PROGRESS"]
+        argv += ["--query", "attributes.hwRev:B2", "--force", "--yes", "--verify"]
+        assert run(rollouts, *argv, "--report", str(report), "-q") == 0
+        for job in ("fw-a", "fw-b"):
+            left = running_on_server(rollouts, job)
+            assert left.keys().isdisjoint(b2)
+            assert set(left) == others - {
+                n for n, s in statuses(rollouts, job).items() if s not in RUNNING
+            }
+        section = summary(report)["verify"]
+        assert section["passed"] is True
+        assert section["checked"] == summary(report)["total"] == 2 * len(b2)
