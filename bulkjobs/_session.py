@@ -437,9 +437,15 @@ class RunSession:
         return states
 
     @property
-    def queries(self) -> tuple[FromQuery, ...]:
-        """The fleet-indexing queries that select this run's things."""
-        return tuple(spec for spec in self._listings if isinstance(spec, FromQuery))
+    def queries(self) -> tuple[FromQuery | FromJobs, ...]:
+        """The fleet-indexing queries that select this run's things: :class:`FromQuery`
+        (one job's executions on them), :class:`FromJobs` with a ``query`` (every
+        selected job's)."""
+        return tuple(
+            spec
+            for spec in self._listings
+            if isinstance(spec, FromQuery) or (isinstance(spec, FromJobs) and spec.query)
+        )
 
     async def check_queries(self) -> None:
         """Ask fleet indexing about each query in each destination it runs in, before
@@ -1043,7 +1049,8 @@ class RunSession:
                 {
                     "queryString": spec.query,
                     "indexName": spec.index_name,
-                    "jobId": spec.job_id,
+                    # None: the executions of every job --from-jobs selected.
+                    "jobId": spec.job_id if isinstance(spec, FromQuery) else None,
                     **(spec.destination or Destination()).to_json(),
                 }
                 for spec in self.queries

@@ -334,9 +334,10 @@ def _print_plan(session: RunSession, stream: TextIO) -> None:
     basis = f"{rate:g}/s (--rate)" if session.config.rate else f"{rate:g}/s (AWS's default quota)"
     print(session.plan.render(rate=rate, basis=basis), file=stream)
     for spec in session.queries:
+        jobs = f"job {spec.job_id}" if isinstance(spec, FromQuery) else "the jobs selected"
         print(
             f"  selected:  the things {spec.index_name} finds for {spec.query!r} "
-            f"(their executions of job {spec.job_id})",
+            f"(their executions of {jobs})",
             file=stream,
         )
 
