@@ -41,7 +41,8 @@ The algorithm
     nothing about the quota: the slow start goes on, with the bucket's depth capped at
     what it admitted, so that later readings do not credit it with tokens it never
     held (read as a second's worth, a tenth-of-a-second bucket kept runs at 0.75-0.86
-    of the quota).
+    of the quota).  If the bucket was only spent, the readings come out high and the
+    quota seems to drop at once; the cap is then dropped too.
     ``seed`` (a quota read from Service Quotas) skips the search: the estimate is set,
     the bucket modelled full from the first send, and what it holds above the cushion
     may go out back to back (:attr:`AutoRateCore.head_start`).
@@ -676,6 +677,9 @@ class AutoRateCore:
             # old value.  Cut once per round trip until the throttles stop.
             estimate = p.backoff * sending
             self._dropping = True
+            # A shallow bucket, read from a throttled initial burst, makes estimates
+            # high if it was only spent, not shallow: trust it no more.
+            self._depth = math.inf
             self._hold = self._shortest_hold(estimate)
             self._start_cycle()
         elif in_window:

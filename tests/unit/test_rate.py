@@ -281,10 +281,11 @@ class TestShallowBucket:
     @pytest.mark.parametrize("quota", [40.0, 150.0])
     def test_a_bucket_another_client_emptied(self, quota: float) -> None:
         """Another client left two tokens in the bucket at the start: use ≥ 0.93 (it
-        was 0.81-0.91), at most 5 % of calls throttled."""
+        was 0.81-0.91), at most 3 % of calls throttled — the bucket read as shallow is
+        trusted no more once estimates made with it prove high."""
         run = simulate(AutoRateCore(), quota=quota, requests=int(quota * 25), initial_tokens=2.0)
         assert run.quota_use >= 0.93
-        assert run.throttled_share <= 0.05
+        assert run.throttled_share <= 0.03
 
     def test_the_initial_burst_throttled_keeps_the_slow_start(self) -> None:
         """A throttle of a request of the initial burst is no estimate of the quota: the
