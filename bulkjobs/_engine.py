@@ -320,17 +320,6 @@ class Engine:
             )
             yield caller.api_call
 
-    @asynccontextmanager
-    async def _clients_after_run(self) -> AsyncIterator[Transport]:
-        """Clients for calls outside the run (what follows it, such as CancelJob's
-        server-side cancel): the transport given to the engine, or clients of its own
-        from the same config and accounts."""
-        if self._transport is not None:
-            yield self._transport
-            return
-        async with Clients(self.config, session=self._session, access=self.access) as clients:
-            yield clients
-
     # -- running -------------------------------------------------------------------------
 
     async def run(

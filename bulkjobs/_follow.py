@@ -4,24 +4,29 @@ CancelJob returns at once: the job turns CANCELED, and AWS then cancels its exec
 in the background (documented at about 1,000 devices a minute). Until then
 DescribeJob's ``jobProcessDetails`` still counts executions QUEUED and IN_PROGRESS, so a
 job "canceled" a second ago may still be rolling out to devices. :class:`CancelWatch`
-is the pure record of one job being followed; :func:`follow_cancellations` polls
-DescribeJob until every job has none left (QUEUED, and IN_PROGRESS for a forced
-cancel), or the time allowed runs out. :func:`after_cancel_job` is what a run does
-after its CancelJob calls: one DescribeJob per job to say how the cancel stands, or the
-whole follow, as a :class:`ServerSideCancel` for the report.
+is the pure record of one job being followed in one destination (account, region);
+:func:`follow_cancellations` polls DescribeJob until every job has none left (QUEUED,
+and IN_PROGRESS for a forced cancel), or the time allowed runs out. Across many
+destinations the polls of one round go out concurrently, so following 60 of them
+takes as long as following one. :func:`after_cancel_job` is what a run does after its
+CancelJob calls: one DescribeJob per job and destination to say how the cancel stands,
+or the whole follow, as a :class:`ServerSideCancel` for the report.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import anyio
 
-from bulkjobs._classify import ErrorClass
+from bulkjobs._classify import ErrorClass, classify_code
 from bulkjobs._client import CallError
+from bulkjobs._destination import DEFAULT, Destination
+from bulkjobs._exceptions import ApiError
 from bulkjobs._jobstatus import ACTIVE_STATUSES, JobCounts
 
 __all__ = [
@@ -42,7 +47,11 @@ _PASSING = frozenset(
     }
 )
 
-Describe = Callable[[str], Awaitable[Mapping[str, Any]]]
+#: DescribeJob of a job (its id) in a destination (where it was cancelled).
+Describe = Callable[[str, Destination], Awaitable[Mapping[str, Any]]]
+
+#: Polls of one round in flight at once.
+_POLL_CONCURRENCY = 8
 
 
 def watched_statuses(force: bool) -> tuple[str, ...]:
@@ -67,12 +76,29 @@ class CancelWatch:
     finished_at: float | None = None
     #: Why following stopped before the end (the job vanished, access denied).
     error: str | None = None
+    #: Where the job was cancelled (the run's default: its one destination).
+    destination: Destination = DEFAULT
 
     @classmethod
     def start(
-        cls, job_id: str, *, force: bool, since: float, counts: JobCounts, at: float
+        cls,
+        job_id: str,
+        *,
+        force: bool,
+        since: float,
+        counts: JobCounts,
+        at: float,
+        destination: Destination = DEFAULT,
     ) -> CancelWatch:
-        watch = cls(job_id=job_id, force=force, since=since, first=counts, latest=counts, at=at)
+        watch = cls(
+            job_id=job_id,
+            force=force,
+            since=since,
+            first=counts,
+            latest=counts,
+            at=at,
+            destination=destination,
+        )
         return watch.seen(counts, at)
 
     @property
@@ -117,6 +143,7 @@ class CancelWatch:
         took = self.took
         return {
             "jobId": self.job_id,
+            **self.destination.to_json(),
             "force": self.force,
             "watchedStatuses": list(self.statuses),
             "atStart": {s: self.first.counts.get(s, 0) for s in ACTIVE_STATUSES},
@@ -125,6 +152,8 @@ class CancelWatch:
             "secondsToCancel": None if took is None else round(took, 3),
             "followedSeconds": round(max(0.0, self.at - self.since), 3),
             "leftRunningOnDevices": self.left_running,
+            # DescribeJob's count of the job's CANCELED executions when last read.
+            "canceled": self.latest.counts.get("CANCELED", 0),
             "error": self.error,
         }
 
@@ -138,33 +167,48 @@ async def follow_cancellations(
     on_update: Callable[[Sequence[CancelWatch]], object] | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    concurrency: int = _POLL_CONCURRENCY,
 ) -> list[CancelWatch]:
     """Poll DescribeJob for every unsettled watch each ``interval`` seconds until all
     are settled or ``at_most`` seconds have passed; return the watches as they ended.
 
-    A throttled or failed poll is tried again at the next one; a final error (the job
-    is gone, access is denied) settles that watch with the error.
+    The polls of a round go out ``concurrency`` at a time. A throttled or failed poll
+    is tried again at the next round; a final error (the job is gone, access is denied)
+    settles that watch with the error. ``describe`` may raise :class:`CallError` (a
+    plain client) or :class:`ApiError` (a caller that has retried already).
     """
     current = list(watches)
     deadline = clock() + at_most
-    while not all(w.settled for w in current) and clock() < deadline:
-        await sleep(min(interval, max(0.0, deadline - clock())))
-        for n, watch in enumerate(current):
-            if watch.settled:
-                continue
+    limiter = anyio.CapacityLimiter(max(1, concurrency))
+
+    async def poll(n: int) -> None:
+        watch = current[n]
+        async with limiter:
             try:
-                response = await describe(watch.job_id)
+                response = await describe(watch.job_id, watch.destination)
             except CallError as exc:
                 if exc.failure.cls not in _PASSING:
                     current[n] = watch.failed(f"DescribeJob: {exc}")
-                continue
-            current[n] = watch.seen(JobCounts.from_describe(watch.job_id, response), clock())
+                return
+            except ApiError as exc:
+                if classify_code(exc.code, str(exc), exc.http_status) not in _PASSING:
+                    current[n] = watch.failed(str(exc))
+                return
+        current[n] = watch.seen(JobCounts.from_describe(watch.job_id, response), clock())
+
+    while not all(w.settled for w in current) and clock() < deadline:
+        await sleep(min(interval, max(0.0, deadline - clock())))
+        async with anyio.create_task_group() as tg:
+            for n, watch in enumerate(current):
+                if not watch.settled:
+                    tg.start_soon(poll, n)
         if on_update is not None:
             on_update(current)
     return current
 
 
-#: DescribeJob polls per second at most, across jobs (its quota is 10/s).
+#: DescribeJob polls per second at most in each destination (its quota is 10/s per
+#: account and region).
 POLLS_PER_SECOND = 5.0
 
 
@@ -178,8 +222,9 @@ class ServerSideCancel:
     wait_timeout: float | None = None
     #: The wait was stopped (Ctrl-C, :meth:`RunSession.stop`) before it ended.
     interrupted: bool = False
-    #: Jobs that could not be looked at (job id, why).
+    #: Jobs that could not be looked at (job id, why), and where each was.
     unreadable: tuple[tuple[str, str], ...] = ()
+    unreadable_at: tuple[Destination, ...] = ()
 
     @property
     def unfinished(self) -> bool:
@@ -198,44 +243,106 @@ class ServerSideCancel:
         return run_code
 
     def to_json(self) -> dict[str, Any]:
+        places: Sequence[Destination | None] = self.unreadable_at or [None] * len(self.unreadable)
+        unread = zip(self.unreadable, places, strict=True)
         return {
             "waited": self.waited,
             "waitTimeoutSeconds": self.wait_timeout if self.waited else None,
             "interrupted": self.interrupted,
             "jobs": [w.to_json() for w in self.watches]
-            + [{"jobId": job_id, "error": why} for job_id, why in self.unreadable],
+            + [
+                {"jobId": job_id, **(where.to_json() if where else {}), "error": why}
+                for (job_id, why), where in unread
+            ],
         }
+
+    def by_destination(self) -> dict[Destination, dict[str, Any]]:
+        """Per destination, what became of its jobs' server-side cancel: for the
+        report's ``byDestination`` rows."""
+        found: dict[Destination, dict[str, Any]] = {}
+
+        def row(where: Destination) -> dict[str, Any]:
+            return found.setdefault(
+                where,
+                {
+                    "waited": self.waited,
+                    "jobs": 0,
+                    "finished": True,
+                    "remaining": 0,
+                    "canceled": 0,
+                    "errors": 0,
+                },
+            )
+
+        for watch in self.watches:
+            entry = row(watch.destination)
+            entry["jobs"] += 1
+            entry["remaining"] += watch.remaining
+            entry["canceled"] += watch.latest.counts.get("CANCELED", 0)
+            entry["finished"] = entry["finished"] and watch.finished_at is not None
+            entry["errors"] += watch.error is not None
+            if (took := watch.took) is not None:
+                entry["secondsToCancel"] = max(entry.get("secondsToCancel", 0.0), round(took, 3))
+        for where in self.unreadable_at:
+            entry = row(where)
+            entry["jobs"] += 1
+            entry["finished"] = False
+            entry["errors"] += 1
+        return found
 
 
 async def after_cancel_job(
     describe: Describe,
-    jobs: Sequence[tuple[str, float]],
+    jobs: Sequence[tuple[str, float, Destination]],
     *,
     force: bool,
     wait_timeout: float | None = None,
     on_update: Callable[[Sequence[CancelWatch]], object] | None = None,
     scope: anyio.CancelScope | None = None,
     clock: Callable[[], float] = time.time,
+    concurrency: int = _POLL_CONCURRENCY,
 ) -> ServerSideCancel:
-    """DescribeJob once for each of ``jobs`` (job id, when CancelJob returned); with
-    ``wait_timeout``, follow them until settled or that many seconds pass.
+    """DescribeJob once for each of ``jobs`` (job id, when CancelJob returned, where),
+    concurrently; with ``wait_timeout``,
+    follow them until settled or that many seconds pass, each destination polled at
+    most :data:`POLLS_PER_SECOND` times a second.
 
     Cancelling ``scope`` (held by the caller) ends the wait early: the result says
     ``interrupted``, with the counts last seen.
     """
-    watches: list[CancelWatch] = []
-    unreadable: list[tuple[str, str]] = []
-    for job_id, since in jobs:
-        try:
-            counts = JobCounts.from_describe(job_id, await describe(job_id))
-        except CallError as exc:
-            unreadable.append((job_id, f"DescribeJob: {exc}"))
-            continue
-        watches.append(
-            CancelWatch.start(job_id, force=force, since=since, counts=counts, at=clock())
+    found: list[CancelWatch | None] = [None] * len(jobs)
+    failures: list[tuple[tuple[str, str], Destination] | None] = [None] * len(jobs)
+    limiter = anyio.CapacityLimiter(max(1, concurrency))
+
+    async def first(n: int, job_id: str, since: float, where: Destination) -> None:
+        async with limiter:
+            try:
+                response = await describe(job_id, where)
+            except CallError as exc:
+                failures[n] = ((job_id, f"DescribeJob: {exc}"), where)
+                return
+            except ApiError as exc:
+                failures[n] = ((job_id, str(exc)), where)
+                return
+        counts = JobCounts.from_describe(job_id, response)
+        found[n] = CancelWatch.start(
+            job_id, force=force, since=since, counts=counts, at=clock(), destination=where
         )
+
+    async with anyio.create_task_group() as tg:
+        for n, (job_id, since, where) in enumerate(jobs):
+            tg.start_soon(first, n, job_id, since, where)
+    watches = [w for w in found if w is not None]
+    unread = [u for u in failures if u is not None]
+    unreadable = tuple(why for why, _ in unread)
+    unreadable_at = tuple(where for _, where in unread)
     if wait_timeout is None:
-        return ServerSideCancel(watches=tuple(watches), waited=False, unreadable=tuple(unreadable))
+        return ServerSideCancel(
+            watches=tuple(watches),
+            waited=False,
+            unreadable=unreadable,
+            unreadable_at=unreadable_at,
+        )
     latest = list(watches)
 
     def update(current: Sequence[CancelWatch]) -> None:
@@ -243,16 +350,25 @@ async def after_cancel_job(
         if on_update is not None:
             on_update(current)
 
-    interval = max(1.0, len(watches) / POLLS_PER_SECOND)
+    # Each destination has its own DescribeJob quota: the busiest one sets the pace.
+    busiest = max(Counter(w.destination for w in watches).values(), default=0)
+    interval = max(1.0, busiest / POLLS_PER_SECOND)
     scope = scope or anyio.CancelScope()
     with scope:
         latest[:] = await follow_cancellations(
-            describe, latest, at_most=wait_timeout, interval=interval, on_update=update, clock=clock
+            describe,
+            latest,
+            at_most=wait_timeout,
+            interval=interval,
+            on_update=update,
+            clock=clock,
+            concurrency=concurrency,
         )
     return ServerSideCancel(
         watches=tuple(latest),
         waited=True,
         wait_timeout=wait_timeout,
         interrupted=scope.cancelled_caught,
-        unreadable=tuple(unreadable),
+        unreadable=unreadable,
+        unreadable_at=unreadable_at,
     )

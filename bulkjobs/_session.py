@@ -180,7 +180,9 @@ class RunSession:
         #: (None: one DescribeJob per job says how it stands).
         self.wait_timeout = wait_timeout
         self._on_cancel_progress = on_cancel_progress
-        self._cancelled: list[tuple[str, float]] = []
+        self._cancelled: list[tuple[str, float, Destination]] = []
+        #: What became of cancel-job's server-side cancel, once :meth:`run` followed it.
+        self.server_side_cancel: ServerSideCancel | None = None
         #: delete-job: how long each job took to be gone, for the summary.
         self.deletions = DeletionTimes()
         self._follow_scope: anyio.CancelScope | None = None
@@ -673,7 +675,8 @@ class RunSession:
             writer.close()
         report = replace(report, listing_incomplete=self.listing_incomplete)
         if self._cancelled:
-            report = replace(report, server_side_cancel=await self._follow_cancelled())
+            self.server_side_cancel = await self._follow_cancelled()
+            report = replace(report, server_side_cancel=self.server_side_cancel)
         if verification is not None:
             verification.incomplete = self._unreached_why(report)
             report = replace(report, verification=verification)
@@ -730,26 +733,27 @@ class RunSession:
         if self.config.dry_run or not op.whole_job:
             return None
         deletions, cancelled = self.deletions, self._cancelled
-        # Followed in one destination; a run over many reports each in its table.
-        follow = op.cancels_server_side and not self.destinations
+        follow = op.cancels_server_side
 
         def track(result: Result) -> None:
             deletions.add(result)
             if follow and result.outcome in _FOLLOWED:
-                cancelled.append((result.target.job_id, result.finished_at or time.time()))
+                target = result.target
+                since = result.finished_at or time.time()
+                cancelled.append((target.job_id, since, target.destination))
 
         return track
 
     async def _follow_cancelled(self) -> ServerSideCancel:
-        """DescribeJob for the jobs CancelJob was sent for (followed to the end with
+        """DescribeJob for the jobs CancelJob was sent for, each in its destination
+        through the run's roles and rate controllers (followed to the end with
         :attr:`wait_timeout`); :meth:`stop` ends the wait."""
         self._follow_scope = scope = anyio.CancelScope()
         try:
-            async with self._engine._clients_after_run() as clients:
-                where = clients.default_destination
+            async with self.reader() as call:
 
-                async def describe(job_id: str) -> Mapping[str, Any]:
-                    return await clients.call("DescribeJob", {"jobId": job_id}, destination=where)
+                async def describe(job_id: str, where: Destination) -> Mapping[str, Any]:
+                    return await call("DescribeJob", {"jobId": job_id}, destination=where)
 
                 return await after_cancel_job(
                     describe,
@@ -1057,7 +1061,14 @@ class RunSession:
             ]
         if (deleted := self.deletions.to_json()) is not None:
             extra["deletions"] = deleted
-        extra["byDestination"] = self._tally.to_json()
+        rows = self._tally.to_json()
+        if self.server_side_cancel is not None:
+            # Per account and region, beside what the run did there.
+            cancels = self.server_side_cancel.by_destination()
+            for row in rows:
+                if (cancel := cancels.get(Destination.from_json(row))) is not None:
+                    row["serverSideCancel"] = cancel
+        extra["byDestination"] = rows
         if self.needs_access and self.access is not None:
             extra["access"] = self.access.to_json()
         if self.unreached_listings:

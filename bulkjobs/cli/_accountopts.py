@@ -2,7 +2,7 @@
 
     --role-name NAME | --role-arn TEMPLATE   the role assumed in each account
     --external-id ID  --role-session-name N  --duration-seconds S
-    --accounts A,B | --accounts-file PATH | --from-organization [--ou OU [--recursive]]
+    --accounts A,B | --accounts-file PATH | --from-organization [--ou OU [--ou-recursive]]
     --exclude-accounts A,B   --regions R1,R2   --expect-accounts N
 
 Everything is checked here, before anything is sent: a malformed account ID names its
@@ -58,9 +58,10 @@ class AccountOptions:
         return bool(self.accounts) or self.from_organization
 
 
-def add_account_arguments(sub: argparse.ArgumentParser, *, recursive: bool = False) -> None:
-    """Add the options; ``recursive`` adds ``--recursive`` too (for commands without
-    the target options, where ``--thing-group`` defines it)."""
+def add_account_arguments(sub: argparse.ArgumentParser) -> None:
+    """Add the options. Recursion into an OU's units is ``--ou-recursive``, apart from
+    ``--recursive`` (a thing group's child groups): one flag for both would make a
+    run that needs one of them widen the other too."""
     group = sub.add_argument_group(
         "accounts and regions (one run across many; quotas are per account and region)"
     )
@@ -89,15 +90,14 @@ def add_account_arguments(sub: argparse.ArgumentParser, *, recursive: bool = Fal
         "--ou",
         metavar="OU",
         help="with --from-organization: only the accounts of this organisational unit "
-        "(ou-xxxx-yyyyyyyy; --recursive: and of the units under it)",
+        "(ou-xxxx-yyyyyyyy; --ou-recursive: and of the units under it)",
     )
-    if recursive:
-        group.add_argument(
-            "--recursive",
-            action="store_true",
-            default=None,
-            help="with --ou: include the accounts of the units under it",
-        )
+    group.add_argument(
+        "--ou-recursive",
+        action="store_true",
+        default=None,
+        help="with --ou: include the accounts of every unit under it",
+    )
     group.add_argument(
         "--exclude-accounts", metavar="A,B", help="leave these accounts out of the selection"
     )
@@ -236,6 +236,9 @@ def resolve_accounts(args: argparse.Namespace, issues: list[ValidationIssue]) ->
             bad("--ou", "applies with --from-organization")
         elif not _OU.fullmatch(ou):
             bad("--ou", "must be an OU id (ou-xxxx-yyyyyyyy) or the root's (r-xxxx)", ou)
+    ou_recursive = bool(getattr(args, "ou_recursive", False))
+    if ou_recursive and ou is None:
+        bad("--ou-recursive", "applies with --ou")
     exclude: list[str] = []
     if getattr(args, "exclude_accounts", None):
         exclude = _account_list(str(args.exclude_accounts), "--exclude-accounts", bad)
@@ -277,7 +280,7 @@ def resolve_accounts(args: argparse.Namespace, issues: list[ValidationIssue]) ->
         accounts=tuple(dict.fromkeys(accounts)),
         from_organization=from_organization,
         ou=ou,
-        recursive=bool(getattr(args, "recursive", False)) and ou is not None,
+        recursive=ou_recursive and ou is not None,
         exclude=frozenset(exclude),
         regions=tuple(dict.fromkeys(regions)),
         expect_accounts=expect,

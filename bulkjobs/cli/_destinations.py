@@ -115,6 +115,9 @@ def print_destinations(rows: Sequence[Mapping[str, Any]], stream: TextIO) -> Non
         if kinds.get("failed") and codes:
             shown = ", ".join(f"{code} {n:,}" for code, n in list(codes.items())[:3])
             print(f"{'':<30}failed or skipped: {shown}", file=stream)
+        cancel = row.get("serverSideCancel")
+        if isinstance(cancel, Mapping):
+            print(f"{'':<30}{_server_side(cancel)}", file=stream)
         if row.get("listingsNotRun"):
             # Nothing was listed there, so no target can stand for what was missed.
             print(
@@ -122,3 +125,17 @@ def print_destinations(rows: Sequence[Mapping[str, Any]], stream: TextIO) -> Non
                 "here: what it would have found is unknown and untouched",
                 file=stream,
             )
+
+
+def _server_side(cancel: Mapping[str, Any]) -> str:
+    """What became of a destination's server-side cancel, in one line."""
+    left = int(cancel.get("remaining", 0))
+    canceled = f"{int(cancel.get('canceled', 0)):,} executions CANCELED"
+    if cancel.get("errors"):
+        return f"server-side cancel: could not be followed to its end; {canceled}"
+    if cancel.get("finished"):
+        took = cancel.get("secondsToCancel")
+        when = f" in {took:.1f} s" if isinstance(took, int | float) else ""
+        return f"server-side cancel: done{when}; {canceled}, none left"
+    still = "still going on" if cancel.get("waited") else "going on (not waited for)"
+    return f"server-side cancel: {still}, {left:,} left; {canceled}"

@@ -382,8 +382,11 @@ def resolve(args: argparse.Namespace) -> Options:
             checked("--thing-group", lambda: FromThingGroup(group=thing_group, job_id="j"))
         for n, name in enumerate(from_things, start=1):
             checked(f"--from-thing #{n}", partial(FromThing, thing_name=name))
-        if args.recursive and thing_group is None and getattr(args, "ou", None) is None:
-            bad("--recursive", "only applies to --thing-group and --ou")
+        if args.recursive and thing_group is None:
+            bad(
+                "--recursive",
+                "only applies to --thing-group (an organisational unit's: --ou-recursive)",
+            )
         if args.status is not None:
             statuses = tuple(s.strip().upper() for s in str(args.status).split(",") if s.strip())
             if not statuses:
@@ -495,11 +498,6 @@ def resolve(args: argparse.Namespace) -> Options:
     if args.quiet and args.verbose:
         bad("--quiet", "cannot be combined with --verbose")
     accounts = resolve_accounts(args, issues)
-    if wait and (accounts.selects_accounts or accounts.regions):
-        bad(
-            "--wait",
-            "follows one account and region: not with --accounts, --regions or --from-organization",
-        )
 
     if issues:
         raise InvalidInputError(issues)

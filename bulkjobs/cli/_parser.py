@@ -37,6 +37,7 @@ DEFAULTS: Final[dict[str, Any]] = {
     "quiet": False,
     "input_format": "auto",
     "recursive": False,
+    "ou_recursive": False,
     "skip_invalid": False,
     "resume": False,
     "abort_min_executed": 100,
@@ -145,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_job_selection_options(sub, name)
         _add_run_options(sub)
         _add_aws_options(sub)
-        add_account_arguments(sub, recursive=name == "cancel-job")
+        add_account_arguments(sub)
         _add_output_options(sub)
 
     verify = commands.add_parser(
@@ -344,7 +345,7 @@ def _add_target_options(sub: argparse.ArgumentParser) -> None:
         "--recursive",
         action="store_true",
         default=None,
-        help="with --thing-group: include child groups; with --ou: include child units",
+        help="with --thing-group: include its child groups (for --ou's units: --ou-recursive)",
     )
     group.add_argument(
         "--from-thing",

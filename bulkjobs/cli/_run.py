@@ -13,6 +13,7 @@ import anyio
 
 from bulkjobs import (
     AccountAccess,
+    ApiError,
     Encryption,
     FromFile,
     FromJob,
@@ -228,8 +229,16 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
         async with session:
             # After the files were validated (bad input first, with no call made); read
             # calls only: the organisation's accounts, the caller's identity, the roles.
-            session.destinations = await select_destinations(opts, access, stderr)
-            print_access(await session.prepare_access(), stderr, quiet=opts.quiet)
+            try:
+                session.destinations = await select_destinations(opts, access, stderr)
+                states = await session.prepare_access()
+            except ApiError as exc:
+                # The base identity (or the organisation) did not answer: no account
+                # can be trusted to be what it seems, so nothing starts anywhere.
+                print(f"bulkjobs: error: {exc}", file=stderr)
+                print("bulkjobs: nothing was sent.", file=stderr)
+                return 1
+            print_access(states, stderr, quiet=opts.quiet)
             # A query the index refuses, or an index that is off, stops here: nothing sent.
             try:
                 await session.check_queries()

@@ -6,16 +6,27 @@ about 1,000 a minute. Without ``--wait`` one DescribeJob per job tells how many 
 still QUEUED or IN_PROGRESS; with it, the jobs are followed on a progress bar until
 none is left (QUEUED, and IN_PROGRESS with ``--force``) or ``--wait-timeout`` passes,
 and the time the server-side cancel took is reported (and kept in summary.json).
+
+Over many accounts and regions each (job, destination) is followed on its own; the
+lines name the destination, a bar sums a job's destinations and counts those done.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from bulkjobs import CancelWatch, ServerSideCancel, format_duration, plural
+from bulkjobs import (
+    CancelWatch,
+    Destination,
+    JobCounts,
+    ServerSideCancel,
+    format_duration,
+    plural,
+)
 from bulkjobs.cli._options import Options
 
 __all__ = ["CancelDisplay", "print_server_side_cancel"]
@@ -23,41 +34,77 @@ __all__ = ["CancelDisplay", "print_server_side_cancel"]
 
 def print_server_side_cancel(followed: ServerSideCancel, opts: Options, stderr: TextIO) -> None:
     """What the run's follow-up found: the jobs not looked at, then a hint per job
-    (not waited) or how each job's cancel ended (waited)."""
-    for job_id, why in followed.unreadable:
-        print(f"bulkjobs: job {job_id}: cannot tell how its cancel goes ({why})", file=stderr)
+    (not waited) or how each job's cancel ended in each destination (waited)."""
+    places = [w.destination for w in followed.watches] + list(followed.unreadable_at)
+    many = _many(places)
+    wheres = followed.unreadable_at or [None] * len(followed.unreadable)
+    for (job_id, why), where in zip(followed.unreadable, wheres, strict=True):
+        job = _job(job_id, where, many)
+        print(f"bulkjobs: job {job}: cannot tell how its cancel goes ({why})", file=stderr)
     if not followed.waited:
         if not opts.quiet:
-            _hint(followed.watches, stderr)
+            _hint(followed.watches, stderr, many=many)
         return
     for watch in followed.watches:
-        print(_outcome_line(watch, followed), file=stderr)
+        print(_outcome_line(watch, followed, many=many), file=stderr)
 
 
-def _hint(watches: Sequence[CancelWatch], stderr: TextIO) -> None:
-    for watch in watches:
-        if watch.remaining:
+def _many(places: Sequence[Destination | None]) -> bool:
+    """Whether the run spans several destinations (or a named account): then every
+    line names its destination."""
+    found = {p for p in places if p is not None}
+    return len(found) > 1 or any(d.account is not None for d in found)
+
+
+def _job(job_id: str, where: Destination | None, many: bool) -> str:
+    """``fw-1``, or ``fw-1 in 111111111111/eu-west-1`` over many destinations."""
+    return f"{job_id} in {where.label}" if many and where is not None else job_id
+
+
+def _hint(watches: Sequence[CancelWatch], stderr: TextIO, *, many: bool) -> None:
+    for job_id, group in _by_job(watches).items():
+        going = [w for w in group if w.remaining]
+        if going:
+            counts = _summed(job_id, [w.latest for w in going])
+            where = f" in {plural(len(going), 'destination')}" if many else ""
             print(
                 f"note: CancelJob was accepted; AWS cancels the executions of job "
-                f"{watch.job_id} server-side, at about 1,000 a minute. Right now: "
-                f"{watch.latest.breakdown(watch.statuses)}. Add --wait to follow it to the "
+                f"{job_id} server-side{where}, at about 1,000 a minute. Right now: "
+                f"{counts.breakdown(going[0].statuses)}. Add --wait to follow it to the "
                 "end and see how long it takes.",
                 file=stderr,
             )
-        elif watch.left_running:
-            print(_left_running(watch), file=stderr)
+        for watch in group:
+            if not watch.remaining and watch.left_running:
+                print(_left_running(watch, many=many), file=stderr)
 
 
-def _left_running(watch: CancelWatch) -> str:
+def _by_job(watches: Sequence[CancelWatch]) -> dict[str, list[CancelWatch]]:
+    grouped: dict[str, list[CancelWatch]] = {}
+    for watch in watches:
+        grouped.setdefault(watch.job_id, []).append(watch)
+    return grouped
+
+
+def _summed(job_id: str, counts: Sequence[JobCounts]) -> JobCounts:
+    """One job's counts over several destinations."""
+    total: Counter[str] = Counter()
+    for one in counts:
+        total.update(one.counts)
+    return JobCounts(job_id=job_id, status="", counts=dict(total))
+
+
+def _left_running(watch: CancelWatch, *, many: bool) -> str:
     return (
-        f"note: job {watch.job_id}: {plural(watch.left_running, 'execution')} IN_PROGRESS "
+        f"note: job {_job(watch.job_id, watch.destination, many)}: "
+        f"{plural(watch.left_running, 'execution')} IN_PROGRESS "
         "keep running on their devices (CancelJob without --force leaves them; "
         "--force stops them)."
     )
 
 
-def _outcome_line(watch: CancelWatch, followed: ServerSideCancel) -> str:
-    job = f"job {watch.job_id}"
+def _outcome_line(watch: CancelWatch, followed: ServerSideCancel, *, many: bool) -> str:
+    job = f"job {_job(watch.job_id, watch.destination, many)}"
     if watch.error is not None:
         return f"bulkjobs: {job}: stopped following: {watch.error}"
     took = watch.took
@@ -68,7 +115,7 @@ def _outcome_line(watch: CancelWatch, followed: ServerSideCancel) -> str:
             "when first counted)."
         )
         if watch.left_running:
-            line += " " + _left_running(watch)[len("note: ") :]
+            line += " " + _left_running(watch, many=many)[len("note: ") :]
         return line
     why = (
         "stopped waiting (interrupted)"
@@ -83,7 +130,8 @@ def _outcome_line(watch: CancelWatch, followed: ServerSideCancel) -> str:
 
 
 class CancelDisplay:
-    """A bar per job on a terminal; a JSON line per poll (every 5 s at most) otherwise.
+    """A bar per job on a terminal (summed over its destinations, with how many are
+    done); a JSON line per job and destination per poll (every 5 s at most) otherwise.
 
     The bar starts with the first update (the run's own progress bar has ended by
     then: the session polls no sooner than a second after the run's end)."""
@@ -139,19 +187,27 @@ class CancelDisplay:
                 record = {
                     "event": "cancelJobProgress",
                     "jobId": w.job_id,
+                    **({} if w.destination.is_default else w.destination.to_json()),
                     "remaining": w.remaining,
                     "atStart": w.initial,
                     "elapsedSeconds": round(w.at - w.since, 1),
                 }
                 print(json.dumps(record), file=self._stream, flush=True)
             return
-        for w in watches:
-            task = self._tasks.get(w.job_id)
+        for job_id, group in _by_job(watches).items():
+            initial = sum(w.initial for w in group)
+            remaining = sum(min(w.remaining, w.initial) for w in group)
+            done = initial - remaining if initial else 1
+            description = f"job {job_id}"
+            if len(group) > 1:
+                settled = sum(1 for w in group if w.settled)
+                description += f" ({settled}/{len(group)} destinations done)"
+            left = _summed(job_id, [w.latest for w in group]).breakdown(group[0].statuses)
+            task = self._tasks.get(job_id)
             if task is None:
-                task = self._tasks[w.job_id] = self._bar.add_task(
-                    f"job {w.job_id}", total=max(w.initial, 1), left=""
+                task = self._tasks[job_id] = self._bar.add_task(
+                    description, total=max(initial, 1), left=""
                 )
-            done = w.initial - min(w.remaining, w.initial) if w.initial else 1
             self._bar.update(
-                task, completed=done, total=max(w.initial, 1), left=w.latest.breakdown(w.statuses)
+                task, description=description, completed=done, total=max(initial, 1), left=left
             )

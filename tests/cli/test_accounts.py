@@ -17,7 +17,16 @@ from typing import Any
 import pytest
 
 from bulkjobs.cli import main
-from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, ThreadedSimulator
+from bulkjobs.sim import (
+    ExecutionStatus,
+    FleetSpec,
+    OrgAccount,
+    Organization,
+    OrgUnit,
+    SimConfig,
+    Simulator,
+    ThreadedSimulator,
+)
 
 JOB = "fw-1"
 CALLER = "123456789012"
@@ -244,6 +253,45 @@ class TestFailuresStayLocal:
         assert capsys.readouterr().out.count("NOT LISTED: AccessDenied") == 2
 
 
+class TestBaseCredentials:
+    def test_no_base_credentials_stop_the_run_before_anything_is_sent(
+        self,
+        sim: ThreadedSimulator,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """No credentials to start from: exit 1 with the SDK's reason and where to look,
+        no role assumed, no IoT call."""
+        monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+        monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+        argv = ["cancel-job-execution", "--job-id", JOB, "--from-job", "--role-name", ROLE]
+        assert run(sim, *argv, "--accounts", f"{A},{B}", "--force", "--yes", "-q") == 1
+        err = capsys.readouterr().err
+        assert "GetCallerIdentity failed: NoCredentialsError" in err
+        assert "check the credentials" in err and "nothing was sent" in err
+        assert "Traceback" not in err
+        assert sim.call(lambda s: s.statistics()).total_requests == 0
+        assert sim.call(lambda s: s.assumed_roles()) == {}
+
+    def test_base_credentials_the_server_refuses_stop_the_run(
+        self, sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Signatures STS refuses (this machine's clock an hour off): the caller's
+        identity is unknown, so no account is touched — exit 1, nothing sent."""
+
+        def skew(simulator: Simulator) -> None:
+            simulator.reconfigure(clock_skew=3600.0)
+
+        sim.call(skew)
+        argv = ["cancel-job", "--job-id", JOB, "--accounts", f"{A},{B}", "--role-name", ROLE]
+        assert run(sim, *argv, "--force", "--yes", "-q") == 1
+        err = capsys.readouterr().err
+        assert "GetCallerIdentity failed" in err and "nothing was sent" in err
+        assert sim.call(lambda s: s.statistics()).total_requests == 0
+        assert sim.call(lambda s: s.assumed_roles()) == {}
+        assert all(s is ExecutionStatus.QUEUED for s in status_in(sim, A).values())
+
+
 class TestWithoutARole:
     def test_a_foreign_account_is_bad_input(
         self, sim: ThreadedSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -360,7 +408,7 @@ class TestSelection:
         """cancel-job over an OU (ACTIVE accounts, recursively) and two regions."""
         report = tmp_path / "r"
         argv = ["cancel-job", "--job-id", JOB, "--from-organization", "--ou", "ou-sim0-workloads"]
-        argv += ["--recursive", "--regions", "us-east-1,eu-west-1", "--role-name", ROLE]
+        argv += ["--ou-recursive", "--regions", "us-east-1,eu-west-1", "--role-name", ROLE]
         argv += ["--exclude-accounts", DENIED, "--expect-accounts", "2"]
         assert run(sim, *argv, "--report", str(report), "-q") == 0
         rows = summary(report)["byDestination"]
@@ -392,12 +440,78 @@ class TestSelection:
         assert run(sim, *argv, "-q") == 2
         assert f"{path}:3: account: must be 12 digits" in capsys.readouterr().err
 
-    def test_wait_is_refused_across_destinations(
-        self, sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
+
+class TestRecursion:
+    """--recursive follows a thing group's children, --ou-recursive an OU's units:
+    asking for one never widens the other."""
+
+    @pytest.fixture
+    def nested(self) -> Iterator[ThreadedSimulator]:
+        """A in unit ou-top, B in ou-top's child unit ou-child; 12 devices each."""
+        org = Organization(
+            management=CALLER,
+            units=(
+                OrgUnit(id="ou-top0-aaaaaaaa", name="top"),
+                OrgUnit(id="ou-top0-bbbbbbbb", name="child", parent="ou-top0-aaaaaaaa"),
+            ),
+            accounts=(
+                OrgAccount(id=CALLER, name="management"),
+                OrgAccount(id=A, name="a", parent="ou-top0-aaaaaaaa"),
+                OrgAccount(id=B, name="b", parent="ou-top0-bbbbbbbb"),
+            ),
+        )
+        fleet = FleetSpec(things=12, job_ids=(JOB,), in_progress=0.0, terminal=0.0, seed=5)
+        with ThreadedSimulator(
+            SimConfig(quota=None, accounts=(A, B), organization=org), fleet
+        ) as simulator:
+            yield simulator
+
+    def cancelled_in(self, sim: ThreadedSimulator, account: str) -> int:
+        found = status_in(sim, account).values()
+        return sum(1 for s in found if s is ExecutionStatus.CANCELED)
+
+    def test_a_recursive_thing_group_does_not_recurse_into_units(
+        self, nested: ThreadedSimulator
     ) -> None:
-        argv = ["cancel-job", "--job-id", JOB, "--accounts", A, "--role-name", ROLE, "--wait"]
-        assert run(sim, *argv, "-q") == 2
-        assert "--wait: follows one account and region" in capsys.readouterr().err
+        """--thing-group … --recursive with --ou: the group's children, the unit's own
+        accounts only."""
+        argv = ["cancel-job-execution", "--job-id", JOB, "--thing-group", "fleet", "--recursive"]
+        argv += ["--from-organization", "--ou", "ou-top0-aaaaaaaa", "--role-name", ROLE]
+        assert run(nested, *argv, "--expect-accounts", "1", "-q") == 0
+        assert self.cancelled_in(nested, A) == len(THINGS)
+        assert self.cancelled_in(nested, B) == 0
+
+    def test_ou_recursive_reaches_the_units_below(self, nested: ThreadedSimulator) -> None:
+        """--ou-recursive: the accounts of the child unit too."""
+        argv = ["cancel-job-execution", "--job-id", JOB, "--from-job", "--role-name", ROLE]
+        argv += ["--from-organization", "--ou", "ou-top0-aaaaaaaa", "--ou-recursive"]
+        assert run(nested, *argv, "--expect-accounts", "2", "-q") == 0
+        assert self.cancelled_in(nested, A) == self.cancelled_in(nested, B) == len(THINGS)
+
+    @pytest.mark.parametrize(
+        ("argv", "field", "rule"),
+        [
+            (["--ou-recursive", "--from-organization"], "--ou-recursive", "applies with --ou"),
+            (
+                ["--from-job", "--from-organization", "--ou", "ou-top0-aaaaaaaa", "--recursive"],
+                "--recursive",
+                "only applies to --thing-group (an organisational unit's: --ou-recursive)",
+            ),
+        ],
+    )
+    def test_each_flag_alone_where_it_means_nothing_is_refused(
+        self,
+        nested: ThreadedSimulator,
+        capsys: pytest.CaptureFixture[str],
+        argv: list[str],
+        field: str,
+        rule: str,
+    ) -> None:
+        """Misplaced: exit 2 naming the flag and what it needs, no call made."""
+        common = ["cancel-job-execution", "--job-id", JOB, "--role-name", ROLE]
+        assert run(nested, *common, *argv, "-q") == 2
+        assert f"options: {field}: {rule}" in capsys.readouterr().err
+        assert nested.call(lambda s: s.statistics()).total_requests == 0
 
 
 class TestLanes:
@@ -422,3 +536,135 @@ class TestLanes:
         expected |= {(B, r, THINGS[5]) for r in ("us-east-1", "eu-west-1")}
         assert set(keys) == expected
         assert summary(report)["duplicatesRemoved"] == 4
+
+
+class TestAThrottledDestination:
+    def test_one_destination_throttled_hard_slows_only_itself(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """A's us-east-1 allows 2 CancelJobExecution a second, the other destinations
+        have no quota: A/us-east-1 is throttled and takes its time, while every other
+        destination is done in a fraction of it, never throttled — each destination has
+        its own rate controller and workers."""
+        slow = (A, "us-east-1")
+        sim.call(lambda s: s.set_destination_quota(*slow, "CancelJobExecution", 2.0))
+        report = tmp_path / "r"
+        argv = ["cancel-job-execution", "--job-id", JOB, "--from-job", "--role-name", ROLE]
+        argv += ["--accounts", f"{A},{B}", "--regions", "us-east-1,eu-west-1"]
+        assert run(sim, *argv, "--report", str(report), "-q") == 0
+        rows = {(r["account"], r["region"]): r for r in summary(report)["byDestination"]}
+        assert all(r["outcomes"] == {"canceled": len(THINGS)} for r in rows.values())
+        others = [r for key, r in rows.items() if key != slow]
+        assert len(others) == 3
+        assert rows[slow]["throttles"] > 0
+        assert all(r["throttles"] == 0 for r in others)
+        slowest_other = max(r["activeSeconds"] for r in others)
+        assert slowest_other * 2 < rows[slow]["activeSeconds"]
+
+
+@pytest.fixture
+def cancelling_sim() -> Iterator[ThreadedSimulator]:
+    """Two member accounts (and one refusing roles) whose CancelJob reaches 30
+    executions a second in each destination: about a second for each job."""
+    fleet = FleetSpec(things=30, job_ids=(JOB,), in_progress=0.25, seed=12)
+    config = SimConfig(
+        quota=None,
+        accounts=(A, B, DENIED),
+        denied_accounts=frozenset({DENIED}),
+        cancel_job_rate=30.0,
+    )
+    with ThreadedSimulator(config, fleet) as simulator:
+        yield simulator
+
+
+def running_in(sim: ThreadedSimulator, account: str, region: str) -> int:
+    active = (ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS)
+    return sum(1 for s in status_in(sim, account, region).values() if s in active)
+
+
+def crawl(sim: ThreadedSimulator) -> None:
+    """CancelJob reaches one execution a second: far slower than a test waits."""
+
+    def slow(simulator: Simulator) -> None:
+        simulator.reconfigure(cancel_job_rate=1.0)
+
+    sim.call(slow)
+
+
+EVERYWHERE = [(a, r) for a in (A, B) for r in ("us-east-1", "eu-west-1")]
+
+
+class TestCancelJobFollowedEverywhere:
+    def test_wait_follows_each_destination_to_its_end(
+        self,
+        cancelling_sim: ThreadedSimulator,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """cancel-job --wait over 2 accounts × 2 regions: on return nothing of the job
+        runs anywhere; summary.json's serverSideCancel has one entry per account and
+        region, and each byDestination row says how its cancel ended."""
+        report = tmp_path / "r"
+        argv = ["cancel-job", "--job-id", JOB, "--force", "--yes", "--wait", "--role-name", ROLE]
+        argv += ["--accounts", f"{A},{B}", "--regions", "us-east-1,eu-west-1"]
+        assert run(cancelling_sim, *argv, "--report", str(report)) == 0
+        assert all(running_in(cancelling_sim, a, r) == 0 for a, r in EVERYWHERE)
+        data = summary(report)
+        jobs = data["serverSideCancel"]["jobs"]
+        assert sorted((j["account"], j["region"]) for j in jobs) == sorted(EVERYWHERE)
+        for entry in jobs:
+            assert entry["finished"] is True and entry["secondsToCancel"] > 0
+            assert entry["remaining"] == {"QUEUED": 0, "IN_PROGRESS": 0}
+            there = status_in(cancelling_sim, entry["account"], entry["region"]).values()
+            assert entry["canceled"] == sum(1 for s in there if s is ExecutionStatus.CANCELED)
+        for row in data["byDestination"]:
+            assert row["serverSideCancel"]["finished"] is True
+            assert row["serverSideCancel"]["remaining"] == 0
+        err = capsys.readouterr().err
+        for account, region in EVERYWHERE:
+            assert f"job {JOB} in {account}/{region}: AWS cancelled" in err
+        assert main(["report", str(report)]) == 0
+        assert capsys.readouterr().out.count("server-side cancel: done") == len(EVERYWHERE)
+
+    def test_a_wait_timeout_says_what_is_left_in_each_destination(
+        self, cancelling_sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """Slower than --wait-timeout: exit 1, and each destination's row says how many
+        executions are still to be cancelled there."""
+        crawl(cancelling_sim)
+        report = tmp_path / "r"
+        argv = ["cancel-job", "--job-id", JOB, "--force", "--yes", "--wait", "--role-name", ROLE]
+        argv += ["--accounts", f"{A},{B}", "--regions", "us-east-1,eu-west-1"]
+        argv += ["--wait-timeout", "1s", "--report", str(report), "-q"]
+        assert run(cancelling_sim, *argv) == 1
+        rows = {(r["account"], r["region"]): r for r in summary(report)["byDestination"]}
+        for account, region in EVERYWHERE:
+            cancel = rows[(account, region)]["serverSideCancel"]
+            assert cancel["finished"] is False
+            assert cancel["remaining"] == running_in(cancelling_sim, account, region) > 0
+
+    def test_without_wait_the_counts_left_are_summed_over_destinations(
+        self, cancelling_sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """No --wait: one note per job naming the destinations still cancelling."""
+        crawl(cancelling_sim)
+        argv = ["cancel-job", "--job-id", JOB, "--force", "--yes", "--role-name", ROLE]
+        argv += ["--accounts", f"{A},{B}", "--regions", "us-east-1,eu-west-1"]
+        assert run(cancelling_sim, *argv) == 0
+        err = capsys.readouterr().err
+        assert f"AWS cancels the executions of job {JOB} server-side in 4 destinations" in err
+        assert "Add --wait" in err
+
+    def test_a_refused_account_is_not_followed_and_fails_the_run(
+        self, cancelling_sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """With a refused account in the selection, the others are followed to their
+        end; the refused one's CancelJob failed, so nothing there is waited for."""
+        report = tmp_path / "r"
+        argv = ["cancel-job", "--job-id", JOB, "--force", "--yes", "--wait", "--role-name", ROLE]
+        argv += ["--accounts", f"{A},{DENIED}", "--report", str(report), "-q"]
+        assert run(cancelling_sim, *argv) == 1
+        assert running_in(cancelling_sim, A, "us-east-1") == 0
+        assert running_in(cancelling_sim, DENIED, "us-east-1") > 0
+        jobs = summary(report)["serverSideCancel"]["jobs"]
+        assert [(j["account"], j["finished"]) for j in jobs] == [(A, True)]

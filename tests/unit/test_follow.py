@@ -7,6 +7,8 @@ from typing import Any
 
 from bulkjobs._classify import ErrorClass
 from bulkjobs._client import CallError, CallFailure
+from bulkjobs._destination import Destination
+from bulkjobs._exceptions import ApiError
 from bulkjobs._follow import CancelWatch, follow_cancellations
 from bulkjobs._jobstatus import JobCounts
 
@@ -30,13 +32,13 @@ def counts(queued: int, in_progress: int, canceled: int = 0) -> JobCounts:
     )
 
 
-def answers(*seq: JobCounts | CallError) -> Any:
+def answers(*seq: JobCounts | CallError | ApiError) -> Any:
     """A DescribeJob that answers ``seq`` in turn (the last one for ever)."""
     left = list(seq)
 
-    async def describe(job_id: str) -> Mapping[str, Any]:
+    async def describe(job_id: str, destination: Destination) -> Mapping[str, Any]:
         item = left.pop(0) if len(left) > 1 else left[0]
-        if isinstance(item, CallError):
+        if isinstance(item, CallError | ApiError):
             raise item
         names = {"QUEUED": "numberOfQueuedThings", "IN_PROGRESS": "numberOfInProgressThings"}
         details = {names[s]: n for s, n in item.counts.items() if s in names}
@@ -122,7 +124,7 @@ class TestFollowing:
         clock = Clock()
         calls: list[str] = []
 
-        async def describe(job_id: str) -> Mapping[str, Any]:
+        async def describe(job_id: str, destination: Destination) -> Mapping[str, Any]:
             calls.append(job_id)
             return {}
 
@@ -130,3 +132,65 @@ class TestFollowing:
             describe, [watch(clock, counts(0, 0))], at_most=60, clock=clock, sleep=clock.sleep
         )
         assert done.settled and calls == [] and clock.now == 1000.0
+
+
+EAST = Destination(account="111111111111", region="us-east-1")
+WEST = Destination(account="222222222222", region="eu-west-1")
+
+
+def api_error(code: str) -> ApiError:
+    return ApiError(api="DescribeJob", code=code, message="", http_status=None)
+
+
+class TestAcrossDestinations:
+    async def test_each_destination_is_asked_about_its_own_job(self) -> None:
+        """The same job id cancelled in two destinations: each watch polls its own,
+        and each ends with its own counts and time."""
+        clock = Clock()
+        asked: list[Destination] = []
+        left = {EAST: [counts(3, 0), counts(0, 0, 8)], WEST: [counts(0, 0, 5)]}
+
+        async def describe(job_id: str, destination: Destination) -> Mapping[str, Any]:
+            asked.append(destination)
+            found = left[destination]
+            item = found.pop(0) if len(found) > 1 else found[0]
+            details = {"numberOfQueuedThings": item.counts["QUEUED"]}
+            return {"job": {"jobId": job_id, "status": "CANCELED", "jobProcessDetails": details}}
+
+        watches = [
+            CancelWatch.start(
+                "fw-1", force=True, since=999, counts=counts(8, 0), at=1000, destination=EAST
+            ),
+            CancelWatch.start(
+                "fw-1", force=True, since=999, counts=counts(5, 0), at=1000, destination=WEST
+            ),
+        ]
+        east, west = await follow_cancellations(
+            describe, watches, at_most=60, interval=2, clock=clock, sleep=clock.sleep
+        )
+        assert east.destination == EAST and east.took == 1 + 2 * 2
+        assert west.destination == WEST and west.took == 1 + 2
+        assert asked == [EAST, WEST, EAST]
+        assert east.to_json()["account"] == EAST.account
+        assert west.to_json()["region"] == WEST.region
+
+    async def test_a_callers_throttle_is_tried_again_and_a_final_error_settles(self) -> None:
+        """Through the run's caller failures arrive as ApiError (its retries spent): a
+        throttle still costs only a poll, a vanished job settles its watch."""
+        clock = Clock()
+        (done,) = await follow_cancellations(
+            answers(api_error("ThrottlingException"), counts(0, 0)),
+            [watch(clock, counts(5, 0))],
+            at_most=60,
+            clock=clock,
+            sleep=clock.sleep,
+        )
+        assert done.remaining == 0 and done.error is None
+        (gone,) = await follow_cancellations(
+            answers(api_error("ResourceNotFoundException")),
+            [watch(clock, counts(5, 0))],
+            at_most=60,
+            clock=clock,
+            sleep=clock.sleep,
+        )
+        assert gone.error is not None and "ResourceNotFoundException" in gone.error

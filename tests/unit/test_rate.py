@@ -827,6 +827,26 @@ class TestRegistry:
         assert registry.get(Destination(region="us-east-1"), "CancelJobExecution") is not a
         assert registry.get(Destination(region="eu-west-1"), "DescribeJobExecution") is not a
 
+    def test_one_controller_per_account_too(self) -> None:
+        """The same region in two accounts is two quotas, so two controllers (the
+        caller's own account a third); a throttle in one account leaves the other's
+        rate where it was."""
+        now = [100.0]
+        registry = RateRegistry(rate=None, clock=lambda: now[0])
+        west = "eu-west-1"
+        mine = registry.get(Destination(account="111111111111", region=west), "CancelJob")
+        theirs = registry.get(Destination(account="222222222222", region=west), "CancelJob")
+        own = registry.get(Destination(region=west), "CancelJob")
+        assert len({id(mine), id(theirs), id(own)}) == 3
+        assert registry.get(Destination(account="111111111111", region=west), "CancelJob") is mine
+        before = theirs.rate()
+        assert mine.rate() == before
+        mine.record(throttled=True, latency=0.05)
+        now[0] += 1.0
+        assert mine.rate() < before
+        assert theirs.rate() == before and own.rate() == before
+        assert theirs.statistics().throttled == 0
+
     def test_passes_the_mode_and_options_on(self) -> None:
         """Controllers get the registry's rate and options."""
         fixed = RateRegistry(rate=7.0).get(Destination(region="r"), "api")
