@@ -15,11 +15,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-import structlog
-
 from bulkjobs._caller import ApiCaller
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ApiError, ConfigurationError, InvalidInputError, ValidationIssue
+from bulkjobs._log import get_logger
 from bulkjobs._selectors import FromJobs, FromQuery
 
 #: A source that selects things with a query.
@@ -27,7 +26,7 @@ Searched = FromQuery | FromJobs
 
 __all__ = ["check_queries"]
 
-log = structlog.get_logger("bulkjobs")
+log = get_logger("bulkjobs")
 
 #: What the service answers for a query it cannot parse or a request it refuses.
 _REFUSED_QUERY: Final = frozenset({"InvalidQueryException", "InvalidRequestException"})

@@ -19,9 +19,9 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import anyio
-import structlog
 
 from bulkjobs._destination import Destination
+from bulkjobs._log import get_logger
 from bulkjobs._rate import RateStart
 
 __all__ = ["QUOTA_PERMISSIONS", "SERVICE_CODE", "QuotaLookup", "match_quota"]
@@ -34,7 +34,7 @@ _RATE_WORDS = re.compile(r"throttl|\brate\b|\btps\b|per second", re.IGNORECASE)
 #: Seconds the whole lookup may take; a slow answer is no answer.
 LOOKUP_TIMEOUT = 10.0
 
-log = structlog.get_logger("bulkjobs")
+log = get_logger("bulkjobs")
 
 #: Opens (or returns the open) Service Quotas client for a destination.
 ClientOpener = Callable[[Destination], Awaitable[Any]]

@@ -40,9 +40,9 @@ from pathlib import Path
 from typing import IO, Any, Final, Protocol
 
 import anyio
-import structlog
 
 from bulkjobs._exceptions import ConfigurationError
+from bulkjobs._log import get_logger
 from bulkjobs._plan import plural
 from bulkjobs._report import ResultsWriter
 from bulkjobs._reportfiles import (
@@ -64,7 +64,7 @@ __all__ = [
     "s3_client",
 ]
 
-log = structlog.get_logger("bulkjobs.s3")
+log = get_logger("bulkjobs.s3")
 
 JOURNAL_PREFIX: Final = "journal/"
 RESULTS_PREFIX: Final = "results/"

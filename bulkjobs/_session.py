@@ -37,7 +37,6 @@ from pathlib import Path
 from typing import Any, Final, Literal, TypeAlias
 
 import anyio
-import structlog
 
 from bulkjobs._accounts import AccessFailure, AccountAccess, AccountState
 from bulkjobs._batch import ResultBatch, TargetBatch
@@ -60,6 +59,7 @@ from bulkjobs._follow import CancelWatch, ServerSideCancel, after_cancel_job
 from bulkjobs._jobstatus import PROCESS_COUNTERS
 from bulkjobs._journal import Journal, JournalReader
 from bulkjobs._listing import Listed
+from bulkjobs._log import get_logger
 from bulkjobs._models import (
     InvalidTarget,
     Operation,
@@ -89,7 +89,7 @@ from bulkjobs._verify import Verification, report_targets, verify_again
 
 __all__ = ["DEFAULT_QUOTA", "RunSession", "Source", "Sources"]
 
-log = structlog.get_logger("bulkjobs")
+log = get_logger("bulkjobs")
 
 #: What a plan assumes without a fixed rate: AWS's published default quota.
 DEFAULT_QUOTA: Final = 10.0

@@ -4,8 +4,9 @@
                                                # simulator; saves the run's report.html
 
 ``handler(event, context)`` cancels the job executions an S3 manifest lists (a CSV with
-a ``thingName`` column, optionally ``jobId`` and ``region``: the shape S3 Batch
-Operations users keep), writing the report as S3 objects. It stops cleanly
+a ``thingName`` column, optionally ``jobId`` and ``region``; or, with ``"inputFormat":
+"csv-noheader"``, rows of ``thingName,jobId`` without a header, as S3 Batch Operations
+keeps its manifests), writing the report as S3 objects. It stops cleanly
 ``marginSeconds`` before the invocation's time runs out, and says whether it is done:
 a Step Functions loop (or an EventBridge retry) invokes it again with the same event,
 and the next invocation resumes from the journal in S3 — the report under the prefix,
@@ -16,8 +17,8 @@ journal there in segments as the run goes and resumes from it, as ``bulkjobs
 cancel-job-execution --things-file s3://… --report s3://… --resume`` does.
 
 Event: {"manifest": "s3://bucket/manifest.csv", "report": "s3://bucket/runs/fw-2026-11/",
-"jobId": "fw-2026-11", "force": true, "region": "eu-west-1", "rate": "auto", "marginSeconds": 30,
-"sse": "aws:kms", "kmsKeyId": null, "endpointUrl": null}
+"inputFormat": "auto", "jobId": "fw-2026-11", "force": true, "region": "eu-west-1",
+"rate": "auto", "marginSeconds": 30, "sse": "aws:kms", "kmsKeyId": null, "endpointUrl": null}
 """
 
 from __future__ import annotations
@@ -53,7 +54,11 @@ def handler(event: Mapping[str, Any], context: LambdaContext | None) -> dict[str
     seconds = 900.0 if context is None else context.get_remaining_time_in_millis() / 1000
     try:
         report = bulkjobs.run_sync(
-            bulkjobs.FromFile(path=str(event["manifest"]), job_id=event.get("jobId")),
+            bulkjobs.FromFile(
+                path=str(event["manifest"]),
+                job_id=event.get("jobId"),
+                input_format=str(event.get("inputFormat", "auto")),
+            ),
             bulkjobs.CancelExecution(force=bool(event.get("force"))),
             settings(event, seconds),
             report=str(event["report"]),
@@ -100,12 +105,14 @@ def rehearse(things: int = 2000, page: str | None = None) -> int:
         os.environ["AWS_ENDPOINT_URL_S3"] = f"http://{host}:{port}"
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket="fleet-ops")
-        rows = ["thingName,jobId"] + [f"thing-{n:06d},fw-2026-11" for n in range(1, things + 1)]
+        # As S3 Batch Operations keeps a manifest: thingName,jobId rows, no header.
+        rows = [f"thing-{n:06d},fw-2026-11" for n in range(1, things + 1)]
         client.put_object(Bucket="fleet-ops", Key="manifests/fw.csv", Body="\n".join(rows))
         with ThreadedSimulator(SimConfig(quota=500, seed=4), fleet) as sim:
             event = {
                 "manifest": "s3://fleet-ops/manifests/fw.csv",
                 "report": "s3://fleet-ops/runs/fw-2026-11/",
+                "inputFormat": "csv-noheader",
                 "force": True,
                 "region": "us-east-1",
                 "rate": "400",

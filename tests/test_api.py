@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import structlog
@@ -77,3 +78,30 @@ def test_unconfigured_structlog_prints_nothing(
     )
     assert report.count(bulkjobs.Outcome.IN_PROGRESS_NEEDS_FORCE) == 1  # a WARNING event
     assert capsys.readouterr() == ("", "")
+
+
+def test_unconfigured_structlog_prints_nothing_of_the_runs_own_events(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Nor the run's own events: a listing that fails (an error event), Service Quotas
+    refused (a debug event) — the report says them, stdout stays the caller's."""
+    structlog.reset_defaults()
+    fleet = FleetSpec(things=3, job_ids=("j",))
+    with ThreadedSimulator(SimConfig(quota=None, service_quotas=False), fleet) as sim:
+        report = bulkjobs.run_sync(
+            bulkjobs.FromJob(job_id="no-such-job"), bulkjobs.CancelExecution(), config(sim)
+        )
+    assert report.stop_reason is not None and "listing" in report.stop_reason
+    assert capsys.readouterr() == ("", "")
+
+
+def test_every_module_logs_through_the_quiet_loggers() -> None:
+    """The promise above holds for modules yet to be written: only bulkjobs._log (and
+    the engine, which checks per event) may hold a structlog logger of its own."""
+    root = Path(bulkjobs.__file__).parent
+    holders = {
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "structlog.get_logger(" in path.read_text()
+    }
+    assert holders <= {"_log.py", "_engine.py"}

@@ -429,21 +429,24 @@ class TestLambdaHandler:
     def test_two_invocations_finish_2000_targets_from_an_s3_manifest(
         self, s3: Any, tmp_path: Path
     ) -> None:
-        """The first invocation stops on its deadline, the second resumes from the S3
-        journal; one report in S3 whose report.html, opened in Chromium, shows the whole
-        run: every figure the browser shows is the summary's."""
+        """From a headerless S3 Batch Operations-style manifest, the first invocation
+        stops on its deadline, the second resumes from the S3 journal; one report in S3
+        whose report.html, opened in Chromium, shows the whole run: every figure the
+        browser shows is the summary's."""
         from bulkjobs.sim import FleetSpec, SimConfig
 
         example = load_example("lambda_s3")
 
         things = 2000
         fleet = FleetSpec(things=things, job_ids=("fw-2026-11",), in_progress=0.2, seed=4)
-        rows = ["thingName,jobId"] + [f"thing-{n:06d},fw-2026-11" for n in range(1, things + 1)]
+        # As S3 Batch Operations keeps a manifest: thingName,jobId rows, no header.
+        rows = [f"thing-{n:06d},fw-2026-11" for n in range(1, things + 1)]
         url = put(s3, "manifests/fw.csv", "\n".join(rows) + "\n")
         with ThreadedSimulator(SimConfig(quota=500, seed=4), fleet) as sim:
             event = {
                 "manifest": url,
                 "report": f"s3://{BUCKET}/runs/fw-2026-11/",
+                "inputFormat": "csv-noheader",
                 "force": True,
                 "region": "us-east-1",
                 "rate": "400",
