@@ -19,10 +19,7 @@ from bulkjobs._caller import ApiCaller
 from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ApiError, ConfigurationError, InvalidInputError, ValidationIssue
 from bulkjobs._log import get_logger
-from bulkjobs._selectors import FromJobs, FromQuery
-
-#: A source that selects things with a query.
-Searched = FromQuery | FromJobs
+from bulkjobs._selectors import FromQuery
 
 __all__ = ["check_queries"]
 
@@ -37,10 +34,8 @@ _NOT_SEARCHABLE: Final = {
 }
 
 
-async def check_queries(checks: Sequence[tuple[Searched, Destination]], call: ApiCaller) -> None:
-    """One SearchIndex (``maxResults=1``) per distinct (query, index, destination):
-    ``checks`` pairs each query source (:class:`FromQuery`, or :class:`FromJobs` with
-    a ``query``) with a destination it runs in.
+async def check_queries(checks: Sequence[tuple[FromQuery, Destination]], call: ApiCaller) -> None:
+    """One SearchIndex (``maxResults=1``) per distinct (query, index, destination).
 
     Raises :class:`InvalidInputError` listing every query the service refused (field
     ``queryString``, the server's message in the rule) and :class:`ConfigurationError`
@@ -50,8 +45,6 @@ async def check_queries(checks: Sequence[tuple[Searched, Destination]], call: Ap
     issues: list[ValidationIssue] = []
     seen: set[tuple[str, str, Destination]] = set()
     for spec, destination in checks:
-        if spec.query is None:
-            continue
         key = (spec.query, spec.index_name, destination)
         if key in seen:
             continue

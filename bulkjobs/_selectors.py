@@ -12,7 +12,7 @@ a listing pages through the API with the run's own rate control and retries.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import get_args
 
@@ -121,10 +121,6 @@ class FromJobs:
     newer_than: datetime | None = None
     execution_statuses: Sequence[str] | None = None
     destination: Destination | None = None
-    #: Only the executions on the things fleet indexing finds for this query (over
-    #: ``index_name``): every rollout in flight on, say, one hardware revision.
-    query: str | None = None
-    index_name: str = THING_INDEX
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "statuses", _statuses(self.statuses))
@@ -137,8 +133,6 @@ class FromJobs:
             namespace_id=self.namespace_id,
         )
         issues.extend(self.rules.issues())
-        if self.query is not None:
-            issues.extend(i for i in query_issues(self.query, self.index_name) if i is not None)
         checks = _status_checks(self.execution_statuses)  # type: ignore[arg-type]
         issues.extend(
             ValidationIssue(source="options", line=None, field="executionStatus", rule=r, value=v)
@@ -152,10 +146,7 @@ class FromJobs:
     def label(self) -> str:
         """What it lists, for reports: ``jobs by ListJobs (COMPLETED, CANCELED)``."""
         shown = ", ".join(self.statuses) if self.statuses else "any status"
-        label = f"jobs by ListJobs ({shown})"
-        if self.query is not None:
-            label += f", on the things {self.index_name} finds for {self.query!r}"
-        return label
+        return f"jobs by ListJobs ({shown})"
 
     @property
     def rules(self) -> JobRules:
@@ -212,7 +203,6 @@ class FromJobs:
             counts = await _describe(caller, job) if describe else None
             if on_job is not None:
                 on_job(job, counts)
-        things = None if whole_job else await self._things(caller)
         for job in jobs:
             if whole_job:
                 yield Listed(target=Target(job_id=job.job_id, destination=self.destination))
@@ -222,27 +212,9 @@ class FromJobs:
             )
             try:
                 async for listed in executions:
-                    if things is None or listed.target.thing_name in things:
-                        yield listed
+                    yield listed
             finally:
                 await executions.aclose()
-
-    async def _things(self, caller: ApiCaller) -> frozenset[str] | None:
-        """The names :attr:`query` finds (None: no query), read once for every job:
-        a job's executions are listed with their status, and kept if on one of them."""
-        if self.query is None:
-            return None
-        # The job ID only labels what the search yields; the names are what is kept.
-        found = from_query(
-            caller, self.query, "any", index_name=self.index_name, destination=self.destination
-        )
-        names: set[str] = set()
-        try:
-            async for listed in found:
-                names.add(listed.target.thing_name or "")
-        finally:
-            await found.aclose()
-        return frozenset(names)
 
 
 async def _describe(caller: ApiCaller, job: ListedJob) -> JobCounts | None:
@@ -325,39 +297,90 @@ class FromThingGroup:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FromQuery:
-    """One target of ``job_id`` per thing that fleet indexing finds for ``query``
-    (SearchIndex over ``index_name``, e.g. ``attributes.hwRev:B2 AND
-    connectivity.connected:false``). The index reports no execution status; a thing
-    without an execution of the job ends ``not_found``.
+    """The executions, on each thing fleet indexing finds for ``query`` (SearchIndex
+    over ``index_name``, e.g. ``attributes.hwRev:B2 AND connectivity.connected:false``),
+    of ``job_id`` — or of every job ``jobs`` selects (ListJobs, listed once before the
+    first target: "every rollout in flight on those devices"). Give one of the two.
 
-    The query is the server's to judge: a session asks the index once per destination
-    before anything is sent (:meth:`~bulkjobs._session.RunSession.check_queries`), so a
-    query it cannot parse, or an index that is off, stops the run with no call made.
+    The index reports no execution status; a thing without an execution of a job ends
+    ``not_found`` for it. The query is the server's to judge: a session asks the index
+    once per destination before anything is sent
+    (:meth:`~bulkjobs._session.RunSession.check_queries`), so a query it cannot parse,
+    or an index that is off, stops the run with no call made.
     """
 
     query: str
-    job_id: str
+    job_id: str | None = None
+    jobs: FromJobs | None = None
     index_name: str = THING_INDEX
     destination: Destination | None = None
 
     def __post_init__(self) -> None:
         issues = [i for i in query_issues(self.query, self.index_name) if i is not None]
-        checks = [(i.field, i.rule, i.value or "") for i in issues]
-        _raise_if_broken([*checks, ("jobId", JOB_ID.check(self.job_id), self.job_id)])
+        checks: list[tuple[str, str | None, str]] = [
+            (i.field, i.rule, i.value or "") for i in issues
+        ]
+        if (self.job_id is None) == (self.jobs is None):
+            checks.append(("jobId", "give job_id or jobs (a FromJobs selection), one of them", ""))
+        elif self.job_id is not None:
+            checks.append(("jobId", JOB_ID.check(self.job_id), self.job_id))
+        elif self.jobs is not None and self.jobs.execution_statuses is not None:
+            rule = "does not apply: the index lists things, not executions with a status"
+            checks.append(("executionStatus", rule, ",".join(self.jobs.execution_statuses)))
+        _raise_if_broken(checks)
 
     @property
     def label(self) -> str:
         """What it lists, for reports: ``things AWS_Things finds for 'attributes.hwRev:B2'``."""
         return f"things {self.index_name} finds for {self.query!r}"
 
-    def open(self, caller: ApiCaller) -> AsyncGenerator[Listed, None]:
-        return from_query(
+    def open(
+        self,
+        caller: ApiCaller,
+        *,
+        describe: bool = False,
+        on_job: JobCallback | None = None,
+    ) -> AsyncGenerator[Listed, None]:
+        """One target per (found thing, job). With ``jobs``, ``on_job`` hears of each
+        selected job first — with DescribeJob's counts when ``describe`` — as for
+        :meth:`FromJobs.open`."""
+        if self.job_id is not None:
+            return from_query(
+                caller,
+                self.query,
+                self.job_id,
+                index_name=self.index_name,
+                destination=self.destination,
+            )
+        return self._over_jobs(caller, describe, on_job)
+
+    async def _over_jobs(
+        self, caller: ApiCaller, describe: bool, on_job: JobCallback | None
+    ) -> AsyncGenerator[Listed, None]:
+        assert self.jobs is not None
+        # The selection lists where the query runs: one destination for both.
+        selection = replace(self.jobs, destination=self.destination)
+        jobs = await selection.select(caller)
+        for job in jobs:
+            counts = await _describe(caller, job) if describe else None
+            if on_job is not None:
+                on_job(job, counts)
+        if not jobs:
+            return
+        # The index is paged once; each thing it finds is a target of every job.
+        things = from_query(
             caller,
             self.query,
-            self.job_id,
+            jobs[0].job_id,
             index_name=self.index_name,
             destination=self.destination,
         )
+        try:
+            async for found in things:
+                for job in jobs:
+                    yield Listed(target=replace(found.target, job_id=job.job_id))
+        finally:
+            await things.aclose()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -439,15 +439,9 @@ class RunSession:
         return states
 
     @property
-    def queries(self) -> tuple[FromQuery | FromJobs, ...]:
-        """The fleet-indexing queries that select this run's things: :class:`FromQuery`
-        (one job's executions on them), :class:`FromJobs` with a ``query`` (every
-        selected job's)."""
-        return tuple(
-            spec
-            for spec in self._listings
-            if isinstance(spec, FromQuery) or (isinstance(spec, FromJobs) and spec.query)
-        )
+    def queries(self) -> tuple[FromQuery, ...]:
+        """The fleet-indexing queries that select this run's things."""
+        return tuple(spec for spec in self._listings if isinstance(spec, FromQuery))
 
     async def check_queries(self) -> None:
         """Ask fleet indexing about each query in each destination it runs in, before
@@ -461,9 +455,9 @@ class RunSession:
         """
         if self._queries_checked:
             return
-        checks: list[tuple[FromQuery | FromJobs, Destination]] = []
+        checks: list[tuple[FromQuery, Destination]] = []
         for spec in self._listing_specs():
-            if isinstance(spec, FromQuery) or (isinstance(spec, FromJobs) and spec.query):
+            if isinstance(spec, FromQuery):
                 where = (spec.destination or Destination()).resolve(self._default)
                 if self.unreachable(where) is None:
                     checks.append((spec, where))
@@ -925,6 +919,11 @@ class RunSession:
                 return
 
     def _open(self, spec: Listing) -> AsyncIterator[Listed]:
+        if isinstance(spec, FromQuery) and spec.jobs is not None:
+            # As for FromJobs below: the plan lists the jobs the selection found.
+            return spec.open(
+                self._engine.call, describe=self.config.dry_run, on_job=self.plan.add_job
+            )
         if not isinstance(spec, FromJobs):
             return spec.open(self._engine.call)
         # The plan lists the jobs a selection found (a dry run with DescribeJob's
@@ -1053,8 +1052,8 @@ class RunSession:
                 {
                     "queryString": spec.query,
                     "indexName": spec.index_name,
-                    # None: the executions of every job --from-jobs selected.
-                    "jobId": spec.job_id if isinstance(spec, FromQuery) else None,
+                    "jobId": spec.job_id,
+                    "jobs": None if spec.jobs is None else spec.jobs.label,
                     **(spec.destination or Destination()).to_json(),
                 }
                 for spec in self.queries

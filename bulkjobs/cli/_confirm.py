@@ -572,9 +572,10 @@ def _listings(
         )
         # The group may hold only part of the job's fleet: the job's count bounds it.
         add(job_size)
-    if opts.query is not None and opts.job_id:
+    if opts.query is not None and (opts.job_id or opts.from_jobs is not None):
+        of = f"job {opts.job_id}" if opts.job_id else "each job --from-jobs selects"
         described.append(
-            f"the executions of job {opts.job_id} on the things fleet indexing "
+            f"the executions of {of} on the things fleet indexing "
             f"({opts.index_name}) finds for {opts.query!r}, listed as the run goes{where}"
         )
         # The query may match only part of the job's fleet: the job's count bounds it.

@@ -351,12 +351,20 @@ def resolve(args: argparse.Namespace) -> Options:
                 "give --thing-name, --things-file, --from-job, --thing-group, --from-thing, "
                 "--query or --from-jobs",
             )
-        needs_job = thing_names or from_job or thing_group or (query is not None and not selecting)
-        if needs_job and job_id is None and not job_ids:
+        if (thing_names or from_job or thing_group) and job_id is None:
+            bad("--job-id", "is required with --thing-name, --from-job and --thing-group")
+        if query is not None and job_id is None and not selecting:
             bad(
                 "--job-id",
-                "is required with --thing-name, --from-job and --thing-group, and with "
-                "--query unless --from-jobs selects the jobs",
+                "is required with --query (or --from-jobs: the executions of every job it selects)",
+            )
+        if query is not None and job_id is not None and selecting:
+            bad("--query", "takes its job from --job-id or its jobs from --from-jobs, not both")
+        if query is not None and selecting and args.status is not None:
+            bad(
+                "--status",
+                "does not apply with --query: fleet indexing lists things, not executions "
+                "with a status",
             )
         if query is not None:
             try:

@@ -125,11 +125,8 @@ def sources(opts: Options) -> list[Source]:
     # session places each in every selected one.
     destination = None if chosen.regions or chosen.selects_accounts else opts.config.destination
     selection: list[Source] = []
-    if opts.from_jobs is not None:
-        jobs = replace(opts.from_jobs, destination=destination)
-        if opts.query is not None and not opts.operation.whole_job:
-            # The selected jobs' executions on the things the query finds.
-            jobs = replace(jobs, query=opts.query, index_name=opts.index_name)
+    jobs = None if opts.from_jobs is None else replace(opts.from_jobs, destination=destination)
+    if jobs is not None and opts.query is None:
         selection.append(jobs)
     if opts.operation.whole_job or opts.jobs_alone:
         named = [Target(job_id=job_id, destination=destination) for job_id in opts.job_ids]
@@ -169,11 +166,13 @@ def sources(opts: Options) -> list[Source]:
                 destination=destination,
             )
         )
-    if opts.query is not None and opts.job_id:
+    if opts.query is not None and (opts.job_id or jobs is not None):
+        # With --from-jobs the query's things are targeted in each job it selects.
         found.append(
             FromQuery(
                 query=opts.query,
-                job_id=opts.job_id,
+                job_id=opts.job_id if jobs is None else None,
+                jobs=jobs,
                 index_name=opts.index_name,
                 destination=destination,
             )
@@ -338,15 +337,18 @@ def _metric_counts(engine: RunSession) -> tuple[int, int, int | None]:
     return stats.attempts, stats.throttles, stats.total
 
 
+def _jobs_of(spec: FromQuery) -> str:
+    return f"job {spec.job_id}" if spec.job_id is not None else "each job --from-jobs selects"
+
+
 def _print_plan(session: RunSession, stream: TextIO) -> None:
     rate = session.plan_rate
     basis = f"{rate:g}/s (--rate)" if session.config.rate else f"{rate:g}/s (AWS's default quota)"
     print(session.plan.render(rate=rate, basis=basis), file=stream)
     for spec in session.queries:
-        jobs = f"job {spec.job_id}" if isinstance(spec, FromQuery) else "the jobs selected"
         print(
             f"  selected:  the things {spec.index_name} finds for {spec.query!r} "
-            f"(their executions of {jobs})",
+            f"(their executions of {_jobs_of(spec)})",
             file=stream,
         )
 

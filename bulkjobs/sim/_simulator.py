@@ -34,6 +34,7 @@ from bulkjobs.sim._model import (
     JobSnapshot,
     Operation,
     TargetSelection,
+    ThingProfile,
 )
 from bulkjobs.sim._quota import QuotaBook
 from bulkjobs.sim._state import FleetState
@@ -437,6 +438,26 @@ class Simulator:
         if not state.has_thing(thing_name):
             raise KeyError(thing_name)
         state.set_profile(thing_name, attributes=attributes, connected=connected)
+
+    def add_thing(
+        self,
+        thing_name: str,
+        *,
+        attributes: dict[str, str] | None = None,
+        connected: bool = False,
+        groups: tuple[str, ...] = (),
+        account: str | None = None,
+        region: str | None = None,
+    ) -> None:
+        """Register a thing as CreateThing and AddThingToThingGroup would (its
+        attributes replaced if it exists); groups not there yet are made top-level."""
+        state = self._state(account, region)
+        for group in groups:
+            if not state.has_group(group):
+                state.add_group(group)
+        state.add_thing(
+            thing_name, groups=groups, profile=ThingProfile.of(attributes, connected=connected)
+        )
 
     def thing_attributes(
         self, thing_name: str, *, account: str | None = None, region: str | None = None

@@ -148,6 +148,9 @@ class FleetState:
     def has_thing(self, name: str) -> bool:
         return name in self._things
 
+    def has_group(self, name: str) -> bool:
+        return name in self._groups
+
     def profile(self, name: str) -> ThingProfile:
         """A thing's attributes and connectivity (ResourceNotFound: no such thing)."""
         if name not in self._things:

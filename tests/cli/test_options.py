@@ -9,6 +9,7 @@ import pytest
 
 from bulkjobs import CancelExecution, CancelJob, DeleteExecution, InvalidInputError, Outcome
 from bulkjobs._report import Report
+from bulkjobs.cli._confirm import _listings
 from bulkjobs.cli._inputs import apply_cli_input, skeleton
 from bulkjobs.cli._options import Options, parse_duration, resolve
 from bulkjobs.cli._parser import build_parser
@@ -317,3 +318,28 @@ class TestSkeletons:
             timeline=[],
         )
         assert set(document) == set(report.to_json())
+
+
+class TestQueryOptions:
+    def test_query_and_index_name(self) -> None:
+        """--query and --index-name reach the options; AWS_Things is the default index."""
+        opts = parse("cancel-job-execution", "--job-id", "j", "--query", "attributes.hwRev:B2")
+        assert (opts.query, opts.index_name, opts.has_listing) == (
+            "attributes.hwRev:B2",
+            "AWS_Things",
+            True,
+        )
+        other = parse(
+            "delete-job-execution", "--job-id", "j", "--query", "*", "--index-name", "Custom_1"
+        )
+        assert other.index_name == "Custom_1"
+
+    def test_the_prompt_names_the_query_bounded_by_the_job(self) -> None:
+        """The confirmation describes the query; the job's count bounds what it changes."""
+        opts = parse("cancel-job-execution", "--job-id", "j", "--query", "attributes.hwRev:B2")
+        described, size = _listings(opts, 40, spread=1, across=False)
+        assert described == (
+            "the executions of job j on the things fleet indexing (AWS_Things) finds for "
+            "'attributes.hwRev:B2', listed as the run goes",
+        )
+        assert size == 40

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bulkjobs.cli import main
+from bulkjobs.cli._inputs import skeleton
 from bulkjobs.sim import ExecutionStatus, FleetSpec, Operation, SimConfig, ThreadedSimulator
 
 JOB = "fw-1"
@@ -53,8 +54,8 @@ def matching(sim: ThreadedSimulator, *, account: str | None = None) -> list[str]
     return list(sim.call(read))
 
 
-def canceled(sim: ThreadedSimulator, *, account: str | None = None) -> list[str]:
-    found = sim.call(lambda s: s.executions(JOB, account=account))
+def canceled(sim: ThreadedSimulator, *, account: str | None = None, job: str = JOB) -> list[str]:
+    found = sim.call(lambda s: s.executions(job, account=account))
     return sorted(e.thing_name for e in found if e.status is ExecutionStatus.CANCELED)
 
 
@@ -108,6 +109,12 @@ class TestSelection:
         document = json.dumps({"jobId": JOB, "queryString": QUERY, "indexName": "AWS_Things"})
         assert run(sim, "cancel-job-execution", "--cli-input-json", document, "-q") == 0
         assert canceled(sim) == matching(sim)
+
+    @pytest.mark.parametrize("command", ["cancel-job-execution", "delete-job-execution"])
+    def test_skeleton_has_the_keys(self, command: str) -> None:
+        """--generate-cli-skeleton offers queryString and indexName as placeholders."""
+        document = json.loads(skeleton(command, "input"))
+        assert document["queryString"] == "" and document["indexName"] == ""
 
     def test_dry_run_names_the_query(
         self, sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
@@ -208,3 +215,74 @@ class TestPerDestination:
         assert cancel(sim, *argv, "-q") == 2
         assert B in capsys.readouterr().err
         assert mutating(sim) == 0
+
+
+@pytest.fixture
+def rollouts_sim() -> Iterator[ThreadedSimulator]:
+    """Three jobs on the same 90 QUEUED devices: two rollouts in flight, one finished."""
+    fleet = FleetSpec(things=90, job_ids=("fw-a", "fw-b", "fw-old"), seed=4)
+    with ThreadedSimulator(SimConfig(quota=None), fleet) as simulator:
+
+        def finish_old(sim: Any) -> None:
+            for i in range(1, 91):
+                name = sim.fleet.thing_name(i)
+                sim.set_execution_status("fw-old", name, ExecutionStatus.SUCCEEDED)
+
+        simulator.call(finish_old)
+        yield simulator
+
+
+class TestWithFromJobs:
+    def test_every_rollout_in_flight_on_the_found_things(
+        self, rollouts_sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """--query with --from-jobs: each IN_PROGRESS job's executions on the things the
+        query finds are cancelled; the finished job and the other things are untouched."""
+        sim = rollouts_sim
+        expected = matching(sim)
+        report = tmp_path / "r"
+        argv = ["cancel-job-execution", "--query", QUERY, "--from-jobs", "--job-status"]
+        assert run(sim, *argv, "IN_PROGRESS", "--report", str(report), "-q") == 0
+        for job in ("fw-a", "fw-b"):
+            assert canceled(sim, job=job) == expected
+        old = sim.call(lambda s: s.executions("fw-old"))
+        assert all(e.status is ExecutionStatus.SUCCEEDED for e in old)
+        assert sorted((x["jobId"], x["thingName"]) for x in lines(report)) == sorted(
+            (job, name) for job in ("fw-a", "fw-b") for name in expected
+        )
+        # One check, then the index paged once for both jobs.
+        assert searches(sim) == 2
+
+    def test_the_plan_lists_the_selected_jobs(
+        self, rollouts_sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A dry run names the query and the jobs the selection found."""
+        sim = rollouts_sim
+        argv = ["cancel-job-execution", "--query", QUERY, "--from-jobs", "--job-status"]
+        assert run(sim, *argv, "IN_PROGRESS", "--dry-run") == 0
+        out = capsys.readouterr().out
+        assert "each job --from-jobs selects" in out
+        assert "fw-a" in out and "fw-b" in out
+        assert mutating(sim) == 0
+
+    @pytest.mark.parametrize(
+        ("extra", "field"),
+        [
+            (["--job-id", "fw-a"], "--query"),
+            (["--status", "QUEUED"], "--status"),
+        ],
+    )
+    def test_ambiguous_combinations_are_refused(
+        self,
+        rollouts_sim: ThreadedSimulator,
+        capsys: pytest.CaptureFixture[str],
+        extra: list[str],
+        field: str,
+    ) -> None:
+        """A job from both --job-id and --from-jobs, or an execution status the index
+        cannot know: exit 2 naming the option, nothing sent."""
+        sim = rollouts_sim
+        argv = ["cancel-job-execution", "--query", QUERY, "--from-jobs", *extra]
+        assert run(sim, *argv) == 2
+        assert field in capsys.readouterr().err
+        assert sim.call(lambda s: s.statistics()).total_requests == 0

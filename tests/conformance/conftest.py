@@ -11,7 +11,7 @@ from __future__ import annotations
 import abc
 import json
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import boto3
@@ -70,6 +70,12 @@ class Backend(abc.ABC):
         """Create the things (where needed) and a job with one QUEUED execution each."""
 
     @abc.abstractmethod
+    def create_things(
+        self, things: Mapping[str, Mapping[str, str]], groups: Mapping[str, Sequence[str]]
+    ) -> None:
+        """Register things with their attributes, and thing groups with their members."""
+
+    @abc.abstractmethod
     def set_status(self, job_id: str, thing: str, status: ExecutionStatus) -> None:
         """Move an execution as its device would (there is no device API on either)."""
 
@@ -97,6 +103,18 @@ class MotoBackend(Backend):
             document=json.dumps({"operation": "update"}),
             targetSelection="SNAPSHOT",
         )
+
+    def create_things(
+        self, things: Mapping[str, Mapping[str, str]], groups: Mapping[str, Sequence[str]]
+    ) -> None:
+        for thing, attributes in things.items():
+            self.iot.create_thing(
+                thingName=thing, attributePayload={"attributes": dict(attributes)}
+            )
+        for group, members in groups.items():
+            self.iot.create_thing_group(thingGroupName=group)
+            for thing in members:
+                self.iot.add_thing_to_thing_group(thingGroupName=group, thingName=thing)
 
     def set_status(self, job_id: str, thing: str, status: ExecutionStatus) -> None:
         # moto has no jobs data-plane API; its threaded server shares this process's backend.
@@ -129,6 +147,16 @@ class SimBackend(Backend):
 
     def create_job(self, job_id: str, things: Sequence[str]) -> None:
         self.simulator.call(lambda sim: sim.add_job(job_id, things))
+
+    def create_things(
+        self, things: Mapping[str, Mapping[str, str]], groups: Mapping[str, Sequence[str]]
+    ) -> None:
+        def register(sim: Any) -> None:
+            for thing, attributes in things.items():
+                member_of = tuple(g for g, members in groups.items() if thing in members)
+                sim.add_thing(thing, attributes=dict(attributes), groups=member_of)
+
+        self.simulator.call(register)
 
     def set_status(self, job_id: str, thing: str, status: ExecutionStatus) -> None:
         self.simulator.call(lambda sim: sim.set_execution_status(job_id, thing, status))

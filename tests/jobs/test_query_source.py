@@ -12,6 +12,7 @@ import pytest
 from bulkjobs import (
     CancelExecution,
     ConfigurationError,
+    FromJobs,
     FromQuery,
     InvalidInputError,
     Outcome,
@@ -47,6 +48,9 @@ class TestFromQuery:
             ({"query": "  ", "job_id": JOB}, "queryString"),
             ({"query": "*", "job_id": "bad id"}, "jobId"),
             ({"query": "*", "job_id": JOB, "index_name": "no spaces"}, "indexName"),
+            ({"query": "*"}, "jobId"),
+            ({"query": "*", "job_id": JOB, "jobs": FromJobs()}, "jobId"),
+            ({"query": "*", "jobs": FromJobs(execution_statuses=("QUEUED",))}, "executionStatus"),
         ],
     )
     def test_rules_checked_on_construction(self, kwargs: dict[str, Any], field: str) -> None:
@@ -78,6 +82,31 @@ class TestFromQuery:
                 e.thing_name for e in sim.executions(JOB) if e.status is ExecutionStatus.CANCELED
             }
             assert done == expected
+
+    async def test_over_the_jobs_a_selection_finds(self) -> None:
+        """With ``jobs``, each found thing is a target of every selected job: here the
+        two IN_PROGRESS jobs, not the finished one."""
+        fleet = FleetSpec(things=40, job_ids=("fw-a", "fw-b", "done"), seed=8)
+        async with Simulator(SimConfig(quota=None), fleet) as sim:
+            for i in range(1, 41):
+                sim.set_execution_status("done", fleet.thing_name(i), "SUCCEEDED")
+            query = FromQuery(query="attributes.hwRev:A1", jobs=FromJobs(statuses=("IN_PROGRESS",)))
+            with anyio.fail_after(30):
+                report = await run([query], CancelExecution(), config(sim))
+            found = {
+                fleet.thing_name(i)
+                for i in range(1, 41)
+                if sim.thing_attributes(fleet.thing_name(i))[0]["hwRev"] == "A1"
+            }
+            assert report.total == 2 * len(found)
+            for job in ("fw-a", "fw-b"):
+                canceled = {
+                    e.thing_name
+                    for e in sim.executions(job)
+                    if e.status is ExecutionStatus.CANCELED
+                }
+                assert canceled == found
+            assert sim.statistics().of("SearchIndex").requests == 2
 
     async def test_an_invalid_query_raises_before_anything_is_sent(self) -> None:
         """InvalidQueryException comes back as bad input with the server's reason."""

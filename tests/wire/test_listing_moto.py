@@ -2,7 +2,8 @@
 
 moto pages ListJobExecutionsForJob and ListJobExecutionsForThing honestly but fixes
 every executionNumber at 123 and ignores pagination and ``recursive`` for
-ListThingsInThingGroup; the tests only rely on what it implements.
+ListThingsInThingGroup, and answers SearchIndex in one page whatever maxResults says;
+the tests only rely on what it implements.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from aiobotocore.session import get_session
 
 from bulkjobs._destination import Destination
 from bulkjobs._filters import Deduplicator, ListingFilter
-from bulkjobs._listing import PAGE_SIZE, Listed, from_job, from_thing, from_thing_group
+from bulkjobs._listing import (
+    PAGE_SIZE,
+    Listed,
+    from_job,
+    from_query,
+    from_thing,
+    from_thing_group,
+)
 from bulkjobs._models import Target
 from tests.wire.moto_fleet import create_fleet, iot_client, set_status
 
@@ -131,3 +139,24 @@ class TestFromThingGroupOnMoto:
 
         assert sorted(item.target.thing_name or "" for item in items) == names[:4]
         assert {item.target.job_id for item in items} == {"job-g"}
+
+
+class TestFromQueryOnMoto:
+    async def test_one_target_per_thing_the_index_finds(
+        self, moto_endpoint: str, caller: ClientCaller
+    ) -> None:
+        """SearchIndex's things become targets of the job; every page is asked for 100
+        (moto answers all at once, without a nextToken: one call)."""
+        names = create_fleet(moto_endpoint, "job-q", 6)
+        client = iot_client(moto_endpoint)
+        for n, name in enumerate(names):
+            revision = "B2" if n % 2 else "A1"
+            attributes = {"attributes": {"hwRev": revision}}
+            client.update_thing(thingName=name, attributePayload=attributes)
+
+        items = await collect(from_query(caller, "attributes.hwRev:B2", "job-q"))
+
+        assert sorted(item.target.thing_name or "" for item in items) == names[1::2]
+        assert {item.target.job_id for item in items} == {"job-q"}
+        asked = {"indexName": "AWS_Things", "queryString": "attributes.hwRev:B2", "maxResults": 100}
+        assert caller.calls == [("SearchIndex", asked)]
