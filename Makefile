@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # every machine, and `pipx`/`uv tool` installs can use it too (see README).
 CONSTRAINTS := constraints.txt
 
-.PHONY: demo test lint bench bench-full dist lock clean
+.PHONY: demo test lint bench bench-full dist lock iot-model clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ dist: $(STAMP)
 	.dist-venv/bin/bulkjobs --version
 	.dist-venv/bin/bulkjobs completion bash | grep -q _shtab_bulkjobs
 	rm -rf .dist-venv
+
+# The trimmed IoT service model bulkjobs ships (bulkjobs/_data/): botocore's own data for
+# the operations bulkjobs calls, rewritten from the installed botocore. Run it after a
+# botocore upgrade; tests/unit/test_iotmodel.py fails until it is.
+iot-model: $(STAMP)
+	$(BIN)/python -m bulkjobs._iotmodel
 
 # Re-pin constraints.txt: resolve the dependencies afresh in a scratch venv.
 lock:

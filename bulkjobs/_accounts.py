@@ -41,6 +41,7 @@ from aiobotocore.session import AioSession
 from botocore.credentials import CredentialProvider
 
 from bulkjobs._exceptions import ApiError, BulkJobsError
+from bulkjobs._iotmodel import aio_session
 from bulkjobs._roles import AssumeRole
 from bulkjobs._validation import check_account
 
@@ -192,7 +193,7 @@ class AccountAccess:
     @property
     def base_session(self) -> AioSession:
         if self._base is None:
-            self._base = AioSession(profile=self._profile)
+            self._base = aio_session(self._profile)
         return self._base
 
     def _endpoint(self, service_variable: str) -> str | None:

@@ -24,6 +24,7 @@ from bulkjobs._accounts import AccessFailure, AccountAccess, AccountState
 from bulkjobs._classify import ErrorClass, classify_code
 from bulkjobs._config import DEFAULT_REGION, RunConfig
 from bulkjobs._destination import Destination
+from bulkjobs._iotmodel import aio_session
 
 __all__ = ["CallError", "CallFailure", "Clients", "Transport", "no_access"]
 
@@ -166,7 +167,7 @@ class Clients:
 
     def _get_session(self) -> AioSession:
         if self._session is None:
-            self._session = AioSession(profile=self._config.profile)
+            self._session = aio_session(self._config.profile)
         return self._session
 
     async def __aenter__(self) -> Clients:

@@ -18,7 +18,6 @@ from typing import Any, Final
 from bulkjobs._batch import ResultBatch
 from bulkjobs._breakdown import Breakdown, breakdown_from_lines
 from bulkjobs._exceptions import ConfigurationError
-from bulkjobs._html import render_html
 from bulkjobs._models import Result
 from bulkjobs._plan import plural
 from bulkjobs._report import Report, ResultsWriter, atomic_write_text
@@ -93,6 +92,10 @@ def read_summary(directory: Path) -> dict[str, Any]:
 
 
 def write_html(directory: Path, summary: Mapping[str, Any], breakdown: Breakdown | None) -> Path:
+    # The page's renderer (tables, SVG timelines) loads when a page is written, not
+    # when a run starts: it is the end of a run with --report, and nothing else.
+    from bulkjobs._html import render_html
+
     page = render_html(summary, breakdown, version=_version(), generated=datetime.now(UTC))
     path = directory / HTML_NAME
     atomic_write_text(path, page)

@@ -144,3 +144,68 @@ def test_import_is_light() -> None:
         "assert not heavy, heavy; bulkjobs.Engine; assert 'aiobotocore' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+#: Parts of bulkjobs a plain cancel (``--yes --quiet``, no report, no S3) has no use for:
+#: loading them would only delay its first request.
+NOT_FOR_A_PLAIN_CANCEL = (
+    "bulkjobs.sim",
+    "bulkjobs.cli._confirm",
+    "bulkjobs.cli._shorthand",
+    "bulkjobs._html",
+    "bulkjobs._svg",
+)
+
+_RUN_AND_LIST_MODULES = (
+    "import json, sys; from bulkjobs.cli import main; code = main(sys.argv[1:]); "
+    "print(json.dumps([code, sorted(sys.modules)]))"
+)
+
+
+def test_a_cancel_loads_neither_the_simulator_nor_what_it_does_not_use() -> None:
+    """A real cancel, in a process of its own, cancels its target without importing
+    the simulator (its ``simulate`` options included), the confirmation, the shorthand
+    parser or the report page's renderer."""
+    import json
+    import subprocess
+    import sys
+
+    from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, ThreadedSimulator
+
+    fleet = FleetSpec(things=3, job_ids=("fw-1",))
+    with ThreadedSimulator(SimConfig(quota=None), fleet) as sim:
+        argv = ["cancel-job-execution", "--job-id", "fw-1", "--thing-name", "thing-000002"]
+        argv += ["--yes", "--quiet", "--region", "us-east-1", "--endpoint-url", sim.endpoint_url]
+        proc = subprocess.run(
+            [sys.executable, "-c", _RUN_AND_LIST_MODULES, *argv],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        execution = sim.call(lambda s: s.execution("fw-1", "thing-000002"))
+    code, modules = json.loads(proc.stdout.splitlines()[-1])
+    assert code == 0 and execution is not None
+    assert execution.status is ExecutionStatus.CANCELED
+    loaded = [m for m in modules if m.startswith(NOT_FOR_A_PLAIN_CANCEL)]
+    assert loaded == []
+    assert "aiobotocore" in modules  # it did talk to the server through the SDK
+
+
+def test_the_simulate_command_still_has_all_its_options() -> None:
+    """``simulate``'s options are added when its parser is first used; parsing, help and
+    tools walking the parser all see them."""
+    import argparse
+
+    from bulkjobs.cli._parser import build_parser
+
+    def simulate_parser() -> argparse.ArgumentParser:
+        [commands] = [a for a in build_parser()._actions if a.dest == "command"]
+        sub: argparse.ArgumentParser = commands.choices["simulate"]  # type: ignore[index]
+        return sub
+
+    args = build_parser().parse_args(["simulate", "--port", "5", "--quota", "unlimited"])
+    assert (args.sim_port, args.sim_quota, args.sim_things) == (5, None, 1000)
+    assert "--p503" in simulate_parser().format_help()
+    # As shell completion and the CLI reference walk it, from a parser not yet used.
+    assert "--p503" in {o for a in simulate_parser()._actions for o in a.option_strings}

@@ -37,7 +37,6 @@ from bulkjobs import (
 )
 from bulkjobs.cli._accountopts import AccountOptions, resolve_accounts
 from bulkjobs.cli._parser import DEFAULTS
-from bulkjobs.cli._shorthand import parse_string_map
 
 __all__ = ["Options", "parse_duration", "resolve"]
 
@@ -153,6 +152,9 @@ def _status_details(text: str) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise ValueError("must be a JSON object")
         return data
+    # The shorthand grammar's patterns compile only for runs that give --status-details.
+    from bulkjobs.cli._shorthand import parse_string_map
+
     return dict(parse_string_map(text))
 
 

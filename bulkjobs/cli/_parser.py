@@ -8,6 +8,7 @@ applied afterwards from :data:`DEFAULTS`.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any, Final
 
 from bulkjobs.cli._accountopts import add_account_arguments
@@ -113,13 +114,51 @@ class _FlagOnce(argparse.BooleanOptionalAction):
             parser.error(f"argument {option_string}: contradicts an earlier {self.dest} flag")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose arguments can be added when it is first used.
+
+    ``simulate``'s options are defined next to the simulator and need its configuration
+    to build; every other command would pay for importing it at start-up. A parser made
+    with ``deferred=`` runs it the first time anything reads its actions: parsing its
+    command line, printing its help, or a tool (shell completion, the CLI reference)
+    walking its options — so it looks complete to everything that looks.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        deferred: Callable[[argparse.ArgumentParser], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.__dict__["_deferred"] = deferred
+
+    @property
+    def _actions(self) -> list[argparse.Action]:
+        add = self.__dict__.pop("_deferred", None)
+        if add is not None:
+            add(self)  # its add_argument calls see the list below, filling it
+        actions: list[argparse.Action] = self.__dict__["_actions"]
+        return actions
+
+    @_actions.setter
+    def _actions(self, value: list[argparse.Action]) -> None:
+        self.__dict__["_actions"] = value
+
+
+def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
+    from bulkjobs.sim._options import add_simulate_arguments
+
+    add_simulate_arguments(parser)
+
+
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     def __init__(self, prog: str) -> None:
         super().__init__(prog, max_help_position=34, width=100)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="bulkjobs",
         description="Cancel and delete AWS IoT job executions in bulk — fast, rate-aware, "
         "and accounting for every target.",
@@ -218,17 +257,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     completion.add_argument("shell", metavar="SHELL", choices=["bash", "zsh"], help="bash or zsh")
 
-    simulate = commands.add_parser(
+    commands.add_parser(
         "simulate",
         help="serve the AWS IoT Jobs simulator on loopback until Ctrl-C",
         description="Serve bulkjobs' AWS IoT Jobs control-plane simulator (quotas, faults, "
         "device churn) for rehearsals and benchmarks. Point any AWS SDK or bulkjobs at the "
         "URL it prints with --endpoint-url.",
         formatter_class=_Formatter,
+        deferred=_simulate_arguments,
     )
-    from bulkjobs.sim._options import add_simulate_arguments
-
-    add_simulate_arguments(simulate)
     return parser
 
 

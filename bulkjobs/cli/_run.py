@@ -31,7 +31,6 @@ from bulkjobs import (
     parse_age,
     report_targets,
 )
-from bulkjobs.cli._confirm import confirm
 from bulkjobs.cli._destinations import print_access, print_destinations, select_destinations
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, plural, print_summary
@@ -249,9 +248,14 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
                     ]
                 ) from None
             files = session.file_sources
-            stop = await confirm(opts, files[0] if files else None, stderr, session)
-            if stop is not None:
-                return stop
+            # --yes means nothing is asked: the confirmation's checks (and their module)
+            # are for runs that may ask.
+            if not opts.yes:
+                from bulkjobs.cli._confirm import confirm
+
+                stop = await confirm(opts, files[0] if files else None, stderr, session)
+                if stop is not None:
+                    return stop
             _whole_job_advice(opts, session, stderr)
             return await _run(opts, argv, session, stdout=stdout, stderr=stderr)
 

@@ -151,7 +151,14 @@ class TestQuota:
         # The drop comes early enough that even a client that starts fast has most of
         # its targets left to send (a drop after the last send would go unfelt), and
         # a slow start-up only moves the drop before the first send: it is felt either way.
-        config = SimConfig(quota=200, quota_schedule=(QuotaChange(at=0.2, tps=20),), seed=7)
+        # A burst of 0.1 s of quota (20 calls) keeps that true of a client seeded with the
+        # quota from Service Quotas at once: by 0.2 s it can have sent 20 + 40 of the 120.
+        config = SimConfig(
+            quota=200,
+            burst_seconds=0.1,
+            quota_schedule=(QuotaChange(at=0.2, tps=20),),
+            seed=7,
+        )
         async with Simulator(config, fleet(120)) as sim:
             engines: list[Engine] = []
             results, before = await cancel_all(sim, engines=engines)

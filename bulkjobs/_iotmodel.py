@@ -1,0 +1,155 @@
+"""A trimmed copy of botocore's IoT service model: only the operations bulkjobs calls.
+
+botocore reads and parses the whole IoT model (some 270 operations, 1,500 shapes) for
+every IoT client, and builds a method for each operation; bulkjobs calls eleven. The
+copy in ``_data/`` is botocore's own data for those eleven operations and every shape they
+reference, without the documentation, written by ``make iot-model`` from the installed
+botocore (``python -m bulkjobs._iotmodel``). It saves a seventh or so of the CPU that
+creating an IoT client costs, on every launch.
+
+Sessions made by :func:`aio_session` look there just before botocore's own data: the
+operations, shapes, endpoint rules and paginators are the same, and a user's own models
+(``~/.aws/models``, ``AWS_DATA_PATH``) still come first. The copy is used only with the
+botocore release it was made from (:data:`VERSION_FILE`); any other release loads its
+own full model, as it would without bulkjobs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import botocore
+from aiobotocore.session import AioSession
+from botocore.loaders import Loader
+
+__all__ = ["OPERATIONS", "aio_session", "trimmed"]
+
+#: Every IoT operation bulkjobs sends (the I/O layer's table must name no other).
+OPERATIONS: Final = (
+    "CancelJob",
+    "CancelJobExecution",
+    "DeleteJob",
+    "DeleteJobExecution",
+    "DescribeJob",
+    "DescribeJobExecution",
+    "ListJobExecutionsForJob",
+    "ListJobExecutionsForThing",
+    "ListJobs",
+    "ListThingsInThingGroup",
+    "SearchIndex",
+)
+SERVICE: Final = "iot"
+DATA_DIR: Final = Path(__file__).resolve().parent / "_data"
+#: The botocore release the copy was made from, one line.
+VERSION_FILE: Final = DATA_DIR / "botocore-version.txt"
+
+
+def _shape_names(node: Any) -> Iterator[str]:
+    """Every shape a part of the model refers to (``{"shape": name}``, at any depth)."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key == "shape" and isinstance(value, str):
+                yield value
+            else:
+                yield from _shape_names(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _shape_names(value)
+
+
+def _undocumented(node: Any) -> Any:
+    if isinstance(node, Mapping):
+        return {k: _undocumented(v) for k, v in node.items() if k != "documentation"}
+    if isinstance(node, list):
+        return [_undocumented(v) for v in node]
+    return node
+
+
+def trimmed(model: Mapping[str, Any], operations: tuple[str, ...] = OPERATIONS) -> dict[str, Any]:
+    """``model`` (a service-2 document) with only ``operations`` and the shapes they
+    reach (inputs, outputs, errors and their members), documentation left out."""
+    kept_operations = {name: model["operations"][name] for name in operations}
+    shapes: dict[str, Any] = {}
+    pending = list(_shape_names(kept_operations))
+    while pending:
+        name = pending.pop()
+        if name not in shapes:
+            shapes[name] = model["shapes"][name]
+            pending.extend(_shape_names(shapes[name]))
+    rest = {k: v for k, v in model.items() if k not in ("operations", "shapes", "documentation")}
+    document = {**rest, "operations": kept_operations, "shapes": dict(sorted(shapes.items()))}
+    result: dict[str, Any] = _undocumented(document)
+    return result
+
+
+def _recorded_version() -> str | None:
+    try:
+        return VERSION_FILE.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+
+
+def aio_session(profile: str | None = None) -> AioSession:
+    """A new aiobotocore session whose IoT clients load the trimmed model (when it was
+    made from this botocore and no model of the user's own stands in front of it)."""
+    session = AioSession(profile=profile)
+    if _recorded_version() != botocore.__version__:
+        return session
+    paths = list(session.get_component("data_loader").search_paths)
+    builtin = Loader.BUILTIN_DATA_PATH
+    if builtin not in paths:
+        return session
+    at = paths.index(builtin)
+    if any(os.path.isdir(os.path.join(path, SERVICE)) for path in paths[:at]):
+        return session  # the user's own IoT model wins, as it would without us
+    paths.insert(at, str(DATA_DIR))
+    loader = Loader(extra_search_paths=paths, include_default_search_paths=False)
+    session.register_component("data_loader", loader)
+    return session
+
+
+def builtin_model() -> tuple[str, dict[str, Any]]:
+    """(API version, service-2 file) of IoT as the installed botocore ships it: the
+    file itself, before the loader applies its extras (it applies them to the copy too)."""
+    loader = Loader(
+        extra_search_paths=[Loader.BUILTIN_DATA_PATH], include_default_search_paths=False
+    )
+    version: str = loader.determine_latest_version(SERVICE, "service-2")
+    model: dict[str, Any] = loader.load_data(f"{SERVICE}/{version}/service-2")
+    return version, model
+
+
+def shipped_path(api_version: str) -> Path:
+    return DATA_DIR / SERVICE / api_version / "service-2.json"
+
+
+def render(model: Mapping[str, Any]) -> str:
+    """The file's text: one line per member, so regenerating shows a readable diff."""
+    return json.dumps(model, indent=1, ensure_ascii=False) + "\n"
+
+
+def main() -> int:
+    """Write ``_data/`` from the installed botocore (``make iot-model``)."""
+    version, model = builtin_model()
+    for old in DATA_DIR.glob(f"{SERVICE}/*/service-2.json"):
+        old.unlink()
+        old.parent.rmdir()
+    path = shipped_path(version)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(trimmed(model)), encoding="utf-8")
+    VERSION_FILE.write_text(botocore.__version__ + "\n", encoding="utf-8")
+    print(
+        f"wrote {path}: {len(OPERATIONS)} of {len(model['operations'])} operations, "
+        f"{path.stat().st_size:,} bytes, from botocore {botocore.__version__}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
