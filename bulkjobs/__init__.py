@@ -50,6 +50,7 @@ from bulkjobs._models import (
     Request,
     Result,
     Target,
+    Verify,
 )
 from bulkjobs._plan import Estimate, Plan, SelectedJob, format_duration, plural
 from bulkjobs._report import Report, atomic_write_text
@@ -93,6 +94,7 @@ if TYPE_CHECKING:
         describe_jobs_in,
         select_jobs,
     )
+    from bulkjobs._verify import Verification, report_targets
 
 __version__ = "0.1.0"
 
@@ -138,6 +140,8 @@ _LAZY = {
         )
     },
     "Source": "bulkjobs._session",
+    "Verification": "bulkjobs._verify",
+    "report_targets": "bulkjobs._verify",
 }
 
 
@@ -215,6 +219,8 @@ __all__ = [
     "Source",
     "Target",
     "ValidationIssue",
+    "Verification",
+    "Verify",
     "__version__",
     "atomic_write_text",
     "describe_jobs",
@@ -232,6 +238,7 @@ __all__ = [
     "parse_rate",
     "plural",
     "redraw_report",
+    "report_targets",
     "run",
     "run_sync",
     "s3_client",

@@ -45,6 +45,7 @@ async def run(
     wait_timeout: float | None = None,
     encryption: Encryption | None = None,
     listing_errors: Literal["stop", "continue"] = "stop",
+    verify: bool = False,
 ) -> Report:
     """Run ``operation`` over ``targets`` and return the report.
 
@@ -58,7 +59,9 @@ async def run(
     used DIR raises :class:`ConfigurationError`). ``destinations`` spreads the run over
     accounts and regions (other accounts reached with ``config.role``). After CancelJob
     the report says how AWS's server-side cancel stands (``wait_timeout``: follows it
-    for up to that many seconds). See :class:`RunSession`.
+    for up to that many seconds). ``verify=True`` reads every target again once the run
+    (and that follow-up) is over: ``Report.verification`` says what is still QUEUED or
+    IN_PROGRESS, and the exit code is 1 if anything is. See :class:`RunSession`.
     """
     session = RunSession(
         targets,
@@ -72,6 +75,7 @@ async def run(
         wait_timeout=wait_timeout,
         encryption=encryption,
         listing_errors=listing_errors,
+        verify=verify,
     )
     return await session.run(on_result=on_result)
 
@@ -90,6 +94,7 @@ def run_sync(
     wait_timeout: float | None = None,
     encryption: Encryption | None = None,
     listing_errors: Literal["stop", "continue"] = "stop",
+    verify: bool = False,
 ) -> Report:
     """:func:`run` for synchronous scripts (starts and closes its own event loop)."""
 
@@ -107,6 +112,7 @@ def run_sync(
             wait_timeout=wait_timeout,
             encryption=encryption,
             listing_errors=listing_errors,
+            verify=verify,
         )
 
     return anyio.run(main)

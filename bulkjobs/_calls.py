@@ -82,6 +82,8 @@ class Track:
     #: delete-job: seconds from acceptance to gone; LimitExceeded answers waited out.
     deletion_seconds: float | None = None
     limit_waits: int = 0
+    #: verify of a job: executions still QUEUED and IN_PROGRESS, by DescribeJob.
+    running_counts: dict[str, int] | None = None
 
     @property
     def ambiguous(self) -> bool:

@@ -40,8 +40,10 @@ from bulkjobs._models import (
     DeleteJob,
     Operation,
     Outcome,
+    Verify,
     settled_by_listing,
 )
+from bulkjobs._verify import verify
 
 __all__ = ["Flows"]
 
@@ -282,4 +284,5 @@ _FLOWS: Mapping[type, _Flow] = {
     DeleteExecution: Flows.delete_execution,
     CancelJob: Flows.cancel_job,
     DeleteJob: delete_job,
+    Verify: verify,
 }

@@ -39,6 +39,7 @@ KIND_COLOURS: Final = {
     OutcomeKind.FAILED.value: "#c62828",
     OutcomeKind.INTERRUPTED.value: "#6a1b9a",
     OutcomeKind.DRY_RUN.value: "#1565c0",
+    OutcomeKind.RUNNING.value: "#ef6c00",
 }
 _KIND_ORDER: Final = list(KIND_COLOURS)
 _KIND_LABELS: Final = {
@@ -48,6 +49,7 @@ _KIND_LABELS: Final = {
     "failed": "failed",
     "interrupted": "not finished",
     "dry_run": "dry run",
+    "running": "still running",
 }
 _OUTCOME_ORDER: Final = [o.value for o in Outcome]
 #: Rows of a breakdown table before the rest are summed into one.

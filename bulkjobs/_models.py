@@ -19,6 +19,7 @@ from bulkjobs._jobstatus import ACTIVE_STATUSES, JobCounts
 
 __all__ = [
     "FRESH",
+    "RUNNING_STATUSES",
     "TERMINAL_STATUSES",
     "CancelExecution",
     "CancelJob",
@@ -31,6 +32,7 @@ __all__ = [
     "Request",
     "Result",
     "Target",
+    "Verify",
     "settled_by_listing",
     "target_digest",
     "widen_span",
@@ -50,6 +52,8 @@ EXECUTION_STATUSES: Final = (
     "CANCELED",
 )
 TERMINAL_STATUSES: Final = frozenset(EXECUTION_STATUSES[2:])
+#: Statuses in which an execution still runs on its device, or is about to.
+RUNNING_STATUSES: Final = EXECUTION_STATUSES[:2]
 #: Every status in DescribeJob's order, and the terminal ones in that order.
 _EVERY: Final = JobCounts.STATUSES
 _TERMINAL: Final = tuple(s for s in _EVERY if s not in ACTIVE_STATUSES)
@@ -286,7 +290,79 @@ class DeleteJob:
         return Request(api=self.api, params=params)
 
 
-Operation: TypeAlias = CancelExecution | DeleteExecution | CancelJob | DeleteJob
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verify:
+    """Read what is still running; change nothing.
+
+    An execution target is read with DescribeJobExecution (a target a listing of this
+    run found carries its status already, and needs no call); a job target (no thing)
+    with DescribeJob, whose counters say how many of its executions are still QUEUED
+    or IN_PROGRESS. ``still_running`` is the outcome of each that is; a terminal one
+    is ``already_terminal``, and one that is gone (deleted) ``not_found``.
+    """
+
+    name: Literal["verify"] = field(default="verify", init=False)
+    api: Literal["DescribeJobExecution"] = field(default="DescribeJobExecution", init=False)
+    whole_job: ClassVar[bool] = False
+    cancels_server_side: ClassVar[bool] = False
+    #: A read forces nothing; present so that every operation answers ``force``.
+    force: ClassVar[bool] = False
+    #: A target a listing of this run showed terminal is not running: no call needed.
+    settles_listed_terminal: ClassVar[bool] = True
+    past: ClassVar[str] = "read"
+    whole_job_alternative: ClassVar[str | None] = None
+
+    @property
+    def acted_statuses(self) -> tuple[str, ...]:
+        """None: a read changes no execution."""
+        return ()
+
+    @property
+    def destructive(self) -> bool:
+        """Never: nothing is asked before a read."""
+        return False
+
+    @property
+    def action(self) -> str:
+        return "read what is still running"
+
+    @property
+    def consequence(self) -> str:
+        return "Nothing is changed: each target's status is read."
+
+    @staticmethod
+    def recheck(result: Result) -> Target | None:
+        """The target a verify reads to see what ``result`` left running: the target
+        as it was given, with no listed status (it is read again) and, after a delete,
+        the execution number the delete acted on. None for a line of bad input, which
+        was never sent."""
+        if result.error_code == "InvalidInput":
+            return None
+        target = result.target
+        number = target.execution_number
+        if result.operation == "delete-job-execution" and result.execution_number is not None:
+            number = result.execution_number
+        if target.listed_status is None and number == target.execution_number:
+            return target
+        return Target(
+            job_id=target.job_id,
+            thing_name=target.thing_name,
+            execution_number=number,
+            expected_version=target.expected_version,
+            destination=target.destination,
+        )
+
+    def request(self, target: Target) -> Request:
+        """The read for ``target``: DescribeJob for a job, DescribeJobExecution else."""
+        if target.thing_name is None:
+            return Request(api="DescribeJob", params={"jobId": target.job_id})
+        params: dict[str, Any] = {"jobId": target.job_id, "thingName": target.thing_name}
+        if target.execution_number is not None:
+            params["executionNumber"] = target.execution_number
+        return Request(api=self.api, params=params)
+
+
+Operation: TypeAlias = CancelExecution | DeleteExecution | CancelJob | DeleteJob | Verify
 
 
 def settled_by_listing(operation: Operation, target: Target) -> str | None:
@@ -411,6 +487,8 @@ class OutcomeKind(enum.StrEnum):
     FAILED = "failed"
     INTERRUPTED = "interrupted"
     DRY_RUN = "dry_run"
+    #: A verify found it still QUEUED or IN_PROGRESS.
+    RUNNING = "running"
 
 
 class Outcome(enum.StrEnum):
@@ -429,6 +507,7 @@ class Outcome(enum.StrEnum):
     ERROR = "error"
     INTERRUPTED = "interrupted"
     DRY_RUN = "dry_run"
+    STILL_RUNNING = "still_running"
 
     @property
     def kind(self) -> OutcomeKind:
@@ -450,6 +529,7 @@ _KINDS: Final = {
     Outcome.ERROR: OutcomeKind.FAILED,
     Outcome.INTERRUPTED: OutcomeKind.INTERRUPTED,
     Outcome.DRY_RUN: OutcomeKind.DRY_RUN,
+    Outcome.STILL_RUNNING: OutcomeKind.RUNNING,
 }
 
 
@@ -487,6 +567,9 @@ class Result:
     #: delete-job: seconds from DeleteJob's acceptance to the job being gone (None when
     #: not followed to the end).
     deletion_seconds: float | None = None
+    #: verify of a job: its executions still QUEUED and IN_PROGRESS, by DescribeJob's
+    #: counters (None for an execution, whose status is ``status_before``).
+    running_counts: Mapping[str, int] | None = None
 
     def to_json(self) -> dict[str, object]:
         """One line of results.jsonl."""
@@ -525,6 +608,8 @@ class Result:
             line["request"] = self.request.to_json()
         if self.deletion_seconds is not None:
             line["deletionSeconds"] = round(self.deletion_seconds, 3)
+        if self.running_counts is not None:
+            line["runningCounts"] = dict(self.running_counts)
         return line
 
     def to_line(self) -> str:
@@ -599,6 +684,7 @@ class Result:
                 expected_version=opt_int("expectedVersion"),
                 version_found=opt_int("versionFound"),
                 deletion_seconds=opt_float("deletionSeconds"),
+                running_counts=_counts(field_of("runningCounts")),
             )
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             missing = isinstance(exc, KeyError)
@@ -612,6 +698,12 @@ class Result:
                 value=None if value is None else str(value),
             )
             raise InvalidInputError([issue]) from exc
+
+
+def _counts(value: object) -> dict[str, int] | None:
+    if not isinstance(value, Mapping):
+        return None
+    return {str(k): int(str(v)) for k, v in value.items()}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,6 +22,7 @@ from bulkjobs._models import Outcome, OutcomeKind, Result
 
 if TYPE_CHECKING:
     from bulkjobs._follow import ServerSideCancel
+    from bulkjobs._verify import Verification
 
 __all__ = ["Aggregator", "Report", "ResultsWriter", "atomic_write_text", "write_summary"]
 
@@ -70,6 +71,8 @@ class Report:
     #: cancel-job: how the server-side cancel stood after the calls (or, waited for,
     #: how it ended); None for other operations and dry runs.
     server_side_cancel: ServerSideCancel | None = None
+    #: verify, or a run with ``verify=True``: what was found still running after it.
+    verification: Verification | None = None
 
     def count(self, outcome: Outcome) -> int:
         return self.outcomes.get(outcome.value, 0)
@@ -81,15 +84,25 @@ class Report:
     def exit_code(self) -> int:
         """0 all done or no-op; 1 some failed, skipped or left unfinished by a deadline,
         abort threshold or fatal error, or a listing did not reach its end, or a
-        server-side cancel waited for did not finish; 130 stopped by a signal (or its
-        wait interrupted). A deadline that came after every target finished changes
-        nothing."""
+        server-side cancel waited for did not finish, or something was found still
+        running (verify); 130 stopped by a signal (or its wait, or its verify,
+        interrupted). A deadline that came after every target finished changes nothing."""
         if self.stopped_by_signal:
             return 130
-        bad = (OutcomeKind.FAILED, OutcomeKind.SKIPPED, OutcomeKind.INTERRUPTED)
+        bad = (
+            OutcomeKind.FAILED,
+            OutcomeKind.SKIPPED,
+            OutcomeKind.INTERRUPTED,
+            OutcomeKind.RUNNING,
+        )
         code = 1 if self.listing_incomplete or any(self.count_kind(k) for k in bad) else 0
         if self.server_side_cancel is not None:
             code = self.server_side_cancel.exit_code(code)
+        if self.verification is not None:
+            if self.verification.interrupted:
+                return 130
+            if not self.verification.passed and code == 0:
+                code = 1
         return code
 
     def to_json(self) -> dict[str, Any]:
@@ -119,6 +132,8 @@ class Report:
         }
         if self.server_side_cancel is not None:
             data["serverSideCancel"] = self.server_side_cancel.to_json()
+        if self.verification is not None:
+            data["verify"] = self.verification.to_json()
         return data
 
 

@@ -60,7 +60,15 @@ from bulkjobs._jobstatus import PROCESS_COUNTERS
 from bulkjobs._journal import Journal, JournalReader
 from bulkjobs._listing import Listed
 from bulkjobs._log import get_logger
-from bulkjobs._models import InvalidTarget, Operation, Outcome, Result, Target, target_digest
+from bulkjobs._models import (
+    InvalidTarget,
+    Operation,
+    Outcome,
+    Result,
+    Target,
+    Verify,
+    target_digest,
+)
 from bulkjobs._plan import Plan, covers_whole_job
 from bulkjobs._preflight import check_queries as ask_fleet_indexing
 from bulkjobs._report import Report, ResultsWriter, write_summary
@@ -77,6 +85,7 @@ from bulkjobs._selectors import (
 from bulkjobs._sources import FileSource
 from bulkjobs._staging import Staging
 from bulkjobs._validation import check_operation, check_target
+from bulkjobs._verify import Verification, report_targets, verify_again
 
 __all__ = ["DEFAULT_QUOTA", "RunSession", "Source", "Sources"]
 
@@ -154,8 +163,13 @@ class RunSession:
         on_cancel_progress: Callable[[Sequence[CancelWatch]], object] | None = None,
         encryption: Encryption | None = None,
         listing_errors: Literal["stop", "continue"] = "stop",
+        verify: bool = False,
     ) -> None:
         self.operation = operation
+        #: After the run, read every target again for what is still running.
+        self.verify = verify
+        #: The read-again session while it runs (stop and statistics go to it).
+        self._verifying: RunSession | None = None
         config = config or (engine.config if engine is not None else RunConfig())
         if engine is None and config.region is None:
             # The region the calls go to (the profile's, or the SDK's default), named in
@@ -300,6 +314,10 @@ class RunSession:
             )
         if self.resume and config.dry_run:
             raise ConfigurationError("resume cannot be combined with a dry run")
+        if self.verify and (config.dry_run or isinstance(op, Verify)):
+            raise ConfigurationError(
+                "verify=True reads again what a run changed: not for a dry run or a verify"
+            )
         issues = list(check_operation(op))
         named = (t for t in self._named if isinstance(t, Target))
         for n, target in enumerate(named, start=1):
@@ -479,6 +497,8 @@ class RunSession:
     # -- control, for progress displays and signal handlers ------------------------------
 
     def statistics(self) -> EngineStatistics:
+        if self._verifying is not None:
+            return self._verifying.statistics()
         return self._engine.statistics()
 
     def stop(self, reason: str, *, hard: bool = False, signalled: bool = False) -> None:
@@ -486,6 +506,9 @@ class RunSession:
         While following a server-side cancel, stop waiting (the report says so)."""
         if self._follow_scope is not None:
             self._follow_scope.cancel()
+            return
+        if self._verifying is not None:
+            self._verifying.stop(reason, hard=hard, signalled=signalled)
             return
         self._engine.stop(reason, hard=hard, signalled=signalled)
 
@@ -554,11 +577,19 @@ class RunSession:
             else ReportPage(directory, resume=self.resume, rate_limit=self.config.rate)
         )
         journal: Journal | None = None
+        # verify: what this run reads; verify=True without a report directory: the
+        # targets to read again (with one, its results.jsonl holds them).
+        verification = Verification() if isinstance(self.operation, Verify) else None
+        kept: list[Target] | None = [] if self.verify and directory is None else None
         try:
             if self.resume and self.journal_path is not None:
                 reader = JournalReader(self.journal_path)
                 for carried in reader:
                     engine.carry(carried)
+                    if verification is not None:
+                        verification.add(carried)
+                    if kept is not None and (again := Verify.recheck(carried)) is not None:
+                        kept.append(again)
                     self._tally.add(carried, carried=True)
                     self.deletions.add(carried)
                     if writer is not None:
@@ -580,6 +611,10 @@ class RunSession:
                 tally.add(result)
                 if track is not None:
                     track(result)
+                if verification is not None:
+                    verification.add(result)
+                if kept is not None and (again := Verify.recheck(result)) is not None:
+                    kept.append(again)
                 if journal is not None:
                     journal.record(result, line)
                 if writer is not None:
@@ -636,6 +671,12 @@ class RunSession:
         if self._cancelled:
             self.server_side_cancel = await self._follow_cancelled()
             report = replace(report, server_side_cancel=self.server_side_cancel)
+        if verification is not None:
+            verification.incomplete = self._unreached_why(report)
+            report = replace(report, verification=verification)
+        elif self.verify and not report.stopped_by_signal:
+            targets = kept if kept is not None else report_targets(self.report_dir or "")
+            report = replace(report, verification=await self._verify_again(targets))
         extra = self._extra()
         if page is not None:
             extra.update(page.extra())
@@ -645,6 +686,28 @@ class RunSession:
         if page is not None:
             page.write(self.summary)
         return report
+
+    def _unreached_why(self, report: Report) -> str | None:
+        """Why some targets of a verify were never read (None: every one was)."""
+        if self.listing_error is not None:
+            return f"a listing failed: {self.listing_error}"
+        if self.listing_incomplete:
+            return "a listing stopped before its end or was not run"
+        if report.stop_reason is not None:
+            return f"stopped: {report.stop_reason}"
+        return None
+
+    async def _verify_again(self, targets: Iterable[Target]) -> Verification:
+        """Every target of the run read again (``verify=True``), in a session of its
+        own over the same accounts: :meth:`stop` and :meth:`statistics` reach it."""
+
+        def started(session: RunSession) -> None:
+            self._verifying = session
+
+        try:
+            return await verify_again(targets, self.config, access=self.access, on_session=started)
+        finally:
+            self._verifying = None
 
     @property
     def listing_incomplete(self) -> bool:

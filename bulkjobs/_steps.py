@@ -118,6 +118,7 @@ class Steps:
             expected_version=track.expected_sent,
             version_found=track.version_found,
             deletion_seconds=track.deletion_seconds,
+            running_counts=track.running_counts,
         )
 
     def _final_outcome(self, final: Final) -> Outcome:

@@ -23,6 +23,7 @@ from bulkjobs._models import (
     DeleteJob,
     Operation,
     Target,
+    Verify,
 )
 
 __all__ = [
@@ -196,12 +197,18 @@ def _cancel_job_rules(op: CancelJob, add: Add, source: str) -> list[ValidationIs
     return []
 
 
+def _verify_rules(op: Verify, add: Add, source: str) -> list[ValidationIssue]:
+    # A read has no options to break.
+    return []
+
+
 #: Each operation's rules on its own options: one entry per operation type.
 _OPERATION_RULES: Final[Mapping[type, Callable[[Any, Add, str], list[ValidationIssue]]]] = {
     CancelExecution: _cancel_execution_rules,
     DeleteExecution: _delete_execution_rules,
     DeleteJob: _delete_job_rules,
     CancelJob: _cancel_job_rules,
+    Verify: _verify_rules,
 }
 
 
@@ -235,6 +242,9 @@ def check_target(
     if (account := target.destination.account) is not None:
         add("account", check_account(account), account)
     if operation.whole_job:
+        return issues
+    if target.thing_name is None and isinstance(operation, Verify):
+        # A job target: verify reads the job's counters.
         return issues
     if target.thing_name is None:
         add("thingName", "is required for " + operation.name, None)

@@ -89,7 +89,7 @@ def _main(argv: Sequence[str] | None) -> int:
             region=args.region,
             encryption=encryption,
         )
-    if args.generate_cli_skeleton:
+    if getattr(args, "generate_cli_skeleton", None):
         from bulkjobs.cli._inputs import skeleton
 
         print(skeleton(args.command, args.generate_cli_skeleton))

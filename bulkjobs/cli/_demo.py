@@ -15,7 +15,10 @@ import os
 import subprocess
 import sys
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bulkjobs import Verification
 
 __all__ = ["run_demo"]
 
@@ -78,26 +81,21 @@ def run_demo(args: argparse.Namespace) -> int:
             simulator.kill()
 
 
-async def _count(endpoint: str) -> dict[str, int]:
-    """Executions of the demo job per status, as the server reports them."""
-    from aiobotocore.session import get_session
+async def _check(endpoint: str) -> Verification:
+    """The demo job's executions read as ``bulkjobs verify --job-id JOB --from-job``
+    reads them: listed through the API, through the same retries (the simulator's 503s
+    included), each status counted and every one still running named."""
+    from bulkjobs import FromJob, RunConfig, RunSession, Verify
 
-    counts: dict[str, int] = {}
-    session = get_session()
-    async with session.create_client(
-        "iot", region_name="us-east-1", endpoint_url=endpoint
-    ) as client:
-        paginator = client.get_paginator("list_job_executions_for_job")
-        async for page in paginator.paginate(jobId=JOB_ID, PaginationConfig={"PageSize": 250}):
-            for summary in page["executionSummaries"]:
-                status = summary["jobExecutionSummary"]["status"]
-                counts[status] = counts.get(status, 0) + 1
-    return counts
+    config = RunConfig(region="us-east-1", endpoint_url=endpoint)
+    report = await RunSession(FromJob(job_id=JOB_ID), Verify(), config).run()
+    assert report.verification is not None  # a Verify run always adds it up
+    return report.verification
 
 
 async def _demo(args: argparse.Namespace, endpoint: str) -> int:
     err = sys.stderr
-    before = await _count(endpoint)
+    before = (await _check(endpoint)).statuses
     print(
         f"simulator: {endpoint} — job {JOB_ID} on {args.things:,} devices: "
         + ", ".join(f"{n:,} {s}" for s, n in sorted(before.items()))
@@ -142,12 +140,14 @@ async def _rehearse(args: argparse.Namespace, endpoint: str, report_dir: str, *,
     opts = resolve(parsed)
     configure_logging(opts.log_format, verbose=False, quiet=False)
     code = await execute(opts, argv, stdout=sys.stdout, stderr=err)
-    after = await _count(endpoint)
-    left = {s: n for s, n in after.items() if s in _RUNNING}
+    # The check `bulkjobs verify` makes, asked of the server after the run.
+    after = await _check(endpoint)
+    left = {s: n for s, n in after.running.items() if n}
     print(
-        f"server check: {sum(left.values())} executions of {JOB_ID} left QUEUED or "
+        f"server check: {after.still_running} executions of {JOB_ID} left QUEUED or "
         f"IN_PROGRESS{f' {left}' if left else ''}; now "
-        + ", ".join(f"{n:,} {s}" for s, n in sorted(after.items())),
+        + ", ".join(f"{n:,} {s}" for s, n in sorted(after.statuses.items()))
+        + f" (read as `bulkjobs verify --job-id {JOB_ID} --from-job` reads them)",
         file=err,
     )
     if kept:

@@ -29,6 +29,7 @@ from bulkjobs import (
     S3Location,
     Target,
     ValidationIssue,
+    Verify,
     is_s3_url,
     parse_age,
     parse_rate,
@@ -38,6 +39,15 @@ from bulkjobs.cli._accountopts import AccountOptions, resolve_accounts
 from bulkjobs.cli._parser import DEFAULTS
 
 __all__ = ["Options", "parse_duration", "resolve"]
+
+#: Options some commands do not have (verify changes nothing: no journal to resume, no
+#: abort threshold, no dry run).
+_NOT_ON_EVERY_COMMAND = (
+    "abort_if_failed_percent",
+    "journal",
+    "deadline",
+    "report_dir",
+)
 
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)([smhd]))+?")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -80,11 +90,26 @@ class Options:
     wait_timeout: float = 3600.0
     #: Accounts and regions the run covers, and the role that reaches them.
     accounts: AccountOptions = field(default_factory=AccountOptions)
+    #: --verify: after the run, read every target again for what is still running.
+    verify: bool = False
+    #: verify --report-dir: the earlier run whose targets are read again.
+    verify_report: Path | None = None
     #: --from-jobs: the job selection (placed in each destination by the run).
     from_jobs: FromJobs | None = None
     #: --query: the things fleet indexing finds in ``index_name``.
     query: str | None = None
     index_name: str = "AWS_Things"
+
+    @property
+    def jobs_alone(self) -> bool:
+        """verify of whole jobs (DescribeJob's counters): job ids and no other selection."""
+        return (
+            isinstance(self.operation, Verify)
+            and bool(self.job_ids)
+            and self.verify_report is None
+            and self.from_jobs is None
+            and not (self.thing_names or self.things_file or self.has_listing)
+        )
 
     @property
     def has_listing(self) -> bool:
@@ -182,17 +207,26 @@ def _cancel_job(args: argparse.Namespace, bad: Bad) -> Operation:
     return CancelJob(force=args.force, reason_code=args.reason_code, comment=args.comment)
 
 
+def _verify(args: argparse.Namespace, bad: Bad) -> Operation:
+    return Verify()
+
+
 #: The operation each command runs, built from its arguments.
 _OPERATIONS: Final[Mapping[str, Callable[[argparse.Namespace, Bad], Operation]]] = {
     "cancel-job-execution": _cancel_execution,
     "delete-job-execution": _delete_execution,
     "delete-job": _delete_job,
     "cancel-job": _cancel_job,
+    "verify": _verify,
 }
 
 
 def resolve(args: argparse.Namespace) -> Options:
     """Validate ``args`` (already merged with --cli-input-json) into :class:`Options`."""
+    for absent in _NOT_ON_EVERY_COMMAND:
+        # verify has no journal, abort threshold or dry run: read as not given.
+        if not hasattr(args, absent):
+            setattr(args, absent, None)
     for key, value in DEFAULTS.items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
@@ -263,15 +297,49 @@ def resolve(args: argparse.Namespace) -> Options:
     from_jobs = _job_selection(args, operation, bad)
     # A --from-jobs refused for its filters has said why; it still names the targets.
     selecting = from_jobs is not None or bool(getattr(args, "from_jobs", False))
+    verify_report: Path | None = None
+    # verify takes jobs alone (DescribeJob's counters) or several with --from-job.
+    jobs_alone = by_thing = False
+    if isinstance(operation, Verify):
+        by_thing = bool(thing_names or things_file or thing_group or from_things or query)
+        for n, jid in enumerate(job_ids, start=1):
+            checked(f"--job-id #{n}", partial(validate, [Target(job_id=jid)], CancelJob()))
+        if len(job_ids) == 1:
+            job_id = job_ids[0]
+        elif len(job_ids) > 1 and by_thing:
+            bad(
+                "--job-id",
+                "one job with --thing-name, --things-file, --thing-group, --from-thing and "
+                "--query (several jobs alone or with --from-job)",
+            )
+        jobs_alone = bool(job_ids) and not (by_thing or from_job or selecting)
+        if getattr(args, "report_dir", None) is not None:
+            verify_report = Path(args.report_dir)
+            if not (verify_report / "results.jsonl").is_file():
+                why = "has no results.jsonl (not a --report directory)"
+                bad("--report-dir", why, verify_report)
+            if job_ids or by_thing or from_job or selecting:
+                bad(
+                    "--report-dir",
+                    "re-checks the targets of that run alone: verify other selections "
+                    "in a verify of their own",
+                )
     if operation.whole_job:
         if not job_ids and not selecting:
             bad("--job-id", "at least one is required (or select jobs with --from-jobs)")
         for n, jid in enumerate(job_ids, start=1):
             checked(f"--job-id #{n}", partial(validate, [Target(job_id=jid)], CancelJob()))
     else:
-        if job_id is not None:
+        if job_id is not None and not job_ids:
             checked("--job-id", lambda: validate([Target(job_id=job_id)], CancelJob()))
-        if not (
+        if isinstance(operation, Verify):
+            if not (jobs_alone or verify_report or by_thing or from_job or selecting):
+                bad(
+                    "targets",
+                    "give --job-id, --report-dir, --thing-name, --things-file, --from-job, "
+                    "--thing-group, --from-thing, --query or --from-jobs",
+                )
+        elif not (
             thing_names
             or things_file
             or from_job
@@ -386,6 +454,14 @@ def resolve(args: argparse.Namespace) -> Options:
         problem = _unwritable(report_dir)
         if problem:
             bad("--report", problem, report_dir)
+        elif isinstance(operation, Verify) and (report_dir / "summary.json").exists():
+            # A read has nothing to resume: each verify writes a report of its own.
+            bad(
+                "--report",
+                "already holds a run's report: give verify a directory of its own (strftime "
+                "codes make one per run, e.g. verify-%Y%m%dT%H%M%S)",
+                report_dir,
+            )
     if journal is not None and args.journal:
         problem = _unwritable(journal.parent)
         if problem:
@@ -422,6 +498,13 @@ def resolve(args: argparse.Namespace) -> Options:
             bad("--wait-timeout", "applies with --wait")
     if wait and args.dry_run:
         bad("--wait", "cannot be combined with --dry-run (nothing would be cancelled)")
+    verify = bool(args.verify)
+    if verify and args.dry_run:
+        bad(
+            "--verify",
+            "cannot be combined with --dry-run (nothing is sent; `bulkjobs verify` reads "
+            "the same targets)",
+        )
     if args.quiet and args.verbose:
         bad("--quiet", "cannot be combined with --verbose")
     accounts = resolve_accounts(args, issues)
@@ -473,6 +556,8 @@ def resolve(args: argparse.Namespace) -> Options:
         wait=wait,
         wait_timeout=wait_timeout,
         accounts=accounts,
+        verify=verify,
+        verify_report=verify_report,
         from_jobs=from_jobs,
         query=query,
         index_name=index_name or "AWS_Things",

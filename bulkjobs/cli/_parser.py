@@ -13,14 +13,15 @@ from typing import Any, Final
 
 from bulkjobs.cli._accountopts import add_account_arguments
 
-__all__ = ["DEFAULTS", "EXIT_CODES_HELP", "build_parser"]
+__all__ = ["DEFAULTS", "EXIT_CODES_HELP", "VERIFY_EXIT_CODES_HELP", "build_parser"]
 
 EXIT_CODES_HELP: Final = """\
 exit codes:
   0    every target done or a no-op (already terminal, not found)
   1    some targets failed, were skipped by a rule (needs --force, or the
        --expected-version guard did not match), or were left unfinished by
-       --deadline, --abort-if-failed-percent or a fatal error
+       --deadline, --abort-if-failed-percent or a fatal error; with --verify,
+       also when something is still QUEUED or IN_PROGRESS afterwards
   2    usage error, invalid input, or a forced run not confirmed: nothing was sent
   130  interrupted (Ctrl-C / SIGTERM): finished targets are journalled; resume
        with the command printed on stderr
@@ -44,6 +45,7 @@ DEFAULTS: Final[dict[str, Any]] = {
     "grace_period": 10.0,
     "verbose": False,
     "wait": False,
+    "verify": False,
 }
 
 _DESCRIPTIONS: Final = {
@@ -57,6 +59,24 @@ _DESCRIPTIONS: Final = {
     "at most 10 deletions in progress per account and region, each followed with "
     "DescribeJob until the job is gone; LimitExceeded means wait, never fail).",
 }
+
+
+_VERIFY_DESCRIPTION: Final = (
+    "Read what is still running (QUEUED or IN_PROGRESS) among the targets: the same "
+    "selection as the other commands, or --report-dir DIR to re-check every target of an "
+    "earlier run. Executions are read with DescribeJobExecution (or from the listing "
+    "itself), whole jobs with DescribeJob's counters; nothing is changed, so nothing is "
+    "asked. Exit 1 if anything is still running."
+)
+
+VERIFY_EXIT_CODES_HELP: Final = """\
+exit codes:
+  0    nothing is QUEUED or IN_PROGRESS, and every target was read
+  1    something is still running (the table and summary.json name it), or some
+       target could not be read (it may be running)
+  2    usage error or invalid input: nothing was sent
+  130  interrupted (Ctrl-C / SIGTERM)
+"""
 
 
 class _StoreOnce(argparse.Action):
@@ -167,6 +187,24 @@ def build_parser() -> argparse.ArgumentParser:
         _add_aws_options(sub)
         add_account_arguments(sub)
         _add_output_options(sub)
+
+    verify = commands.add_parser(
+        "verify",
+        help="Read what is still QUEUED or IN_PROGRESS among the targets (read-only; exit 1 "
+        "if anything is): the proof after a cancel.",
+        description=_VERIFY_DESCRIPTION,
+        epilog=VERIFY_EXIT_CODES_HELP,
+        formatter_class=_Formatter,
+    )
+    verify.register("action", None, _StoreOnce)
+    verify.register("action", "store", _StoreOnce)
+    _add_verify_options(verify)
+    _add_target_options(verify)
+    _add_job_selection_options(verify, "verify")
+    _add_run_options(verify, read_only=True)
+    _add_aws_options(verify, skeleton=False)
+    add_account_arguments(verify)
+    _add_output_options(verify, read_only=True)
 
     demo = commands.add_parser(
         "demo",
@@ -442,7 +480,26 @@ def _add_job_selection_options(sub: argparse.ArgumentParser, name: str) -> None:
         )
 
 
-def _add_run_options(sub: argparse.ArgumentParser) -> None:
+def _add_verify_options(sub: argparse.ArgumentParser) -> None:
+    group = sub.add_argument_group("what to verify")
+    group.add_argument(
+        "--job-id",
+        dest="job_ids",
+        action="append",
+        metavar="J",
+        help="job to verify (repeatable). Alone: each job's executions by DescribeJob's "
+        "counters; with --from-job: each of its executions, listed; with --thing-name, "
+        "--things-file, --thing-group or --from-thing (one job): those things' executions",
+    )
+    group.add_argument(
+        "--report-dir",
+        metavar="DIR",
+        help="re-check every target of an earlier run: the report directory its --report "
+        "wrote (its results.jsonl)",
+    )
+
+
+def _add_run_options(sub: argparse.ArgumentParser, *, read_only: bool = False) -> None:
     group = sub.add_argument_group("run control")
     group.add_argument(
         "--rate",
@@ -457,6 +514,25 @@ def _add_run_options(sub: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--max-attempts", type=int, metavar="N", help="attempts per call (default 10)"
+    )
+    if read_only:
+        group.add_argument(
+            "--deadline", metavar="DURATION", help="stop cleanly after this long (e.g. 15m)"
+        )
+        group.add_argument(
+            "--grace-period",
+            type=float,
+            metavar="S",
+            help="seconds in-flight calls get after Ctrl-C (default 10)",
+        )
+        return
+    group.add_argument(
+        "--verify",
+        action="store_true",
+        default=None,
+        help="after the run, read every target again and report what is still QUEUED or "
+        "IN_PROGRESS (as `bulkjobs verify --report-dir DIR` does); exit 1 if anything is, "
+        "summary.json's verify section counts it",
     )
     group.add_argument(
         "--dry-run",
@@ -497,11 +573,13 @@ def _add_run_options(sub: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_aws_options(sub: argparse.ArgumentParser) -> None:
+def _add_aws_options(sub: argparse.ArgumentParser, *, skeleton: bool = True) -> None:
     group = sub.add_argument_group("AWS")
     group.add_argument("--region", help="default region (targets may carry their own)")
     group.add_argument("--profile", help="named profile (credentials never leave the SDK)")
     group.add_argument("--endpoint-url", metavar="URL", help="e.g. the simulator's URL")
+    if not skeleton:
+        return
     group.add_argument(
         "--cli-input-json",
         metavar="JSON|file://PATH",
@@ -517,8 +595,17 @@ def _add_aws_options(sub: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_output_options(sub: argparse.ArgumentParser) -> None:
+def _add_output_options(sub: argparse.ArgumentParser, *, read_only: bool = False) -> None:
     group = sub.add_argument_group("output")
+    if read_only:
+        group.add_argument(
+            "--report",
+            metavar="DIR",
+            help="write this verify's summary.json (its verify section), results.jsonl and "
+            "report.html to DIR (a directory of its own; strftime codes allowed)",
+        )
+        _add_log_options(group)
+        return
     group.add_argument(
         "--report",
         metavar="DIR|s3://B/P/",
@@ -538,6 +625,10 @@ def _add_output_options(sub: argparse.ArgumentParser) -> None:
         help="keep the run's counters in PATH.prom in the Prometheus text format (every few "
         "seconds and at the end), e.g. in node_exporter's textfile directory",
     )
+    _add_log_options(group)
+
+
+def _add_log_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--log-format",
         choices=["console", "json"],

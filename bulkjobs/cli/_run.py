@@ -27,17 +27,20 @@ from bulkjobs import (
     Report,
     RunSession,
     Target,
+    Verify,
     parse_age,
+    report_targets,
 )
 from bulkjobs.cli._destinations import print_access, print_destinations, select_destinations
 from bulkjobs.cli._options import Options
 from bulkjobs.cli._output import Progress, plural, print_summary
+from bulkjobs.cli._verify import cancel_still_going, print_verification
 from bulkjobs.cli._wait import CancelDisplay, print_server_side_cancel
 
 if TYPE_CHECKING:
     from bulkjobs import MetricsTextfile
 
-__all__ = ["execute", "sources"]
+__all__ = ["execute", "sources", "watch_signals"]
 
 Source = Target | FromFile | FromJob | FromJobs | FromThing | FromThingGroup | FromQuery
 
@@ -97,7 +100,7 @@ def resume_command(argv: list[str], opts: Options) -> tuple[str, list[str]]:
     return shlex.join(["bulkjobs", *args]), dropped
 
 
-async def _watch_signals(engine: RunSession, stderr: TextIO) -> None:
+async def watch_signals(engine: RunSession, stderr: TextIO) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for signum in signals:
             name = signal.Signals(signum).name
@@ -124,7 +127,7 @@ def sources(opts: Options) -> list[Source]:
     jobs = None if opts.from_jobs is None else replace(opts.from_jobs, destination=destination)
     if jobs is not None and opts.query is None:
         selection.append(jobs)
-    if opts.operation.whole_job:
+    if opts.operation.whole_job or opts.jobs_alone:
         named = [Target(job_id=job_id, destination=destination) for job_id in opts.job_ids]
         return [*named, *selection]
     found: list[Source] = [
@@ -146,8 +149,13 @@ def sources(opts: Options) -> list[Source]:
                 destination=destination,
             )
         )
-    if opts.from_job and opts.job_id:
-        found.append(FromJob(job_id=opts.job_id, statuses=opts.statuses, destination=destination))
+    if opts.from_job:
+        # verify lists several jobs; the other commands take one.
+        for job_id in opts.job_ids or (opts.job_id,):
+            if job_id:
+                found.append(
+                    FromJob(job_id=job_id, statuses=opts.statuses, destination=destination)
+                )
     if opts.thing_group and opts.job_id:
         found.append(
             FromThingGroup(
@@ -200,7 +208,7 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
     display = CancelDisplay(stderr, quiet=opts.quiet)
     encryption = Encryption(sse=opts.sse, kms_key_id=opts.kms_key_id)
     session = RunSession(
-        sources(opts),
+        report_targets(opts.verify_report) if opts.verify_report is not None else sources(opts),
         opts.operation,
         opts.config,
         # An s3:// report and manifest are the session's to stage: passed as given.
@@ -213,6 +221,7 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
         access=access,
         wait_timeout=opts.wait_timeout if opts.wait else None,
         on_cancel_progress=display.update,
+        verify=opts.verify,
     )
     with display:
         async with session:
@@ -263,7 +272,7 @@ async def _run(
     progress = Progress(session, stream=stderr, quiet=opts.quiet)
     try:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(_watch_signals, session, stderr)
+            tg.start_soon(watch_signals, session, stderr)
             tg.start_soon(progress.run)
             if metrics is not None:
                 tg.start_soon(metrics.run, partial(_metric_counts, session))
@@ -300,6 +309,15 @@ async def _run(
     # CancelJob only starts the cancel: AWS does the executions server-side after.
     if report.server_side_cancel is not None:
         print_server_side_cancel(report.server_side_cancel, opts, stderr)
+    if (verification := report.verification) is not None:
+        print_verification(
+            verification,
+            stdout,
+            as_json=opts.log_format == "json",
+            reported=opts.report_dir is not None,
+            lines=isinstance(opts.operation, Verify),
+            hint=cancel_still_going(opts, verification),
+        )
     code = report.exit_code
     if metrics is not None:
         metrics.update(calls=report.attempts, throttles=report.throttles, expected=report.total)
@@ -344,6 +362,13 @@ def _print_resume_hint(
 ) -> None:
     unfinished = report.count_kind(OutcomeKind.INTERRUPTED)
     if report.stop_reason is None or not (unfinished or session.listing_stopped_early):
+        return
+    if isinstance(opts.operation, Verify):
+        # A read has nothing to resume: the next verify reads everything again.
+        print(
+            f"bulkjobs: {plural(unfinished, 'target')} not read ({report.stop_reason}).",
+            file=stderr,
+        )
         return
     what = f"{plural(unfinished, 'target')} not finished"
     if session.listing_stopped_early:

@@ -283,6 +283,28 @@ class TestPythonBlocks:
 
 
 class TestJsonBlocks:
+    def test_hardware_revision_policy_covers_the_calls_it_makes(self, tmp_path: Path) -> None:
+        """The "stop every rollout on a hardware revision" policy grants exactly the IoT
+        calls its two commands make (the dry run's DescribeJob, --verify's reads)."""
+        (policy,) = [
+            json.loads(b.code)
+            for b in BLOCKS
+            if b.language == "json" and '"iot:SearchIndex"' in b.code and '"Sid"' not in b.code
+        ]
+        granted = {action for s in policy["Statement"] for action in s["Action"]}
+        from bulkjobs.cli import main
+
+        fleet = FleetSpec(things=30, job_ids=("fw-a", "fw-b"), in_progress=0.3, seed=4)
+        with ThreadedSimulator(SimConfig(quota=None), fleet) as sim:
+            common = ["cancel-job-execution", "--endpoint-url", sim.endpoint_url]
+            common += ["--region", "us-east-1", "--from-jobs", "--job-status", "IN_PROGRESS"]
+            common += ["--query", "attributes.hwRev:B2"]
+            assert main([*common, "--dry-run", "-q"]) == 0
+            run = ["--force", "--yes", "--verify", "-q", "--report", str(tmp_path / "r")]
+            assert main([*common, *run]) == 0
+            called = sim.call(lambda s: s.statistics()).operations
+        assert {f"iot:{name}" for name, stats in called.items() if stats.requests} == granted
+
     @pytest.mark.parametrize("block", blocks("json"))
     def test_block_parses(self, block: Block) -> None:
         json.loads(block.code)
@@ -293,7 +315,7 @@ class TestJsonBlocks:
         (policy,) = [
             json.loads(b.code)
             for b in BLOCKS
-            if b.language == "json" and '"iot:ListJobs"' in b.code and '"Sid"' not in b.code
+            if b.language == "json" and '"iot:DeleteJob"' in b.code and '"Sid"' not in b.code
         ]
         granted = {action for s in policy["Statement"] for action in s["Action"]}
         from bulkjobs.cli import main
