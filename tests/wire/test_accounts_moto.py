@@ -72,9 +72,29 @@ class TestAgainstMoto:
         assert statuses(in_a) == {"dev-1": "CANCELED", "dev-2": "QUEUED"}
         assert statuses(own) == {"dev-1": "QUEUED", "dev-2": "QUEUED"}
 
-    def test_the_accounts_of_the_organisation(self, moto_endpoint: str, tmp_path: Path) -> None:
+    def test_the_sdks_endpoint_variables_reach_every_service(
+        self, moto_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """No --endpoint-url: the standard AWS_ENDPOINT_URL_<SERVICE> variables send IoT,
+        STS (the role) and Service Quotas where they say, as botocore reads them."""
+        account = "111111111111"
+        in_a = fleet(moto_endpoint, account, ["dev-1"])
+        for service in ("IOT", "STS", "SERVICE_QUOTAS"):
+            monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", moto_endpoint)
+        source = tmp_path / "t.csv"
+        source.write_text(f"account,thingName\n{account},dev-1\n")
+        argv = ["cancel-job-execution", "--job-id", JOB, "--things-file", str(source)]
+        code = main([*argv, "--role-name", ROLE, "--region", "us-east-1", "-q"])
+        assert code == 0
+        assert statuses(in_a) == {"dev-1": "CANCELED"}
+
+    @pytest.mark.parametrize("by", ["--endpoint-url", "AWS_ENDPOINT_URL_<SERVICE>"])
+    def test_the_accounts_of_the_organisation(
+        self, moto_endpoint: str, by: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         """--from-organization: moto's ListAccounts decides, each account is reached by
-        its role, and the one job is cancelled everywhere it exists."""
+        its role, and the one job is cancelled everywhere it exists — with the endpoint
+        given as an option, or for each service in the SDK's standard variables."""
         org = client(moto_endpoint, "organizations")
         org.create_organization(FeatureSet="ALL")
         members = []
@@ -83,7 +103,13 @@ class TestAgainstMoto:
             members.append(created["CreateAccountStatus"]["AccountId"])
         fleets = {a: fleet(moto_endpoint, a, ["dev-1"]) for a in [CALLER, *members]}
         argv = ["cancel-job", "--job-id", JOB, "--from-organization", "--role-name", ROLE]
-        assert run(moto_endpoint, *argv, "--expect-accounts", "3") == 0
+        if by == "--endpoint-url":
+            assert run(moto_endpoint, *argv, "--expect-accounts", "3") == 0
+        else:
+            for service in ("IOT", "STS", "ORGANIZATIONS", "SERVICE_QUOTAS"):
+                monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", moto_endpoint)
+            argv += ["--expect-accounts", "3", "--region", "us-east-1", "-q"]
+            assert main(argv) == 0
         for account, iot in fleets.items():
             job = iot.describe_job(jobId=JOB)["job"]
             assert job["status"] in ("CANCELED", "CANCELLATION_IN_PROGRESS"), account
