@@ -185,37 +185,42 @@ class Aggregator:
 
     def add(self, result: Result, now: float, *, carried: bool = False, count: int = 1) -> None:
         """Count ``result``; ``count`` results alike but for their target (a batch)."""
+        # Once per result of a bulk run: the kind is looked up once, and a latency is
+        # appended without building a list for the one result of a call.
+        kind = result.outcome.kind
         self.total += count
         self.outcomes[result.outcome.value] += count
-        self.kinds[result.outcome.kind.value] += count
+        self.kinds[kind.value] += count
         # Codes behind targets not done; a no-op's code (InvalidStateTransition for an
         # execution already terminal) stays in results.jsonl, not in the alarm count.
-        if result.error_code and result.outcome.kind in _NOT_DONE:
+        if result.error_code and kind in _NOT_DONE:
             self.error_codes[result.error_code] += count
-        if not result.confirmed and result.outcome.kind is OutcomeKind.DONE:
+        if not result.confirmed and kind is OutcomeKind.DONE:
             self.unconfirmed += count
+        latencies = self._carried_latencies if carried else self._latencies
+        if result.latency is not None:
+            if count == 1:
+                latencies.append(result.latency)
+            else:
+                latencies.extend([result.latency] * count)
         if carried:
             self.carried += count
-            if result.latency is not None:
-                self._carried_latencies.extend([result.latency] * count)
             return
         self.attempts += result.attempts * count
         self.throttles += result.throttles * count
-        if result.latency is not None:
-            self._latencies.extend([result.latency] * count)
-        if result.outcome.kind is OutcomeKind.INTERRUPTED:
+        if kind is OutcomeKind.INTERRUPTED:
             # Recorded when the run stops, not worked on: counting them would draw a
             # spike of "finished" targets at the stop and inflate the rate achieved.
             self.interrupted += count
             return
-        if result.attempts > 0 and result.outcome.kind is not OutcomeKind.DRY_RUN:
+        if result.attempts > 0 and kind is not OutcomeKind.DRY_RUN:
             self.executed += count
             self.last_executed = now
         second = max(0, int(now - self.started))
         bucket = self._timeline.setdefault(second, [0, 0, 0])
         bucket[0] += count
         bucket[1] += result.throttles * count
-        bucket[2] += count if result.outcome.kind is OutcomeKind.FAILED else 0
+        bucket[2] += count if kind is OutcomeKind.FAILED else 0
 
     def active_time(self, now: float | None = None) -> float:
         """Seconds from the start to the last target worked on; ``now`` while the run
