@@ -93,10 +93,6 @@ class AsyncBucket:
     def rate(self) -> float:
         return self._capacity_rate[1]
 
-    def has_room(self) -> bool:
-        loop, bucket = self._core()
-        return not self._waiters and bucket.has_room(loop.time())
-
     def retune(self, capacity: float, rate: float) -> None:
         """Change depth and drain rate; the head waiter's wake-up is recomputed."""
         if (capacity, rate) == self._capacity_rate:
@@ -107,11 +103,16 @@ class AsyncBucket:
         self._bucket.retune(capacity, rate, now=self._loop.time())
         self._wake()
 
+    def take_nowait(self) -> bool:
+        """Take one unit if there is room now and nobody is waiting; False otherwise."""
+        loop, bucket = self._core()
+        return not self._waiters and bucket.take(loop.time())
+
     async def acquire(self) -> None:
         """Wait for one unit. Costs no trip through the loop when there is room."""
-        loop, bucket = self._core()
-        if not self._waiters and bucket.take(loop.time()):
+        if self.take_nowait():
             return
+        loop, bucket = self._core()
         waiter = loop.create_future()
         self._waiters.append(waiter)
         self._wake()

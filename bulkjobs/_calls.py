@@ -24,7 +24,7 @@ from bulkjobs._destination import Destination
 from bulkjobs._evidence import Lost
 from bulkjobs._exceptions import ApiError, RunInterrupted
 from bulkjobs._models import Target
-from bulkjobs._rate import RateRegistry
+from bulkjobs._rate import RateController, RateRegistry
 from bulkjobs._retry import RetryBudget, RetryPolicy
 
 __all__ = ["Caller", "Final", "Stopped", "Track"]
@@ -184,15 +184,7 @@ class Caller:
         rate = self.rates.get(destination, api)
         limiter = self._limiter(destination, api)
         while True:
-            # Waiting for a slot sends nothing: a stop interrupts it, so an interrupted
-            # run leaves unsent targets to --resume instead of spending its grace period.
-            with self._interruptible(track):
-                await limiter.acquire()
-                try:
-                    await rate.acquire()
-                except BaseException:
-                    limiter.release()
-                    raise
+            await self._acquire(track, limiter, rate)
             if track.attempts == 0:
                 self.budget.record_first_attempt()
             track.attempts += 1
@@ -249,6 +241,32 @@ class Caller:
                 track.sent_mutation = True
             with self._interruptible(track):
                 await self.sleep(self.policy.backoff(failures, self.rng))
+
+    async def _acquire(
+        self, track: Track, limiter: anyio.CapacityLimiter, rate: RateController
+    ) -> None:
+        """A concurrency slot, then a rate slot. Waiting for them sends nothing: a stop
+        interrupts it, so an interrupted run leaves unsent targets to --resume instead
+        of spending its grace period."""
+        if self.stopping:
+            raise Stopped(track.sent_mutation or track.ambiguous)
+        try:
+            limiter.acquire_nowait()
+        except anyio.WouldBlock:
+            pass
+        else:
+            if rate.acquire_nowait():
+                # Both free: no cancel scope and no trip through the event loop (the
+                # call itself is the next checkpoint), as a bare semaphore costs.
+                return
+            limiter.release()
+        with self._interruptible(track):
+            await limiter.acquire()
+            try:
+                await rate.acquire()
+            except BaseException:
+                limiter.release()
+                raise
 
     @contextlib.contextmanager
     def _interruptible(self, track: Track) -> Iterator[None]:

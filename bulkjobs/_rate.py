@@ -312,15 +312,25 @@ class RateController:
 
     async def acquire(self) -> None:
         """Wait for a send slot; pair with :meth:`release` once the call is answered."""
+        if not self.acquire_nowait():
+            await self._tune(self._core.current_rate(self._clock())).acquire()
+            self._sent()
+
+    def acquire_nowait(self) -> bool:
+        """Take a send slot if one is free now, as :meth:`acquire` would without
+        waiting; False (nothing taken) when the caller has to wait for one."""
         limiter = self._tune(self._core.current_rate(self._clock()))
         if self._head_start > 0 or (self._seed_burst and self._seed_burst_grant()):
             # The core's initial burst, or a seed's: granted at once, taking the
             # limiter's own slots first so that pacing starts from a full limiter.
             self._head_start = max(0, self._head_start - 1)
-            if limiter.has_room():
-                await limiter.acquire()
-        else:
-            await limiter.acquire()
+            limiter.take_nowait()
+        elif not limiter.take_nowait():
+            return False
+        self._sent()
+        return True
+
+    def _sent(self) -> None:
         self._core.on_sent(self._clock())
         self._acquired += 1
         self._in_flight += 1
