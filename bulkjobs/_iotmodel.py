@@ -12,6 +12,9 @@ operations, shapes, endpoint rules and paginators are the same, and a user's own
 (``~/.aws/models``, ``AWS_DATA_PATH``) still come first. The copy is used only with the
 botocore release it was made from (:data:`VERSION_FILE`); any other release loads its
 own full model, as it would without bulkjobs.
+
+Their loader (:class:`ServiceLoader`) also finds a service's model without listing
+every service botocore knows first.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ from typing import Any, Final
 
 import botocore
 from aiobotocore.session import AioSession
-from botocore.loaders import Loader
+from botocore.exceptions import DataNotFoundError
+from botocore.loaders import Loader, instance_cache
 
-__all__ = ["OPERATIONS", "aio_session", "trimmed"]
+__all__ = ["OPERATIONS", "ServiceLoader", "aio_session", "trimmed"]
 
 #: Every IoT operation bulkjobs sends (the I/O layer's table must name no other).
 OPERATIONS: Final = (
@@ -94,21 +98,49 @@ def _recorded_version() -> str | None:
         return None
 
 
+class ServiceLoader(Loader):  # type: ignore[misc]
+    """botocore's loader, except that a service model is found in the service's own
+    directories.
+
+    botocore checks that a service exists by listing every service in every search path
+    (``list_available_services``: some 440 directories, and a directory listing for each
+    of them, about 8 ms) once per model type, so twice per first client. The service's
+    own API versions (``list_api_versions``) answer the same question for it: a service
+    is listed for a type exactly when one of its version directories holds a file of
+    that type. An unknown service still gets botocore's own error, which names the
+    known ones.
+    """
+
+    @instance_cache  # type: ignore[untyped-decorator]
+    def load_service_model(
+        self, service_name: str, type_name: str, api_version: str | None = None
+    ) -> Any:
+        try:
+            versions = self.list_api_versions(service_name, type_name)
+        except DataNotFoundError:
+            return super().load_service_model(service_name, type_name, api_version)
+        if api_version is None:
+            api_version = max(versions)  # botocore's determine_latest_version
+        # From here as botocore's own: the file, then the extras applied to it.
+        model = self.load_data(os.path.join(service_name, api_version, type_name))
+        extras = self._find_extras(service_name, type_name, api_version)
+        self._extras_processor.process(model, extras)
+        return model
+
+
 def aio_session(profile: str | None = None) -> AioSession:
     """A new aiobotocore session whose IoT clients load the trimmed model (when it was
-    made from this botocore and no model of the user's own stands in front of it)."""
+    made from this botocore and no model of the user's own stands in front of it), with
+    a :class:`ServiceLoader` over the session's own search paths."""
     session = AioSession(profile=profile)
-    if _recorded_version() != botocore.__version__:
-        return session
     paths = list(session.get_component("data_loader").search_paths)
     builtin = Loader.BUILTIN_DATA_PATH
-    if builtin not in paths:
-        return session
-    at = paths.index(builtin)
-    if any(os.path.isdir(os.path.join(path, SERVICE)) for path in paths[:at]):
-        return session  # the user's own IoT model wins, as it would without us
-    paths.insert(at, str(DATA_DIR))
-    loader = Loader(extra_search_paths=paths, include_default_search_paths=False)
+    if _recorded_version() == botocore.__version__ and builtin in paths:
+        at = paths.index(builtin)
+        # The user's own IoT model wins, as it would without us.
+        if not any(os.path.isdir(os.path.join(path, SERVICE)) for path in paths[:at]):
+            paths.insert(at, str(DATA_DIR))
+    loader = ServiceLoader(extra_search_paths=paths, include_default_search_paths=False)
     session.register_component("data_loader", loader)
     return session
 

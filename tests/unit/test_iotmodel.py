@@ -8,9 +8,18 @@ from pathlib import Path
 
 import botocore
 import pytest
+from botocore.exceptions import UnknownServiceError
+from botocore.loaders import Loader
 
 from bulkjobs import _client, _iotmodel
-from bulkjobs._iotmodel import OPERATIONS, aio_session, builtin_model, shipped_path, trimmed
+from bulkjobs._iotmodel import (
+    OPERATIONS,
+    ServiceLoader,
+    aio_session,
+    builtin_model,
+    shipped_path,
+    trimmed,
+)
 
 
 def operation_names(session: object) -> list[str]:
@@ -91,3 +100,53 @@ def test_a_users_own_iot_model_comes_first(tmp_path: Path, monkeypatch: pytest.M
     own.write_text(json.dumps(trimmed(model, ("CancelJob",))))
     monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
     assert operation_names(aio_session()) == ["CancelJob"]
+
+
+class TestServiceLoader:
+    """bulkjobs' sessions find a model as botocore does, without listing every service."""
+
+    @pytest.mark.parametrize(
+        ("service", "type_name", "api_version"),
+        [
+            ("service-quotas", "service-2", None),
+            ("sts", "service-2", None),
+            ("organizations", "paginators-1", None),
+            ("iot", "endpoint-rule-set-1", None),
+            ("sts", "service-2", "2011-06-15"),
+        ],
+    )
+    def test_a_model_is_botocores_own(
+        self, service: str, type_name: str, api_version: str | None
+    ) -> None:
+        """The same document, extras applied, as botocore's loader gives."""
+        paths = [Loader.BUILTIN_DATA_PATH]
+        ours = ServiceLoader(extra_search_paths=paths, include_default_search_paths=False)
+        theirs = Loader(extra_search_paths=paths, include_default_search_paths=False)
+        expected = theirs.load_service_model(service, type_name, api_version)
+        assert ours.load_service_model(service, type_name, api_version) == expected
+
+    def test_an_unknown_service_is_botocores_error(self) -> None:
+        with pytest.raises(UnknownServiceError, match=r"Valid service names are: .*iot"):
+            aio_session().get_component("data_loader").load_service_model("nope", "service-2")
+
+    def test_creating_clients_lists_no_services(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """IoT and Service Quotas clients, models and rule sets loaded: no listing of the
+        data directories (some 440 of them, twice per first client)."""
+        listings: list[str] = []
+        original = Loader.list_available_services
+
+        def counted(self: Loader, type_name: str) -> object:
+            listings.append(type_name)
+            return original(self, type_name)
+
+        monkeypatch.setattr(Loader, "list_available_services", counted)
+
+        async def create() -> None:
+            session = aio_session()
+            async with session.create_client("iot", region_name="us-east-1") as iot:
+                iot.get_paginator("list_job_executions_for_job")
+            async with session.create_client("service-quotas", region_name="us-east-1") as sq:
+                sq.get_paginator("list_service_quotas")
+
+        asyncio.run(create())
+        assert listings == []
