@@ -94,6 +94,9 @@ def _main(argv: Sequence[str] | None) -> int:
 
         print(skeleton(args.command, args.generate_cli_skeleton))
         return 0
+    from bulkjobs.cli._tracebacks import import_structlog
+
+    import_structlog()  # before anything imports it: rich waits for a traceback
     from bulkjobs.cli._inputs import apply_cli_input
     from bulkjobs.cli._options import resolve
 
