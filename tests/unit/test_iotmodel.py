@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import botocore
 import pytest
+from aiobotocore.session import AioSession
 from botocore.exceptions import UnknownServiceError
 from botocore.loaders import Loader
 
@@ -15,6 +17,7 @@ from bulkjobs import _client, _iotmodel
 from bulkjobs._iotmodel import (
     OPERATIONS,
     ServiceLoader,
+    TrimmedEndpoints,
     aio_session,
     builtin_model,
     shipped_path,
@@ -150,3 +153,71 @@ class TestServiceLoader:
 
         asyncio.run(create())
         assert listings == []
+
+
+def answer(method: Callable[..., object], *args: object, **kwargs: object) -> object:
+    """What ``method`` returns, or the error it raises (type and message)."""
+    try:
+        return method(*args, **kwargs)
+    except Exception as exc:
+        return (type(exc), str(exc))
+
+
+class TestTrimmedEndpoints:
+    """The endpoint data of bulkjobs' sessions: botocore's, for the services they use."""
+
+    def test_the_shipped_endpoints_match_the_installed_botocore(self) -> None:
+        full = _iotmodel._builtin_loader().load_data("endpoints")
+        shipped = _iotmodel.ENDPOINTS_FILE.read_text(encoding="utf-8")
+        assert shipped == _iotmodel.render(_iotmodel.trimmed_endpoints(full))
+
+    def test_every_service_resolves_as_with_the_full_data(self) -> None:
+        """Every partition's regions, with and without FIPS and dual-stack, for the kept
+        services and for others (answered from the full file)."""
+        full = _iotmodel._full_endpoints()
+        resolver = aio_session()._get_internal_component("endpoint_resolver")
+        assert isinstance(resolver, TrimmedEndpoints) and resolver.uses_builtin_data
+        data = _iotmodel._builtin_loader().load_data("endpoints")
+        regions = [r for p in data["partitions"] for r in p["regions"]] + ["aws-global"]
+        variants = [{}, {"use_fips_endpoint": True}, {"use_dualstack_endpoint": True}]
+        for service in (*_iotmodel.ENDPOINT_SERVICES, "s3", "ec2", "lambda"):
+            for partition in full.get_available_partitions():
+                assert resolver.get_available_endpoints(
+                    service, partition
+                ) == full.get_available_endpoints(service, partition)
+                assert resolver.get_service_endpoints_data(
+                    service, partition
+                ) == full.get_service_endpoints_data(service, partition)
+            for region in regions:
+                for variant in variants:
+                    expected = answer(full.construct_endpoint, service, region, **variant)
+                    assert answer(resolver.construct_endpoint, service, region, **variant) == (
+                        expected
+                    )
+
+    def test_clients_reach_the_same_endpoints(self) -> None:
+        """IoT, STS and Service Quotas clients of a bulkjobs session and of a plain one."""
+
+        async def urls(session: AioSession) -> list[str]:
+            found = []
+            for service, region in [
+                ("iot", "eu-west-1"),
+                ("sts", "us-east-1"),
+                ("service-quotas", "cn-north-1"),
+                ("organizations", "us-east-1"),
+            ]:
+                async with session.create_client(service, region_name=region) as client:
+                    found.append(client.meta.endpoint_url)
+            return found
+
+        assert asyncio.run(urls(aio_session())) == asyncio.run(urls(AioSession()))
+
+    def test_a_users_own_endpoints_come_first(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """An endpoints.json in AWS_DATA_PATH is the session's data, as without us."""
+        (tmp_path / "endpoints.json").write_text(_iotmodel.ENDPOINTS_FILE.read_text())
+        monkeypatch.setenv("AWS_DATA_PATH", str(tmp_path))
+        resolver = aio_session()._get_internal_component("endpoint_resolver")
+        assert not isinstance(resolver, TrimmedEndpoints)
+        assert not resolver.uses_builtin_data
