@@ -49,7 +49,7 @@ dist: $(STAMP)
 	.dist-venv/bin/bulkjobs completion bash | grep -q _shtab_bulkjobs
 	rm -rf .dist-venv
 
-# The trimmed IoT service model bulkjobs ships (bulkjobs/_data/): botocore's own data for
+# The trimmed IoT service model and endpoint data bulkjobs ships (bulkjobs/_data/): botocore's own data for
 # the operations bulkjobs calls, rewritten from the installed botocore. Run it after a
 # botocore upgrade; tests/unit/test_iotmodel.py fails until it is.
 iot-model: $(STAMP)

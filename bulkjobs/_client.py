@@ -154,6 +154,8 @@ class Clients:
         self._clients: dict[Destination, Any] = {}
         self._quota_clients: dict[Destination, Any] = {}
         self._lock = anyio.Lock()
+        self._answered: set[Destination] = set()
+        self._answer_events: dict[Destination, anyio.Event] = {}
 
     @property
     def default_destination(self) -> Destination:
@@ -258,17 +260,36 @@ class Clients:
                 self._clients[destination] = found
         return found
 
+    async def first_answer(self, destination: Destination) -> None:
+        """Return once a call to ``destination`` has ended, answered or failed.
+
+        What can wait until the first request has gone out (the Service Quotas lookup)
+        waits for this: creating another client is some milliseconds of CPU that would
+        otherwise be spent while the first request is still being prepared and sent.
+        """
+        if destination not in self._answered:
+            await self._answer_events.setdefault(destination, anyio.Event()).wait()
+
+    def _answer(self, destination: Destination) -> None:
+        self._answered.add(destination)
+        if (event := self._answer_events.pop(destination, None)) is not None:
+            event.set()
+
     async def call(
         self, api: str, params: Mapping[str, Any], *, destination: Destination
     ) -> dict[str, Any]:
-        client = await self.client(destination)
         try:
-            response: dict[str, Any] = await getattr(client, _METHOD[api])(**params)
-        except Exception as exc:
-            failure = translate(exc)
-            if failure.cls is ErrorClass.EXPIRED_CREDENTIALS and self._access is not None:
-                # The server has the last word on a session's end: renew it before
-                # the engine's retry signs again.
-                self._access.expired(destination.account)
-            raise CallError(failure) from exc
+            client = await self.client(destination)
+            try:
+                response: dict[str, Any] = await getattr(client, _METHOD[api])(**params)
+            except Exception as exc:
+                failure = translate(exc)
+                if failure.cls is ErrorClass.EXPIRED_CREDENTIALS and self._access is not None:
+                    # The server has the last word on a session's end: renew it before
+                    # the engine's retry signs again.
+                    self._access.expired(destination.account)
+                raise CallError(failure) from exc
+        finally:
+            if destination not in self._answered:
+                self._answer(destination)
         return response

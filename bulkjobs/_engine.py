@@ -463,7 +463,9 @@ class Engine:
                 tg.start_soon(self._watch_deadline)
                 tg.start_soon(self._grace_timer)
                 if isinstance(clients, Clients) and self._rates.mode == "auto":
-                    self._seed_from_service_quotas(QuotaLookup(clients.service_quotas), tg)
+                    self._seed_from_service_quotas(
+                        QuotaLookup(clients.service_quotas), clients.first_answer, tg
+                    )
                 sources = [targets, *lanes]
                 self._sources_left = len(sources)
                 takes = [self._source(source, tg, stack, concurrency) for source in sources]
@@ -481,16 +483,24 @@ class Engine:
                         tg.cancel_scope.cancel()
                         workers.cancel_scope.cancel()
 
-    def _seed_from_service_quotas(self, lookup: QuotaLookup, tg: TaskGroup) -> None:
+    def _seed_from_service_quotas(
+        self,
+        lookup: QuotaLookup,
+        first_answer: Callable[[Destination], Awaitable[None]],
+        tg: TaskGroup,
+    ) -> None:
         """Look up each auto controller's applied quota as it is created, while its
         first requests go out at the default: the answer seeds it if it comes before
-        the first throttle (see :meth:`RateController.seed`)."""
+        the first throttle (see :meth:`RateController.seed`). The lookup starts once
+        the destination's first call has been answered, so that opening the Service
+        Quotas client never delays the run's first request."""
         if not self.config.service_quotas:
             return
 
         async def seed(destination: Destination, api: str, controller: RateController) -> None:
             default = controller.start.rate
             try:
+                await first_answer(destination)
                 start = await lookup.start(destination, api, default=default)
             except anyio.get_cancelled_exc_class():
                 note = "Service Quotas had not answered when the run ended"

@@ -12,6 +12,13 @@ operations, shapes, endpoint rules and paginators are the same, and a user's own
 (``~/.aws/models``, ``AWS_DATA_PATH``) still come first. The copy is used only with the
 botocore release it was made from (:data:`VERSION_FILE`); any other release loads its
 own full model, as it would without bulkjobs.
+
+Their loader (:class:`ServiceLoader`) also finds a service's model without listing
+every service botocore knows first. And their endpoint data is a trimmed copy of
+botocore's ``endpoints.json`` too (``_data/endpoints.json``): every partition as it is,
+the services only those bulkjobs' sessions make clients for (:data:`ENDPOINT_SERVICES`),
+18 KB instead of 1.2 MB parsed before the first client. Any other service is
+resolved from botocore's full file, loaded then (:class:`TrimmedEndpoints`).
 """
 
 from __future__ import annotations
@@ -19,15 +26,24 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
 import botocore
 from aiobotocore.session import AioSession
-from botocore.loaders import Loader
+from botocore.exceptions import DataNotFoundError
+from botocore.loaders import Loader, instance_cache
+from botocore.regions import EndpointResolver
 
-__all__ = ["OPERATIONS", "aio_session", "trimmed"]
+__all__ = [
+    "ENDPOINT_SERVICES",
+    "OPERATIONS",
+    "ServiceLoader",
+    "TrimmedEndpoints",
+    "aio_session",
+    "trimmed",
+]
 
 #: Every IoT operation bulkjobs sends (the I/O layer's table must name no other).
 OPERATIONS: Final = (
@@ -47,6 +63,10 @@ SERVICE: Final = "iot"
 DATA_DIR: Final = Path(__file__).resolve().parent / "_data"
 #: The botocore release the copy was made from, one line.
 VERSION_FILE: Final = DATA_DIR / "botocore-version.txt"
+#: The services bulkjobs' sessions (:func:`aio_session`) make clients for: the trimmed
+#: endpoint data keeps theirs.
+ENDPOINT_SERVICES: Final = ("iot", "organizations", "service-quotas", "sts")
+ENDPOINTS_FILE: Final = DATA_DIR / "endpoints.json"
 
 
 def _shape_names(node: Any) -> Iterator[str]:
@@ -87,6 +107,74 @@ def trimmed(model: Mapping[str, Any], operations: tuple[str, ...] = OPERATIONS) 
     return result
 
 
+def trimmed_endpoints(
+    endpoints: Mapping[str, Any], services: tuple[str, ...] = ENDPOINT_SERVICES
+) -> dict[str, Any]:
+    """``endpoints`` (botocore's endpoints.json) with each partition's services cut
+    down to ``services``; everything else as it is."""
+    partitions = [
+        {
+            **partition,
+            "services": {
+                name: partition["services"][name]
+                for name in services
+                if name in partition["services"]
+            },
+        }
+        for partition in endpoints["partitions"]
+    ]
+    return {**endpoints, "partitions": partitions}
+
+
+class TrimmedEndpoints(EndpointResolver):  # type: ignore[misc]
+    """botocore's endpoint resolver over the trimmed data: the same answers for the
+    services it keeps; any other service is asked of a resolver over botocore's full
+    data, loaded the first time one is. Partitions, regions and DNS suffixes are kept
+    whole, so questions about them need no service."""
+
+    def __init__(self, data: Mapping[str, Any], full: Callable[[], EndpointResolver]) -> None:
+        super().__init__(data, uses_builtin_data=True)
+        self._load_full = full
+        self._full: EndpointResolver | None = None
+
+    def _other(self) -> EndpointResolver:
+        if self._full is None:
+            self._full = self._load_full()
+        return self._full
+
+    def get_service_endpoints_data(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        if service_name in ENDPOINT_SERVICES:
+            return super().get_service_endpoints_data(service_name, *args, **kwargs)
+        return self._other().get_service_endpoints_data(service_name, *args, **kwargs)
+
+    def get_available_endpoints(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        if service_name in ENDPOINT_SERVICES:
+            return super().get_available_endpoints(service_name, *args, **kwargs)
+        return self._other().get_available_endpoints(service_name, *args, **kwargs)
+
+    def construct_endpoint(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        if service_name in ENDPOINT_SERVICES:
+            return super().construct_endpoint(service_name, *args, **kwargs)
+        return self._other().construct_endpoint(service_name, *args, **kwargs)
+
+
+def _builtin_loader() -> Loader:
+    return Loader(extra_search_paths=[Loader.BUILTIN_DATA_PATH], include_default_search_paths=False)
+
+
+def _full_endpoints() -> EndpointResolver:
+    return EndpointResolver(_builtin_loader().load_data("endpoints"), uses_builtin_data=True)
+
+
+def _endpoint_resolver(loader: Loader) -> EndpointResolver:
+    """The session's endpoint resolver, as botocore makes it, except that the trimmed
+    copy (when it is the file the search path finds) gets :class:`TrimmedEndpoints`."""
+    data, path = loader.load_data_with_path("endpoints")
+    if os.path.dirname(path) == str(DATA_DIR):
+        return TrimmedEndpoints(data, _full_endpoints)
+    return EndpointResolver(data, uses_builtin_data=loader.is_builtin_path(path))
+
+
 def _recorded_version() -> str | None:
     try:
         return VERSION_FILE.read_text(encoding="utf-8").strip()
@@ -94,31 +182,65 @@ def _recorded_version() -> str | None:
         return None
 
 
+class ServiceLoader(Loader):  # type: ignore[misc]
+    """botocore's loader, except that a service model is found in the service's own
+    directories.
+
+    botocore checks that a service exists by listing every service in every search path
+    (``list_available_services``: some 440 directories, and a directory listing for each
+    of them, about 8 ms) once per model type, so twice per first client. The service's
+    own API versions (``list_api_versions``) answer the same question for it: a service
+    is listed for a type exactly when one of its version directories holds a file of
+    that type. An unknown service still gets botocore's own error, which names the
+    known ones.
+    """
+
+    @instance_cache  # type: ignore[untyped-decorator]
+    def load_service_model(
+        self, service_name: str, type_name: str, api_version: str | None = None
+    ) -> Any:
+        try:
+            versions = self.list_api_versions(service_name, type_name)
+        except DataNotFoundError:
+            return super().load_service_model(service_name, type_name, api_version)
+        if api_version is None:
+            api_version = max(versions)  # botocore's determine_latest_version
+        # From here as botocore's own: the file, then the extras applied to it.
+        model = self.load_data(os.path.join(service_name, api_version, type_name))
+        extras = self._find_extras(service_name, type_name, api_version)
+        self._extras_processor.process(model, extras)
+        return model
+
+
 def aio_session(profile: str | None = None) -> AioSession:
     """A new aiobotocore session whose IoT clients load the trimmed model (when it was
-    made from this botocore and no model of the user's own stands in front of it)."""
+    made from this botocore and no model of the user's own stands in front of it), with
+    a :class:`ServiceLoader` over the session's own search paths."""
     session = AioSession(profile=profile)
-    if _recorded_version() != botocore.__version__:
-        return session
     paths = list(session.get_component("data_loader").search_paths)
     builtin = Loader.BUILTIN_DATA_PATH
-    if builtin not in paths:
-        return session
-    at = paths.index(builtin)
-    if any(os.path.isdir(os.path.join(path, SERVICE)) for path in paths[:at]):
-        return session  # the user's own IoT model wins, as it would without us
-    paths.insert(at, str(DATA_DIR))
-    loader = Loader(extra_search_paths=paths, include_default_search_paths=False)
+    ours = False
+    if _recorded_version() == botocore.__version__ and builtin in paths:
+        at = paths.index(builtin)
+        # The user's own IoT model wins, as it would without us.
+        if not any(os.path.isdir(os.path.join(path, SERVICE)) for path in paths[:at]):
+            paths.insert(at, str(DATA_DIR))
+            ours = True
+    loader = ServiceLoader(extra_search_paths=paths, include_default_search_paths=False)
     session.register_component("data_loader", loader)
+    if ours:
+        # botocore's own factory, which would take the trimmed file for its whole data
+        # (and, from outside botocore/data, not as its built-in data), is replaced.
+        session._internal_components.lazy_register_component(
+            "endpoint_resolver", lambda: _endpoint_resolver(loader)
+        )
     return session
 
 
 def builtin_model() -> tuple[str, dict[str, Any]]:
     """(API version, service-2 file) of IoT as the installed botocore ships it: the
     file itself, before the loader applies its extras (it applies them to the copy too)."""
-    loader = Loader(
-        extra_search_paths=[Loader.BUILTIN_DATA_PATH], include_default_search_paths=False
-    )
+    loader = _builtin_loader()
     version: str = loader.determine_latest_version(SERVICE, "service-2")
     model: dict[str, Any] = loader.load_data(f"{SERVICE}/{version}/service-2")
     return version, model
@@ -142,6 +264,8 @@ def main() -> int:
     path = shipped_path(version)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(trimmed(model)), encoding="utf-8")
+    endpoints = trimmed_endpoints(_builtin_loader().load_data("endpoints"))
+    ENDPOINTS_FILE.write_text(render(endpoints), encoding="utf-8")
     VERSION_FILE.write_text(botocore.__version__ + "\n", encoding="utf-8")
     print(
         f"wrote {path}: {len(OPERATIONS)} of {len(model['operations'])} operations, "

@@ -11,7 +11,7 @@ a listing pages through the API with the run's own rate control and retries.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import get_args
@@ -108,6 +108,10 @@ class FromJobs:
     first target is handed out.
 
         FromJobs(statuses=("COMPLETED", "CANCELED"), older_than=parse_age("90d", now=now))
+
+    ``listed`` holds a selection already made — the jobs an operator was shown before
+    the run (:meth:`pin`): the run acts on exactly those, each where it was listed,
+    and ListJobs is not asked again (a job created meanwhile is not touched).
     """
 
     statuses: Sequence[str] | None = None
@@ -121,10 +125,13 @@ class FromJobs:
     newer_than: datetime | None = None
     execution_statuses: Sequence[str] | None = None
     destination: Destination | None = None
+    listed: Sequence[ListedJob] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "statuses", _statuses(self.statuses))
         object.__setattr__(self, "execution_statuses", _statuses(self.execution_statuses))
+        if self.listed is not None:
+            object.__setattr__(self, "listed", tuple(self.listed))
         issues = filter_issues(
             statuses=self.statuses,
             target_selection=self.target_selection,
@@ -157,8 +164,16 @@ class FromJobs:
             newer_than=self.newer_than,
         )
 
+    def pin(self, jobs: Iterable[ListedJob]) -> FromJobs:
+        """This selection fixed to ``jobs`` (say, those :func:`~bulkjobs.select_jobs`
+        found and the operator confirmed): see ``listed``."""
+        return replace(self, listed=tuple(jobs))
+
     async def select(self, caller: ApiCaller) -> list[ListedJob]:
-        """The selected jobs, in the order ListJobs gave them."""
+        """The selected jobs, in the order ListJobs gave them (``listed``, when pinned:
+        those listed at this selection's destination, with no call)."""
+        if self.listed is not None:
+            return [job for job in self.listed if job.destination == self.destination]
         rules = self.rules
         found: list[ListedJob] = []
         jobs = list_jobs(

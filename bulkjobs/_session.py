@@ -56,6 +56,7 @@ from bulkjobs._exceptions import (
 )
 from bulkjobs._filters import Deduplicator, ListingFilter
 from bulkjobs._follow import CancelWatch, ServerSideCancel, after_cancel_job
+from bulkjobs._joblisting import ListedJob
 from bulkjobs._jobstatus import PROCESS_COUNTERS
 from bulkjobs._journal import Journal, JournalReader
 from bulkjobs._listing import Listed
@@ -802,8 +803,42 @@ class RunSession:
             base = spec.destination or Destination()
             wheres = [base.resolve(d) for d in self.destinations] or [base]
             for where in dict.fromkeys(w.resolve(self._default) for w in wheres):
-                specs.append(replace(spec, destination=None if where.is_default else where))
+                placed = replace(spec, destination=None if where.is_default else where)
+                specs.append(self._pinned_at(placed, where))
         return specs
+
+    def _pinned_at(self, spec: Listing, where: Destination) -> Listing:
+        """``spec`` with a pinned job selection narrowed to the jobs listed at ``where``
+        (their destination set to the spec's). An account whose role was refused keeps
+        its listing, so the run records it as not reached, as without a pin."""
+        jobs = spec.jobs if isinstance(spec, FromQuery) else spec
+        if not isinstance(jobs, FromJobs) or (listed := jobs.listed) is None:
+            return spec
+        if self.unreachable(where) is not None:
+            jobs = replace(jobs, listed=None)
+        else:
+            jobs = jobs.pin(
+                replace(job, destination=spec.destination)
+                for job in listed
+                if (job.destination or Destination()).resolve(self._default) == where
+            )
+        return replace(spec, jobs=jobs) if isinstance(spec, FromQuery) else jobs
+
+    def pin_jobs(self, jobs: Sequence[ListedJob]) -> None:
+        """Fix every job selection of this run (:class:`FromJobs`, alone or in a
+        :class:`FromQuery`) to ``jobs`` — the jobs an operator was shown and
+        confirmed — so the run acts on exactly those (see :meth:`FromJobs.pin`).
+        Call before :meth:`run`."""
+        if self._used:
+            raise ConfigurationError("pin_jobs comes before the run")
+        pinned: list[Listing] = []
+        for spec in self._listings:
+            if isinstance(spec, FromJobs):
+                spec = spec.pin(jobs)
+            elif isinstance(spec, FromQuery) and spec.jobs is not None:
+                spec = replace(spec, jobs=spec.jobs.pin(jobs))
+            pinned.append(spec)
+        self._listings = pinned
 
     def _keep(self, item: Target | InvalidTarget, status: str | None = None) -> bool:
         target = item if isinstance(item, Target) else item.target

@@ -152,6 +152,8 @@ class BlastRadius:
     unreachable: tuple[UnreachableAccount, ...] = ()
     #: The jobs --from-jobs selects now (the first ones with DescribeJob's counts).
     selected: tuple[SelectedJob, ...] = ()
+    #: --from-jobs was listed in full before asking: the run acts on ``selected``.
+    selection_listed: bool = False
 
     @property
     def job_ids(self) -> tuple[str, ...]:
@@ -467,12 +469,14 @@ async def measure(
     )
     selected: tuple[SelectedJob, ...] = ()
     selected_jobs: int | None = 0
+    selection_listed = False
     if opts.from_jobs is not None:
         across = reachable if destinations and session is not None else None
         selected, selected_size, about = await _selection(opts, statuses, session, across)
         listings = (*listings, about)
         # A selection's jobs are known once listed, their executions once all counted.
-        selected_jobs = None if about.endswith(_UNKNOWN) else len(selected)
+        selection_listed = not about.endswith(_UNKNOWN)
+        selected_jobs = len(selected) if selection_listed else None
         listed = None if listed is None or selected_size is None else listed + selected_size
     lost = sum(n for where, n in given_in.items() if where.account in failed)
     if operation.whole_job:
@@ -509,6 +513,7 @@ async def measure(
         per_destination=per_destination,
         unreachable=unreachable,
         selected=selected,
+        selection_listed=selection_listed,
     )
 
 
@@ -540,8 +545,6 @@ async def _selection(
         what += f" in {plural(len(across), 'reachable destination')}"
     if len(jobs) > found.described:
         what += f", the first {found.described:,} counted by DescribeJob"
-    if opts.operation.whole_job:
-        what += "; listed again when the run starts"
     return jobs, size, what
 
 
@@ -659,6 +662,10 @@ async def confirm(
         said = f"{typed!r} is not {expected!r}" if typed else "no answer"
         print(f"bulkjobs: not confirmed ({said}): nothing was sent.", file=stderr)
         return 2
+    if session is not None and radius.selection_listed:
+        # What the operator confirmed is what runs: a job created or changed between
+        # the question and the run is not listed into it.
+        session.pin_jobs([selected.job for selected in radius.selected])
     return None
 
 

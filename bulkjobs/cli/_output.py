@@ -17,6 +17,7 @@ import anyio
 import structlog
 
 from bulkjobs import Outcome, Report, RunSession
+from bulkjobs.cli._tracebacks import exception_formatter
 
 __all__ = ["Progress", "configure_logging", "plural", "print_summary"]
 
@@ -68,7 +69,12 @@ def configure_logging(log_format: str, *, verbose: bool, quiet: bool) -> None:
     if log_format == "json":
         renderer = structlog.processors.JSONRenderer()
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        colors = sys.stderr.isatty()
+        formatter = exception_formatter(colors=colors)
+        if formatter is None:
+            renderer = structlog.dev.ConsoleRenderer(colors=colors)
+        else:
+            renderer = structlog.dev.ConsoleRenderer(colors=colors, exception_formatter=formatter)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -368,6 +368,18 @@ class TestOnATerminal:
         assert code == 0
         assert "old-done" not in remaining(jobs_sim) and len(remaining(jobs_sim)) == 5
 
+    def test_the_run_acts_on_the_jobs_the_prompt_showed(self, jobs_sim: ThreadedSimulator) -> None:
+        """A job that comes to match the selection while the prompt waits (created
+        then) is not deleted: "yes" confirmed the jobs shown, and only they go."""
+        child = spawn(jobs_sim, "delete-job", "--from-jobs", "--job-id-glob", "old-d*")
+        assert "job old-done: COMPLETED" in child.prompt()
+        jobs_sim.call(lambda s: s.add_job("old-dx", ["x"], status=S.SUCCEEDED, age_days=200))
+        child.send("yes")
+        code, _ = child.finish()
+        assert code == 0
+        assert "old-done" not in remaining(jobs_sim)
+        assert jobs_sim.call(lambda s: s.job("old-dx")).job_id == "old-dx"
+
     def test_across_regions_each_is_listed_before_asking(self) -> None:
         """With --regions the prompt lists each region's selection (through the run's
         own calls); "no" sends nothing."""

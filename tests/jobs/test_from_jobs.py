@@ -12,6 +12,7 @@ import pytest
 from bulkjobs import (
     CancelExecution,
     DeleteJob,
+    Destination,
     FromJobs,
     InvalidInputError,
     ListedJob,
@@ -19,6 +20,7 @@ from bulkjobs import (
     RunConfig,
     RunSession,
     parse_age,
+    select_jobs,
 )
 from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, Simulator
 
@@ -84,6 +86,70 @@ async def test_execution_operations_take_the_selected_jobs_executions() -> None:
         assert session.summary is not None
         assert session.summary["outcomes"] == {Outcome.CANCELED.value: 3}
         assert {e.status for e in sim.executions("keep-1")} == {ExecutionStatus.QUEUED}
+
+
+class TestPinnedSelection:
+    async def test_the_run_acts_on_the_jobs_shown_not_on_those_created_since(self) -> None:
+        """A selection pinned to what select_jobs showed deletes exactly those jobs: a
+        job that matches the same filters, created between the showing and the run,
+        stays, and ListJobs is not asked again."""
+        async with Simulator(FAST, FleetSpec(things=2)) as sim:
+            sim.add_job("old-1", ["a"], status="SUCCEEDED")
+            selection = FromJobs(job_id_prefix="old-")
+            shown = await select_jobs(selection, config(sim))
+            sim.add_job("old-2", ["b"], status="SUCCEEDED")
+            pinned = selection.pin(s.job for s in shown.jobs)
+            listings = list_jobs_calls(sim)
+            session = await run(sim, pinned, DeleteJob(poll_interval=0.02))
+            assert [s.job.job_id for s in session.plan.selected_jobs] == ["old-1"]
+            with pytest.raises(KeyError):
+                sim.job("old-1")
+            assert sim.job("old-2")
+            assert list_jobs_calls(sim) == listings
+
+    async def test_execution_operations_list_the_shown_jobs_executions(self) -> None:
+        """For CancelJobExecution the pinned jobs' executions are listed at the run
+        (as without a pin); a job created since keeps its executions QUEUED."""
+        async with Simulator(FAST, FleetSpec(things=2)) as sim:
+            sim.add_job("fw-a", ["x", "y"])
+            selection = FromJobs(job_id_glob="fw-?")
+            shown = await select_jobs(selection, config(sim))
+            sim.add_job("fw-b", ["z"])
+            await run(sim, selection.pin(s.job for s in shown.jobs), CancelExecution())
+            assert {e.status for e in sim.executions("fw-a")} == {ExecutionStatus.CANCELED}
+            assert {e.status for e in sim.executions("fw-b")} == {ExecutionStatus.QUEUED}
+
+    async def test_each_pinned_job_is_acted_on_where_it_was_listed(self) -> None:
+        """Over two regions a job pinned as listed in one is deleted there only, though
+        a job of the same ID exists in the other."""
+        sim_config = SimConfig(
+            quota=None,
+            separate_destinations=True,
+            job_deletion_seconds=0.02,
+            job_deletion_seconds_per_execution=0.0,
+        )
+        async with Simulator(sim_config, FleetSpec(things=2)) as sim:
+            for region in ("us-east-1", "eu-west-1"):
+                sim.add_job("done", ["a"], status="SUCCEEDED", region=region)
+            listed = ListedJob(
+                job_id="done", status="COMPLETED", destination=Destination(region="eu-west-1")
+            )
+            session = RunSession(
+                FromJobs().pin([listed]),
+                DeleteJob(poll_interval=0.02),
+                config(sim),
+                destinations=[Destination(region="us-east-1"), Destination(region="eu-west-1")],
+            )
+            with anyio.fail_after(60):
+                await session.run()
+            assert sim.job("done", region="us-east-1")
+            with pytest.raises(KeyError):
+                sim.job("done", region="eu-west-1")
+
+
+def list_jobs_calls(sim: Simulator) -> int:
+    operation = sim.statistics().operations.get("ListJobs")
+    return 0 if operation is None else operation.requests
 
 
 def test_every_broken_rule_at_once() -> None:

@@ -7,9 +7,11 @@ from typing import Any
 
 import anyio
 import pytest
+from aiobotocore.session import AioSession
 
-from bulkjobs import CancelExecution, Engine, Report, RunConfig, Target
-from bulkjobs.sim import FleetSpec, SimConfig, Simulator
+from bulkjobs import CancelExecution, Engine, Report, RunConfig, Target, _client
+from bulkjobs._iotmodel import aio_session
+from bulkjobs.sim import FleetSpec, Latency, SimConfig, Simulator
 
 JOB = "seed-job"
 
@@ -87,3 +89,28 @@ class TestFallback:
             assert sim.statistics().service_quota_requests == 0
             expected = "fixed" if "rate" in config else "default"
             assert start_of(report)["source"] == expected
+
+
+class TestFirstRequestFirst:
+    async def test_the_lookup_waits_for_the_first_answer(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The Service Quotas client is opened only once the run's first call has been
+        answered: its creation costs CPU the first request would otherwise wait for."""
+        events: list[str] = []
+
+        def session(profile: str | None = None) -> AioSession:
+            made = aio_session(profile)
+            for name in ("creating-client-class", "response-received"):
+                made.register(name, lambda event_name, **_: events.append(event_name))
+            return made
+
+        monkeypatch.setattr(_client, "aio_session", session)
+        config = SimConfig(
+            quota=40.0, quotas={"CancelJobExecution": 150.0}, latency=Latency(median=0.05)
+        )
+        async with Simulator(config, fleet()) as sim:
+            report = await cancel(sim, 20)
+        assert start_of(report)["source"] == "service-quotas"
+        first_answer = events.index("response-received.iot.CancelJobExecution")
+        assert events.index("creating-client-class.service-quotas") > first_answer
