@@ -25,6 +25,13 @@ def _tps(text: str) -> float | None:
     return value
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0.0:
+        raise argparse.ArgumentTypeError("must be 0 or more seconds")
+    return value
+
+
 def _share(text: str) -> float:
     value = float(text)
     if not 0.0 <= value <= 1.0:
@@ -352,6 +359,32 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="jobs cancelling at once before LimitExceededException",
     )
+    devices.add_argument(
+        "--deletion-seconds",
+        dest="sim_deletion_seconds",
+        type=_seconds,
+        default=0.5,
+        metavar="S",
+        help="DeleteJob: the base time a deletion takes, the job DELETION_IN_PROGRESS "
+        "meanwhile (default: 0.5)",
+    )
+    devices.add_argument(
+        "--deletion-seconds-per-execution",
+        dest="sim_deletion_seconds_per_execution",
+        type=_seconds,
+        default=0.01,
+        metavar="S",
+        help="DeleteJob: seconds a deletion takes per execution of the job (default: 0.01)",
+    )
+    devices.add_argument(
+        "--max-deleting-jobs",
+        dest="sim_max_deleting_jobs",
+        type=int,
+        default=10,
+        metavar="N",
+        help="jobs DELETION_IN_PROGRESS at once per account and region before DeleteJob "
+        "answers LimitExceededException (default: 10, as AWS)",
+    )
     accounts = parser.add_argument_group("accounts (STS, Organizations)")
     accounts.add_argument(
         "--accounts",
@@ -475,6 +508,9 @@ def config_from_args(args: argparse.Namespace) -> tuple[SimConfig, FleetSpec]:
         churn_rate=args.sim_churn,
         cancel_job_rate=args.sim_cancel_job_rate,
         max_cancelling_jobs=args.sim_max_cancelling_jobs,
+        max_deleting_jobs=args.sim_max_deleting_jobs,
+        job_deletion_seconds=args.sim_deletion_seconds,
+        job_deletion_seconds_per_execution=args.sim_deletion_seconds_per_execution,
         check_signatures=args.sim_check_signatures,
         clock_skew=args.sim_clock_skew,
         seed=args.sim_seed,

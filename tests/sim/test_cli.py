@@ -141,3 +141,36 @@ def test_runs_until_sigterm_and_prints_counters(tmp_path: Path) -> None:
     assert "CancelJobExecution" in out
     stats = json.loads(stats_path.read_text())
     assert stats["operations"]["CancelJobExecution"]["accepted"] == 1
+
+
+class TestDeletionOptions:
+    def test_deletion_timing_and_limit_reach_the_config(self) -> None:
+        """`--deletion-seconds`, `--deletion-seconds-per-execution` and
+        `--max-deleting-jobs` set the DeleteJob model; without them it is AWS-like."""
+        config, _ = config_from_args(
+            parse(
+                "--deletion-seconds",
+                "2",
+                "--deletion-seconds-per-execution",
+                "0.25",
+                "--max-deleting-jobs",
+                "3",
+            )
+        )
+        assert (
+            config.job_deletion_seconds,
+            config.job_deletion_seconds_per_execution,
+            config.max_deleting_jobs,
+        ) == (2.0, 0.25, 3)
+        default, _ = config_from_args(parse())
+        assert (
+            default.job_deletion_seconds,
+            default.job_deletion_seconds_per_execution,
+            default.max_deleting_jobs,
+        ) == (0.5, 0.01, 10)
+
+    def test_a_negative_deletion_time_is_refused(self, capsys: pytest.CaptureFixture[str]) -> None:
+        with pytest.raises(SystemExit) as excinfo:
+            parse("--deletion-seconds", "-1")
+        assert excinfo.value.code == 2
+        assert "must be 0 or more seconds" in capsys.readouterr().err
