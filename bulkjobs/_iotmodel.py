@@ -137,25 +137,22 @@ class TrimmedEndpoints(EndpointResolver):  # type: ignore[misc]
         self._load_full = full
         self._full: EndpointResolver | None = None
 
-    def _other(self) -> EndpointResolver:
+    def _for(self, service_name: str) -> EndpointResolver:
+        """The resolver that holds ``service_name``'s data: this one, or the full one."""
+        if service_name in ENDPOINT_SERVICES:
+            return super()
         if self._full is None:
             self._full = self._load_full()
         return self._full
 
     def get_service_endpoints_data(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
-        if service_name in ENDPOINT_SERVICES:
-            return super().get_service_endpoints_data(service_name, *args, **kwargs)
-        return self._other().get_service_endpoints_data(service_name, *args, **kwargs)
+        return self._for(service_name).get_service_endpoints_data(service_name, *args, **kwargs)
 
     def get_available_endpoints(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
-        if service_name in ENDPOINT_SERVICES:
-            return super().get_available_endpoints(service_name, *args, **kwargs)
-        return self._other().get_available_endpoints(service_name, *args, **kwargs)
+        return self._for(service_name).get_available_endpoints(service_name, *args, **kwargs)
 
     def construct_endpoint(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
-        if service_name in ENDPOINT_SERVICES:
-            return super().construct_endpoint(service_name, *args, **kwargs)
-        return self._other().construct_endpoint(service_name, *args, **kwargs)
+        return self._for(service_name).construct_endpoint(service_name, *args, **kwargs)
 
 
 def _builtin_loader() -> Loader:
