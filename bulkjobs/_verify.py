@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from bulkjobs._calls import Track
 from bulkjobs._client import CallFailure
+from bulkjobs._destination import Destination
 from bulkjobs._exceptions import ConfigurationError, InvalidInputError, ValidationIssue
 from bulkjobs._jobstatus import ACTIVE_STATUSES, JobCounts
 from bulkjobs._models import (
@@ -88,8 +89,10 @@ class Verification:
     """Verify results added up: what is still running, by status and by name.
 
     Executions count one each (their status); a job target counts its executions by
-    DescribeJob's counters. :attr:`passed` only when nothing runs and every target
-    was read.
+    DescribeJob's counters. An execution read on its own whose job was also read as a
+    whole is one of the executions those counters count: per job and status, the
+    larger of the two counts is taken, never their sum. :attr:`passed` only when
+    nothing runs and every target was read.
     """
 
     #: Targets read (jobs and executions alike).
@@ -112,21 +115,25 @@ class Verification:
     incomplete: str | None = None
     #: The read was stopped by a signal (Ctrl-C, SIGTERM).
     interrupted: bool = False
+    #: Per job (destination, job id): its running executions as DescribeJob counted
+    #: them, and as read one by one — so that one is never counted in both.
+    _jobs: dict[tuple[Destination, str], _JobRunning] = field(default_factory=dict, repr=False)
 
     def add(self, result: Result) -> None:
         """Count one verify result."""
         self.checked += 1
         outcome = result.outcome
+        target = result.target
+        job = self._jobs.setdefault((target.destination, target.job_id), _JobRunning())
         if result.running_counts is not None:
-            self.statuses.update({s: n for s, n in result.running_counts.items() if n})
-        elif result.status_before is not None and result.outcome.kind is not OutcomeKind.FAILED:
-            self.statuses[result.status_before] += 1
+            self._count(job.counted(result.running_counts))
+        elif result.status_before is not None and outcome.kind is not OutcomeKind.FAILED:
+            if outcome is Outcome.STILL_RUNNING:
+                self._count(job.read(result.status_before))
+            else:
+                self.statuses[result.status_before] += 1
         if outcome is Outcome.STILL_RUNNING:
             self.running_targets += 1
-            if result.running_counts is not None:
-                self.running.update({s: n for s, n in result.running_counts.items() if n})
-            elif result.status_before is not None:
-                self.running[result.status_before] += 1
             if len(self.named) < NAMED_AT_MOST:
                 self.named.append(result)
         elif outcome is Outcome.NOT_FOUND:
@@ -135,6 +142,10 @@ class Verification:
             self.not_running += 1
         else:
             self.unverified += 1
+
+    def _count(self, added: Counter[str]) -> None:
+        self.running.update(added)
+        self.statuses.update(added)
 
     @property
     def still_running(self) -> int:
@@ -185,6 +196,29 @@ class Verification:
             "named": [_named(r) for r in self.named],
             "namedAtMost": NAMED_AT_MOST,
         }
+
+
+@dataclass(slots=True)
+class _JobRunning:
+    """One job's running executions, by DescribeJob's counters and one by one.
+
+    Both count the same executions (the counters count every one of the job's): the
+    job's share of the total is the larger of the two, status by status. Each method
+    returns what the new count adds to that share.
+    """
+
+    by_counters: Counter[str] = field(default_factory=Counter)
+    one_by_one: Counter[str] = field(default_factory=Counter)
+
+    def counted(self, counts: Mapping[str, int]) -> Counter[str]:
+        before = self.by_counters | self.one_by_one
+        self.by_counters |= Counter({s: n for s, n in counts.items() if n})
+        return (self.by_counters | self.one_by_one) - before
+
+    def read(self, status: str) -> Counter[str]:
+        before = self.by_counters | self.one_by_one
+        self.one_by_one[status] += 1
+        return (self.by_counters | self.one_by_one) - before
 
 
 def _named(result: Result) -> dict[str, Any]:

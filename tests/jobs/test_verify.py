@@ -81,6 +81,22 @@ class TestVerify:
         assert result.running_counts == {"QUEUED": 3, "IN_PROGRESS": 3}
         assert verification.still_running == 6 and verification.running_targets == 1
 
+    async def test_a_job_and_its_executions_read_together_count_each_once(self) -> None:
+        """The job by DescribeJob and two of its executions one by one: the counters
+        already hold those two, so 6 are running, not 8."""
+        async with Simulator(SimConfig(quota=None)) as sim:
+            sim.add_job("j", [f"t{n}" for n in range(7)])
+            for n in range(3):
+                sim.set_execution_status("j", f"t{n}", ExecutionStatus.IN_PROGRESS)
+            sim.set_execution_status("j", "t6", ExecutionStatus.REJECTED)
+            targets = [Target(job_id="j", thing_name="t0"), Target(job_id="j")]
+            targets.append(Target(job_id="j", thing_name="t5"))
+            results, verification = await verify(sim, targets)
+        assert len(results) == 3
+        assert dict(verification.running) == {"QUEUED": 3, "IN_PROGRESS": 3}
+        assert verification.to_json()["stillRunningTotal"] == 6
+        assert verification.running_targets == 3
+
     async def test_what_the_listing_shows_needs_no_describe(self) -> None:
         """FromJob: the listed status is the verdict, no DescribeJobExecution sent."""
         async with Simulator(SimConfig(quota=None)) as sim:
