@@ -7,8 +7,10 @@ job right now — and must answer ``yes`` (default: no). Above
 :data:`TYPE_JOB_ID_ABOVE` targets, or when the count cannot be known before the
 listing runs, the answer is the job id itself, as careful destructive tools ask for the
 name of what they are about to destroy (the number of targets when there are several
-jobs; across many destinations, never a plain ``yes`` for a size not known). Without a
-terminal the run is refused unless ``--yes``: nothing is sent.
+jobs; the number of jobs when their targets are not known before the listing, or a
+query narrows them to an unknown share; across many destinations, the number of
+destinations: never a plain ``yes`` for a size not known). Without a terminal the run
+is refused unless ``--yes``: nothing is sent.
 
 Over many accounts and regions the counts are DescribeJob's in each reachable
 destination, asked concurrently through the run's own credentials and rate
@@ -154,6 +156,8 @@ class BlastRadius:
     selected: tuple[SelectedJob, ...] = ()
     #: --from-jobs was listed in full before asking: the run acts on ``selected``.
     selection_listed: bool = False
+    #: A query narrows the listed executions: ``at_most`` bounds them, it is no count.
+    narrowed: bool = False
 
     @property
     def job_ids(self) -> tuple[str, ...]:
@@ -173,16 +177,23 @@ class BlastRadius:
     @property
     def answer(self) -> str:
         """What the operator must type: the job id for a big or unknown run, else yes."""
+        return self._asked[1]
+
+    @property
+    def _asked(self) -> tuple[str, str]:
+        """What is to be typed, named for the question, and its value."""
         if self.at_most is not None and self.at_most <= TYPE_JOB_ID_ABOVE:
-            return "yes"
+            return "", "yes"
         if len(self.job_ids) == 1:
-            return self.job_ids[0]
-        if self.at_most is not None:
-            return str(self.at_most)
+            return "the job id", self.job_ids[0]
+        if self.at_most is not None and not self.narrowed:
+            return "the number of targets", str(self.at_most)
+        # A size nobody knows: never a reflex "yes" while there is a count to type.
         if self.destinations:
-            # A size nobody knows, spread over many accounts: never a reflex "yes".
-            return str(self.reachable)
-        return "yes"
+            return "the number of destinations", str(self.reachable)
+        if self.job_ids:
+            return "the number of jobs", str(len(self.job_ids))
+        return "", "yes"
 
     def lines(self) -> list[str]:
         """The blast radius as the prompt shows it."""
@@ -332,15 +343,10 @@ class BlastRadius:
         )
 
     def question(self) -> str:
-        if self.answer == "yes":
+        what, answer = self._asked
+        if not what:
             return 'Type "yes" to proceed (anything else sends nothing): '
-        if self.answer in self.job_ids:
-            what = "the job id"
-        elif self.at_most is None:
-            what = "the number of destinations"
-        else:
-            what = "the number of targets"
-        return f'Type {what} "{self.answer}" to proceed (anything else sends nothing): '
+        return f'Type {what} "{answer}" to proceed (anything else sends nothing): '
 
 
 def _summed(job_id: str, jobs: Sequence[JobCounts]) -> JobCounts:
@@ -514,6 +520,7 @@ async def measure(
         unreachable=unreachable,
         selected=selected,
         selection_listed=selection_listed,
+        narrowed=opts.query is not None,
     )
 
 
@@ -581,8 +588,10 @@ def _listings(
             f"the executions of {of} on the things fleet indexing "
             f"({opts.index_name}) finds for {opts.query!r}, listed as the run goes{where}"
         )
-        # The query may match only part of the job's fleet: the job's count bounds it.
-        add(job_size)
+        # The query may match only part of the job's fleet: the job's count bounds it
+        # (the selected jobs' counts, with --from-jobs: added with the selection).
+        if opts.job_id:
+            add(job_size)
     for thing in opts.from_things:
         of_job = f" of job {opts.job_id}" if opts.job_id else ""
         described.append(

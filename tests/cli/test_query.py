@@ -16,6 +16,7 @@ import pytest
 from bulkjobs.cli import main
 from bulkjobs.cli._inputs import skeleton
 from bulkjobs.sim import ExecutionStatus, FleetSpec, Operation, SimConfig, ThreadedSimulator
+from tests.cli.test_terminal import spawn
 
 JOB = "fw-1"
 A, B = "111111111111", "222222222222"
@@ -264,6 +265,28 @@ class TestWithFromJobs:
         assert "each job --from-jobs selects" in out
         assert "fw-a" in out and "fw-b" in out
         assert mutating(sim) == 0
+
+    def test_the_prompt_bounds_the_run_and_asks_for_the_number_of_jobs(
+        self, rollouts_sim: ThreadedSimulator
+    ) -> None:
+        """Forced, on a terminal: the prompt bounds the run by the selected jobs'
+        executions (the query finds fewer), asks for the number of jobs rather than a
+        plain "yes", and that answer runs exactly the matching executions."""
+        sim = rollouts_sim
+        expected = matching(sim)
+        argv = ["--query", QUERY, "--from-jobs", "--job-status", "IN_PROGRESS", "--force"]
+        child = spawn(sim, "cancel-job-execution", *argv)
+        shown = child.prompt()
+        assert "2 jobs selected by --from-jobs (ListJobs)" in shown
+        assert "to change: up to 180 executions (QUEUED or IN_PROGRESS)" in shown
+        assert 'Type the number of jobs "2"' in shown
+        assert mutating(sim) == 0
+        child.send("2")
+        code, _ = child.finish()
+        assert code == 0
+        assert 0 < len(expected) < 90
+        for job in ("fw-a", "fw-b"):
+            assert canceled(sim, job=job) == expected
 
     @pytest.mark.parametrize(
         ("extra", "field"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bulkjobs._destination import Destination
@@ -59,6 +61,20 @@ class TestTheAnswerAskedFor:
         found = radius(at_most=500, given=500, given_by_job={"a": 250, "b": 250})
         assert found.answer == "500"
         assert 'Type the number of targets "500"' in found.question()
+
+    def test_an_unknown_size_over_several_jobs_needs_the_number_of_jobs(self) -> None:
+        """No count to type and no single job id: never a reflex "yes"."""
+        found = radius(at_most=None, jobs=(job("a"), job("b"), job("c")))
+        assert found.answer == "3"
+        assert 'Type the number of jobs "3"' in found.question()
+
+    def test_a_bound_a_query_narrows_is_not_typed_as_a_count(self) -> None:
+        """Up to 500 is what the jobs hold, not how many the query finds: the number
+        of jobs is typed, not a number of targets nobody will see."""
+        found = replace(radius(at_most=500, jobs=(job("a"), job("b"))), narrowed=True)
+        assert found.answer == "2"
+        assert 'Type the number of jobs "2"' in found.question()
+        assert replace(found, at_most=TYPE_JOB_ID_ABOVE).answer == "yes"
 
 
 class TestActedStatuses:
