@@ -29,7 +29,7 @@ from bulkjobs.sim._errors import (
     invalid_request,
     not_found,
 )
-from bulkjobs.sim._jobs import JobDeletions
+from bulkjobs.sim._jobs import DeletionTally, JobDeletions
 from bulkjobs.sim._model import Operation
 from bulkjobs.sim._quota import QuotaBook
 from bulkjobs.sim._realms import Realm
@@ -95,12 +95,14 @@ class Service:
         self._realm_factory = realm_factory
         #: DeleteJob's deletions in progress, per fleet (each account-region has its own).
         self._deletions: dict[FleetState, JobDeletions] = {}
+        #: Their sum at one instant, across every fleet.
+        self.deletion_tally = DeletionTally()
 
     def deletions(self, state: FleetState) -> JobDeletions:
         """The DeleteJob book of one fleet."""
         book = self._deletions.get(state)
         if book is None:
-            book = self._deletions[state] = JobDeletions()
+            book = self._deletions[state] = JobDeletions(tally=self.deletion_tally)
         return book
 
     def now(self) -> float:

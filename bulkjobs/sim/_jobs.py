@@ -13,17 +13,25 @@ Rules, from the API reference:
 
 No clock of its own: the caller passes ``now``, and :meth:`JobDeletions.finish_due`
 removes the jobs whose deletion time has come (the server calls it before each request).
+
+Each book records the most deletions it held at once; a :class:`DeletionTally` shared
+by the books of every account and region records the most in progress at one instant
+across them all, so a test can tell destinations that deleted side by side from ones
+that took turns. The tally counts by due time, not by removal: a book is only swept
+when its own destination is asked, and a deletion whose time has come is over even if
+nobody has looked yet.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
 from bulkjobs.sim._errors import ApiError, ErrorCode, invalid_transition
 from bulkjobs.sim._model import Job, JobStatus
 from bulkjobs.sim._state import FleetState
 
-__all__ = ["DeletionStatistics", "JobDeletions"]
+__all__ = ["DeletionStatistics", "DeletionTally", "DeletionTotals", "JobDeletions"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +42,39 @@ class DeletionStatistics:
     finished: int
     #: DeleteJob calls refused with LimitExceededException.
     limit_refusals: int
+    #: The most deletions in progress at once so far.
+    peak_in_progress: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DeletionTotals:
+    """Deletions in progress across every account and region, at one instant."""
+
+    in_progress: int
+    #: The most in progress at one instant so far, all destinations added up.
+    peak_in_progress: int
+
+
+@dataclass(slots=True)
+class DeletionTally:
+    """Deletions in progress across the books of every destination, by due time."""
+
+    _due: list[float] = field(default_factory=list)
+    peak: int = 0
+
+    def in_progress(self, now: float) -> int:
+        while self._due and self._due[0] <= now:
+            heapq.heappop(self._due)
+        return len(self._due)
+
+    def start(self, due: float, now: float) -> None:
+        """One deletion started at ``now``, over at ``due``."""
+        self.in_progress(now)
+        heapq.heappush(self._due, due)
+        self.peak = max(self.peak, len(self._due))
+
+    def totals(self, now: float) -> DeletionTotals:
+        return DeletionTotals(in_progress=self.in_progress(now), peak_in_progress=self.peak)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -44,9 +85,13 @@ class JobDeletions:
     base_seconds: float = 0.5
     per_execution_seconds: float = 0.01
     _deleting: dict[str, Job] = field(default_factory=dict)
-    #: Deletions refused for the limit, and deletions finished (for statistics).
+    #: Shared with the other destinations' books, when there are several.
+    tally: DeletionTally = field(default_factory=DeletionTally)
+    #: Deletions refused for the limit, deletions finished, and the most in progress
+    #: at once (for statistics).
     limit_refusals: int = 0
     finished: int = 0
+    peak: int = 0
 
     def duration(self, job: Job) -> float:
         return self.base_seconds + len(job.executions) * self.per_execution_seconds
@@ -71,6 +116,9 @@ class JobDeletions:
         job.last_updated_at = now
         job.deletion_due = now + self.duration(job)
         self._deleting[job_id] = job
+        # finish_due(now) ran above, so what is left is what is in progress now.
+        self.peak = max(self.peak, len(self._deleting))
+        self.tally.start(job.deletion_due, now)
         return job
 
     def finish_due(self, state: FleetState, now: float) -> None:
@@ -88,4 +136,5 @@ class JobDeletions:
             in_progress=len(self._deleting),
             finished=self.finished,
             limit_refusals=self.limit_refusals,
+            peak_in_progress=self.peak,
         )

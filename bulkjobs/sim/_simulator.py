@@ -26,7 +26,7 @@ from bulkjobs.sim._app import Service
 from bulkjobs.sim._churn import churn, run_device_churn, run_job_cancellations
 from bulkjobs.sim._config import SimConfig
 from bulkjobs.sim._fleet import FleetSpec, build_state
-from bulkjobs.sim._jobs import DeletionStatistics
+from bulkjobs.sim._jobs import DeletionStatistics, DeletionTotals
 from bulkjobs.sim._model import (
     Execution,
     ExecutionSnapshot,
@@ -275,12 +275,21 @@ class Simulator:
             uptime=self._clock() - self._started_at, since=self._started_at
         )
 
-    def deletion_statistics(self) -> DeletionStatistics:
-        """DeleteJob's counters: deletions in progress, finished, refused for the limit."""
+    def deletion_statistics(
+        self, *, account: str | None = None, region: str | None = None
+    ) -> DeletionStatistics:
+        """DeleteJob's counters in one destination (the home one by default):
+        deletions in progress, finished, refused for the limit, and the most at once."""
         service = self._service
-        book = service.deletions(service.state)
-        book.finish_due(service.state, service.now())
+        state = self._state(account, region)
+        book = service.deletions(state)
+        book.finish_due(state, service.now())
         return book.statistics()
+
+    def deletion_totals(self) -> DeletionTotals:
+        """Deletions in progress across every destination, and the most at one instant
+        (destinations that deleted side by side add up; ones that took turns do not)."""
+        return self._service.deletion_tally.totals(self._service.now())
 
     @property
     def requests_received(self) -> int:
