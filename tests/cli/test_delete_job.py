@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bulkjobs.cli import main
-from bulkjobs.sim import ExecutionStatus, SimConfig, ThreadedSimulator
+from bulkjobs.sim import ExecutionStatus, FleetSpec, SimConfig, Simulator, ThreadedSimulator
 
 QUICK = SimConfig(quota=None, job_deletion_seconds=0.05, job_deletion_seconds_per_execution=0.0)
 
@@ -105,3 +105,47 @@ class TestDeleteJob:
         spec = json.dumps({"jobIds": ["old-1"], "force": False})
         assert delete_job(jobs_sim, "--cli-input-json", spec, "--yes", "--quiet") == 0
         assert not exists(jobs_sim, "old-1")
+
+
+class TestAcrossAccounts:
+    def test_from_jobs_over_accounts_and_regions_deletes_within_each_limit(
+        self, tmp_path: Path
+    ) -> None:
+        """delete-job --from-jobs over 2 accounts x 2 regions: each destination's 12
+        finished jobs deleted, 10 at most at once in each and no limit met, all four at
+        the same time; the summary counts 12 per destination."""
+        a, b, regions = "111111111111", "222222222222", ("us-east-1", "eu-west-1")
+        destinations = [(account, region) for account in (a, b) for region in regions]
+        jobs = [f"old-{n:02d}" for n in range(12)]
+        config = SimConfig(
+            quota=None,
+            accounts=(a, b),
+            job_deletion_seconds=0.2,
+            job_deletion_seconds_per_execution=0.0,
+        )
+        fleet = FleetSpec(things=2, job_ids=("live",), in_progress=0.0, terminal=0.0)
+
+        def seed(sim: Simulator) -> None:
+            for account, region in destinations:
+                for job in jobs:
+                    sim.add_job(
+                        job, [f"{job}-t"], status="SUCCEEDED", account=account, region=region
+                    )
+
+        def statistics(sim: Simulator) -> list[tuple[int, int, int]]:
+            found = [sim.deletion_statistics(account=x, region=r) for x, r in destinations]
+            return [(s.peak_in_progress, s.limit_refusals, s.finished) for s in found]
+
+        report = tmp_path / "r"
+        with ThreadedSimulator(config, fleet) as sim:
+            sim.call(seed)
+            argv = ["--from-jobs", "--job-status", "COMPLETED,CANCELED", "--yes", "-q"]
+            argv += ["--accounts", f"{a},{b}", "--regions", ",".join(regions)]
+            argv += ["--role-name", "OrganizationAccountAccessRole", "--report", str(report)]
+            assert delete_job(sim, *argv) == 0
+            assert sim.call(statistics) == [(10, 0, 12)] * 4
+            assert sim.call(lambda s: s.deletion_totals()).peak_in_progress == 40
+        data = json.loads((report / "summary.json").read_text())
+        assert data["outcomes"] == {"deleted": 48}
+        rows = {(r["account"], r["region"]): r["total"] for r in data["byDestination"]}
+        assert rows == dict.fromkeys(destinations, 12)
