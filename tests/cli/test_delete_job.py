@@ -120,7 +120,9 @@ class TestAcrossAccounts:
         config = SimConfig(
             quota=None,
             accounts=(a, b),
-            job_deletion_seconds=0.2,
+            # A deletion outlasts the time a loaded machine takes to send ten DeleteJob
+            # calls in each destination (0.2 s did not, once: a peak of 9).
+            job_deletion_seconds=1.0,
             job_deletion_seconds_per_execution=0.0,
         )
         fleet = FleetSpec(things=2, job_ids=("live",), in_progress=0.0, terminal=0.0)

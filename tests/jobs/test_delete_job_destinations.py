@@ -18,13 +18,13 @@ DESTINATIONS = [(account, region) for account in (A, B) for region in REGIONS]
 JOBS = [f"old-{n:02d}" for n in range(15)]
 STATUSES = ("SUCCEEDED", "CANCELED", "SUCCEEDED")
 
-# Deletions long enough that every destination's first ten overlap, short enough that
-# the run takes about a second (two rounds of 0.3 s in each destination).
+# Deletions long enough that every destination's first ten overlap even on a loaded
+# machine, short enough that the run takes about a second (two rounds of 0.6 s each).
 SIM = SimConfig(
     quota=None,
     accounts=(A, B),
     max_deleting_jobs=10,
-    job_deletion_seconds=0.3,
+    job_deletion_seconds=0.6,
     job_deletion_seconds_per_execution=0.0,
 )
 
