@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import bulkjobs
 
 EXPECTED = {
@@ -162,10 +164,14 @@ _RUN_AND_LIST_MODULES = (
 )
 
 
-def test_a_cancel_loads_neither_the_simulator_nor_what_it_does_not_use() -> None:
+@pytest.mark.parametrize("asked", [["--yes"], []], ids=["yes", "not-forced"])
+def test_a_cancel_loads_neither_the_simulator_nor_what_it_does_not_use(
+    asked: list[str],
+) -> None:
     """A real cancel, in a process of its own, cancels its target without importing
     the simulator (its ``simulate`` options included), the confirmation, the shorthand
-    parser or the report page's renderer."""
+    parser or the report page's renderer: with ``--yes``, and without it when nothing
+    forced is asked for (so there is nothing to confirm)."""
     import json
     import subprocess
     import sys
@@ -175,7 +181,7 @@ def test_a_cancel_loads_neither_the_simulator_nor_what_it_does_not_use() -> None
     fleet = FleetSpec(things=3, job_ids=("fw-1",))
     with ThreadedSimulator(SimConfig(quota=None), fleet) as sim:
         argv = ["cancel-job-execution", "--job-id", "fw-1", "--thing-name", "thing-000002"]
-        argv += ["--yes", "--quiet", "--region", "us-east-1", "--endpoint-url", sim.endpoint_url]
+        argv += [*asked, "--quiet", "--region", "us-east-1", "--endpoint-url", sim.endpoint_url]
         proc = subprocess.run(
             [sys.executable, "-c", _RUN_AND_LIST_MODULES, *argv],
             capture_output=True,

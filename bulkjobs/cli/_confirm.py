@@ -70,7 +70,6 @@ __all__ = [
     "ask",
     "confirm",
     "measure",
-    "needs_confirmation",
     "refusal",
 ]
 
@@ -100,11 +99,6 @@ class Reply:
     typed: str = ""
     #: Ctrl-C (or SIGTERM) at the prompt.
     interrupted: bool = False
-
-
-def needs_confirmation(opts: Options) -> bool:
-    """Forced runs ask, unless ``--yes`` or ``--dry-run`` (which sends nothing)."""
-    return opts.operation.destructive and not opts.yes and not opts.config.dry_run
 
 
 def acted_statuses(operation: Operation, statuses: Collection[str] | None) -> tuple[str, ...]:
@@ -647,7 +641,7 @@ async def confirm(
 ) -> int | None:
     """Ask if the run needs it. None to go on; otherwise the exit code to stop with
     (nothing sent: 2 when refused or declined, 130 when interrupted at the prompt)."""
-    if not needs_confirmation(opts):
+    if not opts.asks:
         return None
     if not interactive(opts):
         print(refusal(opts, _given(opts, file)), file=stderr)

@@ -112,6 +112,11 @@ class Options:
         )
 
     @property
+    def asks(self) -> bool:
+        """Forced runs ask, unless ``--yes`` or ``--dry-run`` (which sends nothing)."""
+        return self.operation.destructive and not self.yes and not self.config.dry_run
+
+    @property
     def has_listing(self) -> bool:
         return (
             self.from_job

@@ -248,9 +248,9 @@ async def execute(opts: Options, argv: list[str], *, stdout: TextIO, stderr: Tex
                     ]
                 ) from None
             files = session.file_sources
-            # --yes means nothing is asked: the confirmation's checks (and their module)
-            # are for runs that may ask.
-            if not opts.yes:
+            # The confirmation's checks (and their module) are for runs that ask: forced
+            # or deleting, without --yes or --dry-run.
+            if opts.asks:
                 from bulkjobs.cli._confirm import confirm
 
                 stop = await confirm(opts, files[0] if files else None, stderr, session)
