@@ -92,6 +92,15 @@ class Steps:
             outcome, failure = await self._flows.run(self.operation, track)
         except Final as final:
             outcome, failure = self._final_outcome(final), final.failure
+            if outcome is Outcome.INTERRUPTED:
+                track.message = (
+                    f"not done: the run stopped on {failure.code} ({failure.message}); "
+                    + (
+                        "an earlier attempt may have applied"
+                        if track.sent_mutation or track.ambiguous
+                        else "nothing was changed"
+                    )
+                )
         except Stopped as stopped:
             outcome, failure = Outcome.INTERRUPTED, None
             track.message = (
@@ -130,6 +139,10 @@ class Steps:
         if cls is ErrorClass.INVALID_REQUEST:
             return Outcome.INVALID_REQUEST
         if cls.fatal:
+            # The same error meets every call until the operator fixes what it names,
+            # and nothing was applied: the target is left for the resumed run to do
+            # (interrupted is not journalled), not recorded as a final failure.
             hint = _FATAL_HINTS[cls]
             self.on_fatal(f"{final.failure.code}: {final.failure.message} — {hint}")
+            return Outcome.INTERRUPTED
         return Outcome.ERROR

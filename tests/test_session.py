@@ -104,6 +104,47 @@ class TestReportDirectory:
 
 
 class TestResume:
+    def test_targets_a_fatal_error_refused_are_done_by_the_resumed_run(
+        self, sim: ThreadedSimulator, tmp_path: Path
+    ) -> None:
+        """Mid-run the server starts refusing every signature (this machine's clock an
+        hour off): the run stops, and the targets whose calls were refused end
+        interrupted, not failed, so nothing of them is journalled. With the clock fixed,
+        the resumed run does each of them: every target is in the report once, and the
+        server holds none of them still running."""
+        things = names(sim)
+        targets = [bulkjobs.Target(job_id=JOB, thing_name=n) for n in things]
+        op = bulkjobs.CancelExecution(force=True)
+        paced = config(sim, concurrency=4)
+        seen: list[bulkjobs.Result] = []
+
+        def clock_goes_off(result: bulkjobs.Result) -> None:
+            seen.append(result)
+            if len(seen) == 3:
+                sim.call(lambda s: s.reconfigure(clock_skew=3600.0))
+
+        session = bulkjobs.RunSession(targets, op, paced, report=tmp_path)
+        first = anyio.run(lambda: session.run(on_result=clock_goes_off))
+        assert first.stop_reason is not None
+        assert first.stop_reason.startswith("InvalidSignatureException")
+        assert first.count_kind(bulkjobs.OutcomeKind.FAILED) == 0
+        refused = [r for r in seen if r.error_code == "InvalidSignatureException"]
+        assert refused and {r.outcome for r in refused} == {bulkjobs.Outcome.INTERRUPTED}
+        lines = (tmp_path / "journal.jsonl").read_text().splitlines()
+        journalled = {json.loads(line)["thingName"] for line in lines}
+        done = {r.target.thing_name for r in seen if r.outcome is not bulkjobs.Outcome.INTERRUPTED}
+        assert journalled == done and len(done) < len(things)
+
+        sim.call(lambda s: s.reconfigure(clock_skew=0.0))
+        second = bulkjobs.run_sync(targets, op, config(sim), report=tmp_path, resume=True)
+        rows = results(tmp_path)
+        assert sorted(r["thingName"] for r in rows) == things
+        assert second.count_kind(bulkjobs.OutcomeKind.INTERRUPTED) == 0
+        assert second.count_kind(bulkjobs.OutcomeKind.FAILED) == 0
+        running = (ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS)
+        left = [e.thing_name for e in sim.call(lambda s: s.executions(JOB)) if e.status in running]
+        assert left == []
+
     def test_a_stopped_run_resumes_from_its_directory(
         self, sim: ThreadedSimulator, tmp_path: Path
     ) -> None:
