@@ -429,6 +429,26 @@ def resolve(args: argparse.Namespace) -> Options:
                 "with --from-jobs it selects jobs by their date; combined with --from-job or "
                 "--from-thing it would be ambiguous: run them separately",
             )
+        if execution_number is not None:
+            others = [
+                name
+                for name, given in (
+                    ("--things-file", things_file is not None),
+                    ("--from-job", from_job),
+                    ("--thing-group", thing_group is not None),
+                    ("--from-thing", bool(from_things)),
+                    ("--query", query is not None),
+                    ("--from-jobs", selecting),
+                )
+                if given
+            ]
+            if others:
+                bad(
+                    "--execution-number",
+                    f"applies to --thing-name targets only, not to {', '.join(others)}: "
+                    "a file gives each row's number in an executionNumber column, and a "
+                    "listing acts on the execution it lists",
+                )
         if is_s3_url(things_file):
             if (rule := S3Location.problem(str(things_file))) is not None:
                 bad("--things-file", rule, things_file)

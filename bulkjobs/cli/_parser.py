@@ -346,7 +346,7 @@ def _add_operation_options(sub: argparse.ArgumentParser, name: str) -> None:
             "--execution-number",
             type=str,
             metavar="N",
-            help="executionNumber for every target (default: resolved per target)",
+            help="executionNumber of every --thing-name (default: resolved per target)",
         )
         group.add_argument("--namespace-id", metavar="NS", help="namespaceId")
 

@@ -95,6 +95,29 @@ class TestOperations:
         assert opts.operation == DeleteExecution(namespace_id="ns1")
         assert opts.execution_number == 3
 
+    @pytest.mark.parametrize(
+        ("source", "named"),
+        [
+            (["--things-file", "-"], "--things-file"),
+            (["--from-job"], "--from-job"),
+            (["--thing-group", "g"], "--thing-group"),
+            (["--thing-name", "t", "--from-thing", "t2"], "--from-thing"),
+        ],
+    )
+    def test_execution_number_is_refused_where_it_would_not_apply(
+        self, source: list[str], named: str
+    ) -> None:
+        """--execution-number sets --thing-name targets' number; beside a file or a
+        listing it is refused by name rather than silently left out of their targets."""
+        found = issues_of(
+            "delete-job-execution", "--job-id", "j", "--execution-number", "1", *source
+        )
+        assert any(
+            "--execution-number: applies to --thing-name targets only" in text
+            and f"not to {named}:" in text
+            for text in found
+        ), found
+
     def test_cancel_job_takes_many_jobs(self) -> None:
         """cancel-job repeats --job-id."""
         opts = parse("cancel-job", "--job-id", "a", "--job-id", "b", "--reason-code", "BAD_FW")
