@@ -16,7 +16,7 @@ from typing import IO, Any, TextIO, cast
 import anyio
 import structlog
 
-from bulkjobs import Outcome, Report, RunSession
+from bulkjobs import CancelJob, DeleteJob, Outcome, Report, RunSession
 from bulkjobs.cli._tracebacks import exception_formatter
 
 __all__ = ["Progress", "configure_logging", "plural", "print_summary"]
@@ -253,8 +253,9 @@ def print_summary(report: Report, *, stream: IO[str], as_json: bool) -> None:
             'another actor (an answer was lost): "confirmed": false in results.jsonl',
             soft_wrap=True,
         )
-    if (note := _fixed_rate_note(report)) is not None:
-        console.print(note, soft_wrap=True)
+    for note in (_fixed_rate_note(report), _nothing_found_note(report)):
+        if note is not None:
+            console.print(note, soft_wrap=True)
     if report.stop_reason:
         console.print(f"[bold red]stopped early:[/] {report.stop_reason}", soft_wrap=True)
 
@@ -275,6 +276,28 @@ def _fixed_rate_note(report: Report) -> str | None:
     return (
         f"note: {share:.0%} of calls were throttled: the fixed --rate is above the "
         "account's quota; --rate auto (the default) finds the quota instead"
+    )
+
+
+#: Operations whose targets are whole jobs (the others' are job executions).
+_WHOLE_JOB = frozenset({CancelJob().name, DeleteJob().name})
+
+
+def _nothing_found_note(report: Report) -> str | None:
+    """Say so when not one target was found: "not_found" is a no-op (exit 0), but all
+    of them at once is what a mistyped job id, a wrong region or account looks like,
+    and the operator must not read it as a stopped rollout."""
+    if report.dry_run or not report.total or set(report.outcomes) != {Outcome.NOT_FOUND.value}:
+        return None
+    what = "job" if report.operation in _WHOLE_JOB else "job execution"
+    found = (
+        f"the {what} named was not found"
+        if report.total == 1
+        else f"not one of the {report.total:,} {what}s named was found"
+    )
+    return (
+        f"note: {found} (ResourceNotFoundException): nothing was changed. Check the job "
+        "id, the region (--region, or the profile's) and the account"
     )
 
 

@@ -126,6 +126,48 @@ class TestFixedRateAboveTheQuota:
         assert "fixed --rate" not in capsys.readouterr().out
 
 
+TWO_THINGS = ["--thing-name", "thing-000001", "--thing-name", "thing-000002"]
+
+
+class TestNothingFound:
+    @pytest.mark.parametrize(
+        ("argv", "found"),
+        [
+            (
+                ["cancel-job-execution", "--job-id", "fw-typo", "--thing-name", "thing-000001"],
+                "the job execution named was not found",
+            ),
+            (
+                ["cancel-job-execution", "--job-id", "fw-typo", *TWO_THINGS],
+                "not one of the 2 job executions named was found",
+            ),
+            (["cancel-job", "--job-id", "fw-typo", "--yes"], "the job named was not found"),
+        ],
+    )
+    def test_a_run_that_found_nothing_says_so(
+        self,
+        sim: ThreadedSimulator,
+        capsys: pytest.CaptureFixture[str],
+        argv: list[str],
+        found: str,
+    ) -> None:
+        """A mistyped job id finds nothing: still a no-op (exit 0), but the summary says
+        that nothing was changed and what to check, so it cannot pass for a stop."""
+        before = statuses(sim)
+        assert run(sim, *argv, "--quiet") == 0
+        out = capsys.readouterr().out
+        assert f"note: {found} (ResourceNotFoundException): nothing was changed" in out
+        assert statuses(sim) == before
+
+    def test_a_run_that_found_some_says_nothing_of_the_kind(
+        self, sim: ThreadedSimulator, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """One target found among missing ones: no note (each row says not_found)."""
+        argv = ["cancel-job-execution", "--job-id", JOB, "--thing-name", "thing-000001"]
+        assert run(sim, *argv, "--thing-name", "no-such-thing", "--quiet") == 0
+        assert "was found" not in capsys.readouterr().out
+
+
 class TestUnconfirmed:
     def test_the_summary_counts_changes_that_rest_on_weak_evidence(self) -> None:
         """A change judged from evidence that cannot rule out another actor is counted
