@@ -139,6 +139,19 @@ class TestOutput:
         text = summary([ok, bad], 1.0)
         assert "[ERR ] b: boom" in text and "1 targets met, 0 missed" in text
 
+    def test_quick_misses_point_to_the_full_run(self) -> None:
+        """A miss at quick sizes is said to be likely there, pointing to --full; a
+        full run's misses stand on their own, and a quick run with none says nothing."""
+        missed = ScenarioResult(
+            name="a", title="a", checks=[Check(name="x", target="1", value="0", ok=False)]
+        )
+        met = ScenarioResult(
+            name="b", title="b", checks=[Check(name="y", target="1", value="1", ok=True)]
+        )
+        assert "`--full` measures" in summary([missed], 1.0, "quick")
+        assert "quick mode" not in summary([missed], 1.0, "full")
+        assert "quick mode" not in summary([met], 1.0, "quick")
+
     def test_arguments(self) -> None:
         """Quick is the default; --only repeats."""
         assert parse_args([]).mode == "quick"
