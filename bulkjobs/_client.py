@@ -24,7 +24,8 @@ from bulkjobs._accounts import AccessFailure, AccountAccess, AccountState
 from bulkjobs._classify import ErrorClass, classify_code
 from bulkjobs._config import DEFAULT_REGION, RunConfig
 from bulkjobs._destination import Destination
-from bulkjobs._iotmodel import aio_session
+from bulkjobs._iotmodel import aio_session, recorded_release
+from bulkjobs._useragent import memoize_user_agent
 
 __all__ = ["CallError", "CallFailure", "Clients", "Transport", "no_access"]
 
@@ -156,6 +157,8 @@ class Clients:
         self._lock = anyio.Lock()
         self._answered: set[Destination] = set()
         self._answer_events: dict[Destination, anyio.Event] = {}
+        #: The botocore release bulkjobs' shortcuts into it were checked against.
+        self._checked_release = recorded_release()
 
     @property
     def default_destination(self) -> Destination:
@@ -257,6 +260,7 @@ class Clients:
                     )
                 except Exception as exc:
                     raise CallError(translate(exc)) from exc
+                memoize_user_agent(found, checked_release=self._checked_release)
                 self._clients[destination] = found
         return found
 

@@ -42,6 +42,7 @@ __all__ = [
     "ServiceLoader",
     "TrimmedEndpoints",
     "aio_session",
+    "recorded_release",
     "trimmed",
 ]
 
@@ -170,6 +171,11 @@ def _endpoint_resolver(loader: Loader) -> EndpointResolver:
     if os.path.dirname(path) == str(DATA_DIR):
         return TrimmedEndpoints(data, _full_endpoints)
     return EndpointResolver(data, uses_builtin_data=loader.is_builtin_path(path))
+
+
+def recorded_release() -> str | None:
+    """The botocore release the trimmed data was made from (and checked against)."""
+    return _recorded_version()
 
 
 def _recorded_version() -> str | None:
