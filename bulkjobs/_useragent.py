@@ -32,7 +32,7 @@ def memoize_user_agent(client: Any, *, checked_release: str | None) -> bool:
     string built for that set, as botocore would build it.
     """
     creator: Any = getattr(client, "_user_agent_creator", None)
-    if checked_release != botocore.__version__ or type(creator) is not UserAgentString:
+    if checked_release != botocore.__version__ or not isinstance(creator, UserAgentString):
         return False
     build = creator.to_string
     built: dict[frozenset[str], str] = {}

@@ -16,7 +16,7 @@ from typing import IO, Any, TextIO, cast
 import anyio
 import structlog
 
-from bulkjobs import CancelJob, DeleteJob, Outcome, Report, RunSession
+from bulkjobs import Outcome, Report, RunSession
 from bulkjobs.cli._tracebacks import exception_formatter
 
 __all__ = ["Progress", "configure_logging", "plural", "print_summary"]
@@ -279,21 +279,16 @@ def _fixed_rate_note(report: Report) -> str | None:
     )
 
 
-#: Operations whose targets are whole jobs (the others' are job executions).
-_WHOLE_JOB = frozenset({CancelJob().name, DeleteJob().name})
-
-
 def _nothing_found_note(report: Report) -> str | None:
     """Say so when not one target was found: "not_found" is a no-op (exit 0), but all
     of them at once is what a mistyped job id, a wrong region or account looks like,
     and the operator must not read it as a stopped rollout."""
     if report.dry_run or not report.total or set(report.outcomes) != {Outcome.NOT_FOUND.value}:
         return None
-    what = "job" if report.operation in _WHOLE_JOB else "job execution"
     found = (
-        f"the {what} named was not found"
+        "the target named was not found"
         if report.total == 1
-        else f"not one of the {report.total:,} {what}s named was found"
+        else f"not one of the {report.total:,} targets named was found"
     )
     return (
         f"note: {found} (ResourceNotFoundException): nothing was changed. Check the job "

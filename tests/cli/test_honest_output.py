@@ -135,13 +135,13 @@ class TestNothingFound:
         [
             (
                 ["cancel-job-execution", "--job-id", "fw-typo", "--thing-name", "thing-000001"],
-                "the job execution named was not found",
+                "the target named was not found",
             ),
             (
                 ["cancel-job-execution", "--job-id", "fw-typo", *TWO_THINGS],
-                "not one of the 2 job executions named was found",
+                "not one of the 2 targets named was found",
             ),
-            (["cancel-job", "--job-id", "fw-typo", "--yes"], "the job named was not found"),
+            (["cancel-job", "--job-id", "fw-typo", "--yes"], "the target named was not found"),
         ],
     )
     def test_a_run_that_found_nothing_says_so(
