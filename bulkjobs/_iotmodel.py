@@ -175,10 +175,6 @@ def _endpoint_resolver(loader: Loader) -> EndpointResolver:
 
 def recorded_release() -> str | None:
     """The botocore release the trimmed data was made from (and checked against)."""
-    return _recorded_version()
-
-
-def _recorded_version() -> str | None:
     try:
         return VERSION_FILE.read_text(encoding="utf-8").strip()
     except OSError:
@@ -223,7 +219,7 @@ def aio_session(profile: str | None = None) -> AioSession:
     paths = list(session.get_component("data_loader").search_paths)
     builtin = Loader.BUILTIN_DATA_PATH
     ours = False
-    if _recorded_version() == botocore.__version__ and builtin in paths:
+    if recorded_release() == botocore.__version__ and builtin in paths:
         at = paths.index(builtin)
         # The user's own IoT model wins, as it would without us.
         if not any(os.path.isdir(os.path.join(path, SERVICE)) for path in paths[:at]):

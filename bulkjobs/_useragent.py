@@ -3,8 +3,8 @@
 botocore assembles the header from scratch for every request, twice (when the request is
 made and again just before it is sent, to include the features the call registered):
 some twenty components, each sanitised character by character — about 0.05 ms of CPU a
-request on this project's machines, a twelfth of what a whole CancelJobExecution costs the
-client. Everything in it is fixed when the client is made except those features, so
+request on this project's machines, about a tenth of what a whole CancelJobExecution costs
+the client. Everything in it is fixed when the client is made except those features, so
 :func:`memoize_user_agent` keeps the string built for each set of them and hands it back
 the next time: the same bytes on the wire.
 
@@ -27,9 +27,9 @@ __all__ = ["memoize_user_agent"]
 def memoize_user_agent(client: Any, *, checked_release: str | None) -> bool:
     """Give ``client`` a User-Agent memo when its botocore is ``checked_release``.
 
-    Returns whether it did. The memo is keyed by the features of the request's context
-    (botocore's own and the client's): a call that registers another feature gets the
-    string built for that set, as botocore would build it.
+    Returns whether it did. The memo is keyed by the features in the request's context
+    (the client's own are fixed when it is made): a call that registers another feature
+    gets the string built for that set, as botocore would build it.
     """
     creator: Any = getattr(client, "_user_agent_creator", None)
     if checked_release != botocore.__version__ or not isinstance(creator, UserAgentString):
