@@ -90,6 +90,12 @@ class Track:
         """A mutating call's answer was lost: it may have been applied."""
         return self.lost_sent_at is not None
 
+    @property
+    def touched(self) -> bool:
+        """An earlier mutating call of this target may have been applied: answered with
+        a retryable error, or its answer lost."""
+        return self.sent_mutation or self.ambiguous
+
     def lost(self, **sent: Any) -> Lost:
         assert self.lost_sent_at is not None
         versions = set(self.lost_expected)
@@ -249,7 +255,7 @@ class Caller:
         interrupts it, so an interrupted run leaves unsent targets to --resume instead
         of spending its grace period."""
         if self.stopping:
-            raise Stopped(track.sent_mutation or track.ambiguous)
+            raise Stopped(track.touched)
         try:
             limiter.acquire_nowait()
         except anyio.WouldBlock:
@@ -272,7 +278,7 @@ class Caller:
     def _interruptible(self, track: Track) -> Iterator[None]:
         """A wait that :meth:`interrupt` ends with :class:`Stopped`."""
         if self.stopping:
-            raise Stopped(track.sent_mutation or track.ambiguous)
+            raise Stopped(track.touched)
         with anyio.CancelScope() as scope:
             self._waiting.add(scope)
             try:
@@ -280,7 +286,7 @@ class Caller:
             finally:
                 self._waiting.discard(scope)
         if scope.cancelled_caught:
-            raise Stopped(track.sent_mutation or track.ambiguous)
+            raise Stopped(track.touched)
 
     def interrupt(self) -> None:
         """Stop every wait for a rate slot or a backoff; calls on the wire go on."""

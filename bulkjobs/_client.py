@@ -157,8 +157,6 @@ class Clients:
         self._lock = anyio.Lock()
         self._answered: set[Destination] = set()
         self._answer_events: dict[Destination, anyio.Event] = {}
-        #: The botocore release bulkjobs' shortcuts into it were checked against.
-        self._checked_release = recorded_release()
 
     @property
     def default_destination(self) -> Destination:
@@ -260,7 +258,7 @@ class Clients:
                     )
                 except Exception as exc:
                     raise CallError(translate(exc)) from exc
-                memoize_user_agent(found, checked_release=self._checked_release)
+                memoize_user_agent(found, checked_release=recorded_release())
                 self._clients[destination] = found
         return found
 

@@ -23,6 +23,7 @@ resolved from botocore's full file, loaded then (:class:`TrimmedEndpoints`).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -173,8 +174,10 @@ def _endpoint_resolver(loader: Loader) -> EndpointResolver:
     return EndpointResolver(data, uses_builtin_data=loader.is_builtin_path(path))
 
 
+@functools.cache
 def recorded_release() -> str | None:
-    """The botocore release the trimmed data was made from (and checked against)."""
+    """The botocore release the trimmed data was made from (and checked against); read
+    once a process."""
     try:
         return VERSION_FILE.read_text(encoding="utf-8").strip()
     except OSError:

@@ -91,16 +91,7 @@ class Steps:
         try:
             outcome, failure = await self._flows.run(self.operation, track)
         except Final as final:
-            outcome, failure = self._final_outcome(final), final.failure
-            if outcome is Outcome.INTERRUPTED:
-                track.message = (
-                    f"not done: the run stopped on {failure.code} ({failure.message}); "
-                    + (
-                        "an earlier attempt may have applied"
-                        if track.sent_mutation or track.ambiguous
-                        else "nothing was changed"
-                    )
-                )
+            outcome, failure = self._final_outcome(final, track), final.failure
         except Stopped as stopped:
             outcome, failure = Outcome.INTERRUPTED, None
             track.message = (
@@ -130,8 +121,9 @@ class Steps:
             running_counts=track.running_counts,
         )
 
-    def _final_outcome(self, final: Final) -> Outcome:
-        cls = final.failure.cls
+    def _final_outcome(self, final: Final, track: Track) -> Outcome:
+        failure = final.failure
+        cls = failure.cls
         if final.exhausted:
             return Outcome.RETRIES_EXHAUSTED
         if cls is ErrorClass.NOT_FOUND:
@@ -139,10 +131,13 @@ class Steps:
         if cls is ErrorClass.INVALID_REQUEST:
             return Outcome.INVALID_REQUEST
         if cls.fatal:
-            # The same error meets every call until the operator fixes what it names,
-            # and nothing was applied: the target is left for the resumed run to do
-            # (interrupted is not journalled), not recorded as a final failure.
+            # The same error meets every call until the operator fixes what it names:
+            # the target is left for the resumed run to do (interrupted is not
+            # journalled), not recorded as a final failure.
             hint = _FATAL_HINTS[cls]
-            self.on_fatal(f"{final.failure.code}: {final.failure.message} — {hint}")
+            self.on_fatal(f"{failure.code}: {failure.message} — {hint}")
+            track.message = f"not done: the run stopped on {failure.code} ({failure.message}); " + (
+                "an earlier attempt may have applied" if track.touched else "nothing was changed"
+            )
             return Outcome.INTERRUPTED
         return Outcome.ERROR
